@@ -1,0 +1,345 @@
+// Package bolt is the store.Store adapter over go.etcd.io/bbolt: the embedded
+// store for one machine (local runs and tests). Every Write is one bbolt
+// read-write transaction, so it is atomic and serialised.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+var bucket = []byte("items")
+
+// Store is a store.Store over one bbolt file.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock used to decide expiry (time.Now by default).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// Open opens (creating if needed) the bbolt file at path.
+func Open(path string, opts ...Option) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, errs.E("bolt.Open", errs.Internal, fmt.Errorf("open %s: %w", path, err))
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, errs.E("bolt.Open", errs.Internal, err)
+	}
+	s := &Store{db: db, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// The on-disk key is pk, a zero byte, sk; keys may not contain a zero byte
+// in pk, which ValidKey's callers guarantee by never using one.
+func dbKey(k store.Key) []byte {
+	b := make([]byte, 0, len(k.PK)+1+len(k.SK))
+	b = append(b, k.PK...)
+	b = append(b, 0)
+	return append(b, k.SK...)
+}
+
+// The on-disk value: version (8), counter (8), expiry unix seconds (8), data.
+const header = 24
+
+func encode(it store.Item) []byte {
+	b := make([]byte, header+len(it.Data))
+	binary.BigEndian.PutUint64(b[0:], uint64(it.Version))
+	binary.BigEndian.PutUint64(b[8:], uint64(it.N))
+	var exp int64
+	if !it.Expires.IsZero() {
+		exp = it.Expires.Unix()
+	}
+	binary.BigEndian.PutUint64(b[16:], uint64(exp))
+	copy(b[header:], it.Data)
+	return b
+}
+
+func decode(k store.Key, v []byte) (store.Item, error) {
+	if len(v) < header {
+		return store.Item{}, fmt.Errorf("corrupt item %s", k)
+	}
+	it := store.Item{
+		Key:     k,
+		Version: int64(binary.BigEndian.Uint64(v[0:])),
+		N:       int64(binary.BigEndian.Uint64(v[8:])),
+	}
+	if exp := int64(binary.BigEndian.Uint64(v[16:])); exp != 0 {
+		it.Expires = time.Unix(exp, 0)
+	}
+	if len(v) > header {
+		it.Data = bytes.Clone(v[header:])
+	}
+	return it, nil
+}
+
+// live reads the item at k from a bucket, reporting false if it is absent or
+// expired.
+func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time) (store.Item, bool, error) {
+	v := b.Get(dbKey(k))
+	if v == nil {
+		return store.Item{}, false, nil
+	}
+	it, err := decode(k, v)
+	if err != nil {
+		return store.Item{}, false, err
+	}
+	if !store.Live(it.Expires, now) {
+		return store.Item{}, false, nil
+	}
+	return it, true, nil
+}
+
+func validKey(op string, k store.Key) error {
+	if err := store.ValidKey(op, k); err != nil {
+		return err
+	}
+	if bytes.IndexByte([]byte(k.PK), 0) >= 0 {
+		return errs.E(op, errs.Invalid, "bad key")
+	}
+	return nil
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
+	const op = "bolt.Get"
+	if err := validKey(op, k); err != nil {
+		return store.Item{}, err
+	}
+	var it store.Item
+	var ok bool
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		it, ok, err = s.live(tx.Bucket(bucket), k, s.now())
+		return err
+	})
+	if err != nil {
+		return store.Item{}, errs.E(op, errs.Internal, err)
+	}
+	if !ok {
+		return store.Item{}, errs.E(op, errs.NotExist, fmt.Errorf("no item %s", k))
+	}
+	return it, nil
+}
+
+// Write implements store.Store.
+func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
+	const op = "bolt.Write"
+	if err := store.Validate(op, ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := validKey(op, m.Key); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return errs.E(op, errs.Transient, err)
+	}
+	errCond := errors.New("condition")
+	failed := -1
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket)
+		now := s.now()
+		for i, m := range ms {
+			cur, exists, err := s.live(b, m.Key, now)
+			if err != nil {
+				return err
+			}
+			if !holds(m, cur, exists) {
+				failed = i
+				return errCond
+			}
+			next := cur
+			next.Key = m.Key
+			if !exists {
+				next = store.Item{Key: m.Key}
+			}
+			next.Version++
+			switch m.Op {
+			case store.OpCheck:
+				continue
+			case store.OpDelete:
+				if err := b.Delete(dbKey(m.Key)); err != nil {
+					return err
+				}
+				continue
+			case store.OpPut:
+				next.Data = m.Data
+				next.Expires = m.Expires
+			case store.OpAdd:
+				next.N += m.Delta
+				if (m.HasMax && next.N > m.Max) || (m.HasMin && next.N < m.Min) {
+					failed = i
+					return errCond
+				}
+			}
+			if err := b.Put(dbKey(m.Key), encode(next)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errCond):
+		return store.ConditionFailed(op, failed, ms[failed].Key)
+	default:
+		return errs.E(op, errs.Internal, err)
+	}
+}
+
+func holds(m store.Mutation, cur store.Item, exists bool) bool {
+	switch m.Cond {
+	case store.IfAbsent:
+		return !exists
+	case store.IfExists:
+		return exists
+	case store.IfVersion:
+		return exists && cur.Version == m.Version
+	}
+	return true
+}
+
+// Query implements store.Store.
+func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	const op = "bolt.Query"
+	if q.PK == "" || len(q.PK) > store.MaxKeyLen || bytes.IndexByte([]byte(q.PK), 0) >= 0 {
+		return store.Page{}, errs.E(op, errs.Invalid, "bad partition key")
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	var after string
+	if q.After != "" {
+		var err error
+		if after, err = store.DecodeCursor(op, q.After); err != nil {
+			return store.Page{}, err
+		}
+	}
+	base := append([]byte(q.PK), 0)
+	prefix := append(bytes.Clone(base), q.Prefix...)
+	var page store.Page
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		now := s.now()
+		var k, v []byte
+		inRange := func(k []byte) bool {
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				return false
+			}
+			return q.Before == "" || string(k[len(base):]) < q.Before
+		}
+		if !q.Desc {
+			switch {
+			case after != "":
+				k, v = c.Seek(append(bytes.Clone(base), after...))
+				if k != nil && string(k[len(base):]) == after {
+					k, v = c.Next()
+				}
+			default:
+				k, v = c.Seek(prefix)
+			}
+			for ; k != nil && bytes.HasPrefix(k, prefix) && len(page.Items) < limit; k, v = c.Next() {
+				if !inRange(k) {
+					break
+				}
+				if err := s.collect(&page, q.PK, k[len(base):], v, now); err != nil {
+					return err
+				}
+			}
+		} else {
+			// Position on the last key of the range, then walk back.
+			upper := prefixEnd(prefix)
+			if q.Before != "" {
+				if b := append(bytes.Clone(base), q.Before...); upper == nil || bytes.Compare(b, upper) < 0 {
+					upper = b
+				}
+			}
+			if after != "" {
+				if a := append(bytes.Clone(base), after...); upper == nil || bytes.Compare(a, upper) < 0 {
+					upper = a
+				}
+			}
+			if upper == nil {
+				k, v = c.Last()
+			} else if k, v = c.Seek(upper); k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil && len(page.Items) < limit; k, v = c.Prev() {
+				if !bytes.HasPrefix(k, prefix) {
+					break
+				}
+				if !inRange(k) || (after != "" && string(k[len(base):]) >= after) {
+					continue
+				}
+				if err := s.collect(&page, q.PK, k[len(base):], v, now); err != nil {
+					return err
+				}
+			}
+		}
+		if len(page.Items) == limit && inRange(k) {
+			// More may follow: hand out a cursor at the last item returned.
+			page.Next = store.EncodeCursor(page.Items[len(page.Items)-1].SK)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Page{}, errs.E(op, errs.Internal, err)
+	}
+	return page, nil
+}
+
+func (s *Store) collect(p *store.Page, pk string, sk, v []byte, now time.Time) error {
+	it, err := decode(store.Key{PK: pk, SK: string(sk)}, v)
+	if err != nil {
+		return err
+	}
+	if store.Live(it.Expires, now) {
+		p.Items = append(p.Items, it)
+	}
+	return nil
+}
+
+// prefixEnd is the smallest key greater than every key with prefix p, or nil
+// if there is none.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+var _ store.Store = (*Store)(nil)

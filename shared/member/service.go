@@ -1,0 +1,248 @@
+package member
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// Service registers, finds and links members.
+type Service struct {
+	store store.Store
+	box   *pii.Box
+	now   func() time.Time
+	newID func() string
+}
+
+// NewService returns a member service over a store. box protects phone
+// numbers; now and newID are the clock and the member id source.
+func NewService(s store.Store, box *pii.Box, now func() time.Time, newID func() string) *Service {
+	return &Service{store: s, box: box, now: now, newID: newID}
+}
+
+// maxTries bounds optimistic retries when concurrent writers race.
+const maxTries = 16
+
+// Arrival is a person arriving through some entry point: the identities the
+// platform vouched for, and what else is known.
+type Arrival struct {
+	Identities []Identity // Platform-verified; at least one.
+	Phone      string     // Plain phone number, verified by the platform; optional.
+	Channel    Channel    // Attribution for a new member.
+	Nickname   string
+	Avatar     string
+}
+
+// Result is the outcome of an arrival.
+type Result struct {
+	Member  Member
+	Created bool // A new member was registered.
+	Claimed bool // An imported member was claimed by this arrival.
+}
+
+// Arrive registers a new member or finds the existing one for the arrival's
+// identities, linking identities the member does not have yet. Concurrent
+// arrivals of the same new person create exactly one member. An archived
+// member is restored. It fails with errs.Invalid for an arrival without
+// identities or with a malformed phone, and errs.Transient when it loses too
+// many races.
+func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
+	const op = "member.Arrive"
+	ids, err := s.identities(a)
+	if err != nil {
+		return Result{}, errs.E(op, err)
+	}
+	for try := 0; try < maxTries; try++ {
+		found, err := s.owners(ctx, ids)
+		if err != nil {
+			return Result{}, errs.E(op, err)
+		}
+		var res Result
+		switch len(found) {
+		case 0:
+			res, err = s.register(ctx, a, ids)
+		default:
+			res, err = s.link(ctx, found[0], a, ids)
+		}
+		if errs.Is(errs.Conflict, err) {
+			continue // Someone else wrote first: look again.
+		}
+		return res, err
+	}
+	return Result{}, errs.E(op, errs.Transient, "too much contention, retry")
+}
+
+// identities is the arrival's identity list with the phone, if any, added
+// as its keyed hash.
+func (s *Service) identities(a Arrival) ([]Identity, error) {
+	ids := make([]Identity, 0, len(a.Identities)+1)
+	for _, id := range a.Identities {
+		if id.Value == "" {
+			continue
+		}
+		if len(id.Value) > 128 || len(id.Scope) > 128 {
+			return nil, errs.E(errs.Invalid, "identity too long")
+		}
+		ids = append(ids, id)
+	}
+	if a.Phone != "" {
+		p, err := pii.NormalizePhone(a.Phone)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, Identity{Kind: Phone, Value: s.box.Hash("phone", p)})
+	}
+	if len(ids) == 0 {
+		return nil, errs.E(errs.Invalid, "no identity given")
+	}
+	return ids, nil
+}
+
+// owners resolves each identity to its live member, in the order given,
+// without repeats. The first entry is the member the arrival belongs to.
+func (s *Service) owners(ctx context.Context, ids []Identity) ([]Member, error) {
+	var out []Member
+	for _, id := range ids {
+		m, err := s.Resolve(ctx, id)
+		if errs.Is(errs.NotExist, err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		dup := false
+		for _, o := range out {
+			dup = dup || o.ID == m.ID
+		}
+		if !dup {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Result, error) {
+	now := s.now().UTC()
+	m := Member{
+		ID: s.newID(), Status: Active, CreatedAt: now, ActiveAt: now,
+		Nickname: a.Nickname, Avatar: a.Avatar, Channel: a.Channel, Identities: ids,
+	}
+	if m.Channel.Kind == "" {
+		m.Channel.Kind = "unknown"
+	}
+	s.setPhone(&m, a.Phone)
+	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent()}
+	for _, id := range ids {
+		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
+	}
+	if err := s.store.Write(ctx, ms...); err != nil {
+		return Result{}, err
+	}
+	return Result{Member: m, Created: true}, nil
+}
+
+// link adds the arrival's new identities to an existing member, restores an
+// archived one and marks it active. Identities owned by another member are
+// left with that member; joining two members is Merge's job.
+func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity) (Result, error) {
+	it, err := store.GetJSON(ctx, s.store, profileKey(m.ID), &m)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Member: m}
+	var ms []store.Mutation
+	for _, id := range ids {
+		if m.Has(id) {
+			continue
+		}
+		_, err := s.Resolve(ctx, id)
+		if err == nil {
+			continue // Another member owns it.
+		}
+		if !errs.Is(errs.NotExist, err) {
+			return Result{}, err
+		}
+		m.Identities = append(m.Identities, id)
+		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
+	}
+	if m.PhoneSeal == "" && a.Phone != "" && m.Has(Identity{Kind: Phone, Value: s.box.Hash("phone", mustPhone(a.Phone))}) {
+		s.setPhone(&m, a.Phone)
+	}
+	if m.Imported && hasPlatformIdentity(m) {
+		m.Imported, res.Claimed = false, true
+	}
+	if m.Nickname == "" && a.Nickname != "" {
+		m.Nickname, m.Avatar = a.Nickname, a.Avatar
+	}
+	now := s.now().UTC()
+	if len(ms) == 0 && m.Status == Active && !res.Claimed && now.Sub(m.ActiveAt) < time.Hour {
+		res.Member = m
+		return res, nil // Nothing worth a write.
+	}
+	if m.Status == Archived {
+		m.Status = Active
+	}
+	m.ActiveAt = now
+	ms = append([]store.Mutation{store.PutJSON(profileKey(m.ID), m).IfVersion(it.Version)}, ms...)
+	if err := s.store.Write(ctx, ms...); err != nil {
+		return Result{}, err
+	}
+	res.Member = m
+	return res, nil
+}
+
+func mustPhone(p string) string {
+	n, _ := pii.NormalizePhone(p) // Validated by identities already.
+	return n
+}
+
+func hasPlatformIdentity(m Member) bool {
+	for _, id := range m.Identities {
+		if id.Kind != Phone {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) setPhone(m *Member, phone string) {
+	if phone == "" {
+		return
+	}
+	p := mustPhone(phone)
+	m.PhoneSeal, m.PhoneMask = s.box.Seal(p), pii.MaskPhone(p)
+}
+
+// Resolve finds the live member an identity belongs to, following merges.
+// It fails with errs.NotExist when no member has the identity.
+func (s *Service) Resolve(ctx context.Context, id Identity) (Member, error) {
+	var e indexEntry
+	if _, err := store.GetJSON(ctx, s.store, indexKey(id), &e); err != nil {
+		return Member{}, errs.E("member.Resolve", err)
+	}
+	return s.Get(ctx, e.MemberID)
+}
+
+// Get returns a member by id, following merges to the surviving member. It
+// fails with errs.NotExist for an unknown id.
+func (s *Service) Get(ctx context.Context, id string) (Member, error) {
+	const op = "member.Get"
+	for hops := 0; hops < 8; hops++ {
+		var m Member
+		if _, err := store.GetJSON(ctx, s.store, profileKey(id), &m); err != nil {
+			if errs.Is(errs.NotExist, err) {
+				return Member{}, errs.E(op, errs.NotExist, "member not found", err)
+			}
+			return Member{}, errs.E(op, err)
+		}
+		if m.Status != Merged {
+			return m, nil
+		}
+		id = m.MergedInto
+	}
+	return Member{}, errs.E(op, errs.Internal, fmt.Errorf("merge chain too long at %s", id))
+}

@@ -1,0 +1,265 @@
+// Package store is the port through which domain code reaches a database. It
+// is a small, strongly consistent key-value model that both adapters (package
+// dynamo over DynamoDB, package bolt over bbolt) implement identically, as
+// proven by the conformance suite in package storetest.
+//
+// Items are addressed by a partition key and a sort key. Every item carries a
+// version that starts at 1 and grows by one on every change, an opaque data
+// blob (JSON by convention), an atomic counter N, and an optional expiry. An
+// expired item is treated as absent by every read and condition, even before
+// the backend removes it. Lookups by another key are explicit index items,
+// written in the same atomic Write as the item they point to.
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+)
+
+// MaxWrite is the largest number of mutations one atomic Write may carry.
+const MaxWrite = 100
+
+// MaxKeyLen bounds partition and sort keys, in bytes.
+const MaxKeyLen = 1024
+
+// Key addresses one item.
+type Key struct {
+	PK string // Partition key: the unit a Query reads.
+	SK string // Sort key: the order within a partition.
+}
+
+// K builds a Key.
+func K(pk, sk string) Key { return Key{PK: pk, SK: sk} }
+
+// String renders the key for logs and errors.
+func (k Key) String() string { return k.PK + "|" + k.SK }
+
+// Item is one stored item.
+type Item struct {
+	Key
+	Version int64     // 1 after the first write, +1 on every later write.
+	Data    []byte    // Opaque payload, JSON by convention.
+	N       int64     // Atomic counter, changed only by Add mutations.
+	Expires time.Time // Zero: never. Second precision.
+}
+
+// Op is what a Mutation does.
+type Op int
+
+// The mutation operations.
+const (
+	OpPut    Op = iota // Set Data and Expires; keep N; create if absent.
+	OpDelete           // Remove the item; a missing item is not an error.
+	OpCheck            // Change nothing; only the condition counts.
+	OpAdd              // Add Delta to N; create the item (Data nil) if absent.
+)
+
+// Cond is the condition a Mutation requires of the current item.
+type Cond int
+
+// The conditions. Expired items count as absent.
+const (
+	Always    Cond = iota // No condition.
+	IfAbsent              // The item must not exist.
+	IfExists              // The item must exist.
+	IfVersion             // The item's version must equal Mutation.Version (0: absent).
+)
+
+// Mutation is one change in an atomic Write. Build it with Put, Delete, Check
+// or Add and refine it with the If… and At… methods.
+type Mutation struct {
+	Op      Op
+	Key     Key
+	Cond    Cond
+	Version int64     // For IfVersion.
+	Data    []byte    // For OpPut.
+	Expires time.Time // For OpPut: the new expiry (zero: never).
+	Delta   int64     // For OpAdd.
+	// For OpAdd: bounds the counter after the add must stay within; the write
+	// fails with a condition error when it would leave them.
+	Min, Max       int64
+	HasMin, HasMax bool
+}
+
+// Put sets an item's data, creating it if absent.
+func Put(k Key, data []byte) Mutation { return Mutation{Op: OpPut, Key: k, Data: data} }
+
+// Delete removes an item.
+func Delete(k Key) Mutation { return Mutation{Op: OpDelete, Key: k} }
+
+// Check requires a condition of an item without changing it; give it one of
+// the If… methods.
+func Check(k Key) Mutation { return Mutation{Op: OpCheck, Key: k, Cond: IfExists} }
+
+// Add adds delta to an item's counter N, creating the item if absent.
+func Add(k Key, delta int64) Mutation { return Mutation{Op: OpAdd, Key: k, Delta: delta} }
+
+// IfAbsent requires that the item does not exist.
+func (m Mutation) IfAbsent() Mutation { m.Cond = IfAbsent; return m }
+
+// IfExists requires that the item exists.
+func (m Mutation) IfExists() Mutation { m.Cond = IfExists; return m }
+
+// IfVersion requires that the item has version v (0 means absent).
+func (m Mutation) IfVersion(v int64) Mutation {
+	m.Cond, m.Version = IfVersion, v
+	if v == 0 {
+		m.Cond = IfAbsent
+	}
+	return m
+}
+
+// ExpiresAt sets the expiry a Put gives the item.
+func (m Mutation) ExpiresAt(t time.Time) Mutation { m.Expires = t; return m }
+
+// AtMost bounds an Add: the counter after it must be ≤ max.
+func (m Mutation) AtMost(max int64) Mutation { m.Max, m.HasMax = max, true; return m }
+
+// AtLeast bounds an Add: the counter after it must be ≥ min.
+func (m Mutation) AtLeast(min int64) Mutation { m.Min, m.HasMin = min, true; return m }
+
+// Query reads one partition in sort-key order.
+type Query struct {
+	PK     string
+	Prefix string // Only sort keys starting with Prefix.
+	Before string // If set, only sort keys < Before.
+	After  string // A Page.Next cursor: continue after it.
+	Limit  int    // Items per page; 0 or over MaxPage means MaxPage.
+	Desc   bool   // Descending sort-key order.
+}
+
+// MaxPage is the largest page a Query returns.
+const MaxPage = 1000
+
+// Page is one page of a Query.
+type Page struct {
+	Items []Item
+	Next  string // Cursor for the next page; empty when there is none.
+}
+
+// Store is the database port.
+type Store interface {
+	// Get returns the item at k. It fails with errs.NotExist when the item is
+	// absent or expired.
+	Get(ctx context.Context, k Key) (Item, error)
+
+	// Write applies up to MaxWrite mutations atomically: either every
+	// condition holds and every mutation is applied, or nothing changes and
+	// the error (kind errs.Conflict) is a *ConditionError naming the first
+	// mutation whose condition failed. Two mutations of the same key, an
+	// empty or oversized key, or more than MaxWrite mutations fail with
+	// errs.Invalid. Backend trouble is errs.Transient or errs.Internal.
+	Write(ctx context.Context, ms ...Mutation) error
+
+	// Query returns the live items of one partition in sort-key order, a page
+	// at a time. An unknown partition yields an empty page, not an error.
+	// A malformed cursor fails with errs.Invalid.
+	Query(ctx context.Context, q Query) (Page, error)
+
+	// Close releases the backend.
+	Close() error
+}
+
+// ConditionError reports which mutation of a Write failed its condition.
+type ConditionError struct {
+	Index int // Position of the mutation in the Write.
+	Key   Key
+}
+
+func (e *ConditionError) Error() string {
+	return fmt.Sprintf("condition failed on mutation %d (%s)", e.Index, e.Key)
+}
+
+// ConditionFailed wraps a ConditionError in an errs.Error of kind Conflict.
+func ConditionFailed(op string, index int, k Key) error {
+	return errs.E(op, errs.Conflict, &ConditionError{Index: index, Key: k})
+}
+
+// FailedIndex reports which mutation failed its condition, if err says so.
+func FailedIndex(err error) (int, bool) {
+	var ce *ConditionError
+	if errors.As(err, &ce) {
+		return ce.Index, true
+	}
+	return -1, false
+}
+
+// Validate checks a batch of mutations against the rules both backends share.
+// Adapters call it before touching the backend.
+func Validate(op string, ms []Mutation) error {
+	if len(ms) == 0 {
+		return errs.E(op, errs.Invalid, "empty write")
+	}
+	if len(ms) > MaxWrite {
+		return errs.E(op, errs.Invalid, fmt.Sprintf("write of %d mutations exceeds %d", len(ms), MaxWrite))
+	}
+	seen := make(map[Key]struct{}, len(ms))
+	for i, m := range ms {
+		if err := ValidKey(op, m.Key); err != nil {
+			return err
+		}
+		if _, dup := seen[m.Key]; dup {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("mutation %d repeats key %s", i, m.Key))
+		}
+		seen[m.Key] = struct{}{}
+		if m.Op < OpPut || m.Op > OpAdd || m.Cond < Always || m.Cond > IfVersion {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("mutation %d is malformed", i))
+		}
+	}
+	return nil
+}
+
+// ValidKey checks that a key is usable by both backends.
+func ValidKey(op string, k Key) error {
+	if k.PK == "" || k.SK == "" || len(k.PK) > MaxKeyLen || len(k.SK) > MaxKeyLen {
+		return errs.E(op, errs.Invalid, "bad key")
+	}
+	return nil
+}
+
+// Live reports whether an item with the given expiry is live at now.
+func Live(expires, now time.Time) bool {
+	return expires.IsZero() || now.Before(expires)
+}
+
+// EncodeCursor turns the last sort key of a page into a Page.Next cursor.
+func EncodeCursor(sk string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(sk))
+}
+
+// DecodeCursor turns a cursor back into the sort key to continue after.
+func DecodeCursor(op, cursor string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) == 0 || len(b) > MaxKeyLen {
+		return "", errs.E(op, errs.Invalid, "bad page cursor")
+	}
+	return string(b), nil
+}
+
+// GetJSON reads the item at k and decodes its data into v.
+func GetJSON(ctx context.Context, s Store, k Key, v any) (Item, error) {
+	it, err := s.Get(ctx, k)
+	if err != nil {
+		return Item{}, err
+	}
+	if err := json.Unmarshal(it.Data, v); err != nil {
+		return Item{}, errs.E("store.GetJSON", errs.Internal, fmt.Errorf("decode %s: %w", k, err))
+	}
+	return it, nil
+}
+
+// PutJSON is Put with v encoded as JSON. Encoding a domain struct cannot
+// fail; a value that does not encode is a programming error and panics.
+func PutJSON(k Key, v any) Mutation {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("store.PutJSON %s: %v", k, err))
+	}
+	return Put(k, b)
+}

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+)
+
+// DefaultBodyLimit is the largest request body accepted unless configured.
+const DefaultBodyLimit = 1 << 20
+
+// Standard is the middleware every function runs under, outermost first:
+// request id, logging, error rendering, panic recovery and the body limit.
+func Standard(function string, log *slog.Logger, bodyLimit int) []Middleware {
+	return []Middleware{RequestID(), Log(function, log), Errors(), Recover(log), Limit(bodyLimit)}
+}
+
+// RequestID gives every request an id, keeping one the platform supplied.
+func RequestID() Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if req.RequestID == "" {
+				req.RequestID = req.Header.Get("X-Request-Id")
+			}
+			if req.RequestID == "" || len(req.RequestID) > 128 {
+				var b [12]byte
+				rand.Read(b[:])
+				req.RequestID = hex.EncodeToString(b[:])
+			}
+			resp, err := next(ctx, req)
+			if resp != nil {
+				if resp.Header == nil {
+					resp.Header = http.Header{}
+				}
+				resp.Header.Set("X-Request-Id", req.RequestID)
+			}
+			return resp, err
+		}
+	}
+}
+
+// Log writes one JSON line per request: function, route, status, duration,
+// request id and, for failures, the error kind and internal cause. It never
+// logs bodies, headers or query strings, which may carry secrets.
+func Log(function string, log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			start := time.Now()
+			resp, err := next(ctx, req)
+			status := 0
+			if resp != nil {
+				status = resp.Status
+			}
+			if err != nil {
+				status = Status(err)
+			}
+			attrs := []any{
+				slog.String("function", function),
+				slog.String("trigger", string(req.Trigger)),
+				slog.String("method", req.Method),
+				slog.String("route", req.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", req.RequestID),
+			}
+			level := slog.LevelInfo
+			if err != nil {
+				attrs = append(attrs, slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
+				if status >= 500 {
+					level = slog.LevelError
+				}
+			}
+			log.Log(ctx, level, "request", attrs...)
+			return resp, err
+		}
+	}
+}
+
+// Errors renders a handler's error as a JSON error response. It passes the
+// error on too, so outer middleware (Log) can record the cause.
+func Errors() Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			resp, err := next(ctx, req)
+			if err != nil {
+				return Error(err, req.RequestID), err
+			}
+			if resp == nil {
+				err := errs.E("web.Errors", errs.Internal, "handler returned no response")
+				return Error(err, req.RequestID), err
+			}
+			return resp, nil
+		}
+	}
+}
+
+// Recover turns a panic into an errs.Internal error and logs its stack.
+func Recover(log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (resp *Response, err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					log.Error("panic", slog.String("request_id", req.RequestID),
+						slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+					resp, err = nil, errs.E("web.Recover", errs.Internal, fmt.Errorf("panic: %v", p))
+				}
+			}()
+			return next(ctx, req)
+		}
+	}
+}
+
+// Limit refuses request bodies over max bytes (DefaultBodyLimit if max ≤ 0)
+// before the handler sees them.
+func Limit(max int) Middleware {
+	if max <= 0 {
+		max = DefaultBodyLimit
+	}
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if len(req.Body) > max {
+				return nil, errs.E("web.Limit", errs.TooLarge, fmt.Sprintf("request body over %d bytes", max))
+			}
+			return next(ctx, req)
+		}
+	}
+}
