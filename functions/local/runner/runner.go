@@ -1,0 +1,67 @@
+// Package runner mounts every wemember function in one net/http handler,
+// each under its own route prefix, over one set of dependencies: the local
+// development server and the end-to-end tests both use it.
+package runner
+
+import (
+	"net/http"
+
+	"github.com/wemember/wemember/functions/mp-login/mplogin"
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/local"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// Function is one cloud function: its name (also its route prefix) and how
+// to build its handler.
+type Function struct {
+	Name  string
+	Build boot.Build
+}
+
+// Functions lists every function the design names, in the design's order.
+func Functions() []Function {
+	return []Function{
+		{"mp-login", mplogin.Build},
+		{"member-api", boot.Unbuilt("member-api")},
+		{"oa-callback", boot.Unbuilt("oa-callback")},
+		{"wecom-callback", boot.Unbuilt("wecom-callback")},
+		{"invite-redeem", boot.Unbuilt("invite-redeem")},
+		{"pay-notify", boot.Unbuilt("pay-notify")},
+		{"expiry-sweep", boot.Unbuilt("expiry-sweep")},
+		{"admin-api", boot.Unbuilt("admin-api")},
+	}
+}
+
+// Handlers builds every function's full handler (with the standard
+// middleware), keyed by name.
+func Handlers(d *boot.Deps) (map[string]web.Handler, error) {
+	out := map[string]web.Handler{}
+	for _, f := range Functions() {
+		h, err := f.Build(d)
+		if err != nil {
+			return nil, err
+		}
+		out[f.Name] = boot.Handler(f.Name, d, h)
+	}
+	return out, nil
+}
+
+// New mounts every function at /<name> and /<name>/…, plus GET /healthz.
+func New(d *boot.Deps) (http.Handler, error) {
+	hs, err := Handlers(d)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for name, h := range hs {
+		lh := local.Handler(h, d.Config.BodyLimit)
+		mux.Handle("/"+name, lh)
+		mux.Handle("/"+name+"/", lh)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	})
+	return mux, nil
+}

@@ -1,0 +1,10 @@
+// Command mp-login is the mp-login cloud function: it runs on AWS Lambda, Tencent SCF
+// or as a local HTTP server, whichever it finds itself on.
+package main
+
+import (
+	"github.com/wemember/wemember/functions/mp-login/mplogin"
+	"github.com/wemember/wemember/shared/boot"
+)
+
+func main() { boot.Main("mp-login", mplogin.Build) }

@@ -1,0 +1,176 @@
+// Package mplogin is the mp-login function: a mini-program's wx.login code
+// (and optionally a phone-number code and a channel) becomes a member and a
+// signed session token. The session_key WeChat returns never leaves this
+// package: it is neither stored, returned nor logged.
+package mplogin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/session"
+	"github.com/wemember/wemember/shared/web"
+	"github.com/wemember/wemember/shared/wechat"
+)
+
+// MiniProgram is what mp-login needs of WeChat's mini-program API.
+type MiniProgram interface {
+	AppID() string
+	Code2Session(ctx context.Context, code string) (wechat.Session, error)
+	PhoneNumber(ctx context.Context, code string) (string, error)
+}
+
+// Welcomer grants what a newly registered member is due (registration
+// coupon, points, invitation rewards). It must be idempotent per member: it
+// runs again on a later login if an earlier run failed.
+type Welcomer interface {
+	Welcome(ctx context.Context, m member.Member) error
+}
+
+// Handler serves POST /mp-login.
+type Handler struct {
+	MP       MiniProgram
+	Members  *member.Service
+	Sessions *session.Issuer
+	Welcomer Welcomer // Optional.
+}
+
+// Request is the body of POST /mp-login.
+type Request struct {
+	Code      string          `json:"code"`       // From wx.login; required unless the platform vouches for the caller.
+	PhoneCode string          `json:"phone_code"` // From the getPhoneNumber button; optional.
+	Channel   *member.Channel `json:"channel"`    // Attribution for a new member; optional.
+	Scene     string          `json:"scene"`      // The launch scene or QR scene; optional.
+	Nickname  string          `json:"nickname"`
+	Avatar    string          `json:"avatar"`
+}
+
+// Response is the answer of POST /mp-login.
+type Response struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	MemberID  string    `json:"member_id"`
+	Created   bool      `json:"created"`
+}
+
+// Mux routes the function's requests.
+func (h *Handler) Mux() *web.Mux {
+	mux := web.NewMux("/mp-login")
+	mux.Handle(http.MethodPost, "/", h.Login)
+	return mux
+}
+
+// Login registers or finds the member and issues a session token.
+func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "mplogin.Login"
+	var in Request
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if err := in.validate(r.Caller != nil); err != nil {
+		return nil, errs.E(op, err)
+	}
+	ids, err := h.identify(ctx, r.Caller, in.Code)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	a := member.Arrival{Identities: ids, Channel: channel(in), Nickname: in.Nickname, Avatar: in.Avatar}
+	if in.PhoneCode != "" {
+		if a.Phone, err = h.MP.PhoneNumber(ctx, in.PhoneCode); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	res, err := h.Members.Arrive(ctx, a)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if h.Welcomer != nil && !res.Member.Welcomed {
+		if err := h.Welcomer.Welcome(ctx, res.Member); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	token, exp := h.Sessions.Issue(res.Member.ID)
+	return web.JSON(http.StatusOK, Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created}), nil
+}
+
+// identify turns the caller into platform-verified identities: the trusted
+// CloudBase identity when the platform vouches, code2session otherwise.
+func (h *Handler) identify(ctx context.Context, caller *web.Caller, code string) ([]member.Identity, error) {
+	app := h.MP.AppID()
+	if caller != nil {
+		if caller.AppID != "" && caller.AppID != app {
+			return nil, errs.E(errs.Permission, "caller belongs to another mini-program")
+		}
+		return []member.Identity{
+			{Kind: member.UnionID, Value: caller.UnionID},
+			{Kind: member.OpenID, Scope: app, Value: caller.OpenID},
+		}, nil
+	}
+	s, err := h.MP.Code2Session(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return []member.Identity{
+		{Kind: member.UnionID, Value: s.UnionID},
+		{Kind: member.OpenID, Scope: app, Value: s.OpenID},
+	}, nil
+}
+
+func channel(in Request) member.Channel {
+	if in.Channel != nil && in.Channel.Kind != "" {
+		c := *in.Channel
+		c.Inviter = "" // Only a redeemed invitation names an inviter.
+		return c
+	}
+	c := member.Channel{Kind: "mini-program"}
+	if in.Scene != "" {
+		c.Kind, c.Value = "mp-scene", in.Scene
+	}
+	return c
+}
+
+// validate checks the request's shape; trusted says the platform vouches for
+// the caller, so no code is needed.
+func (in Request) validate(trusted bool) error {
+	switch {
+	case in.Code == "" && !trusted:
+		return errs.E(errs.Invalid, "code is required")
+	case !token(in.Code, 128):
+		return errs.E(errs.Invalid, "code is malformed")
+	case !token(in.PhoneCode, 128):
+		return errs.E(errs.Invalid, "phone_code is malformed")
+	case len(in.Scene) > 64, len(in.Nickname) > 64, len(in.Avatar) > 512:
+		return errs.E(errs.Invalid, "a field is too long")
+	case in.Channel != nil && (len(in.Channel.Kind) > 32 || len(in.Channel.Value) > 128 || len(in.Channel.UTM) > 8):
+		return errs.E(errs.Invalid, "channel is malformed")
+	}
+	return nil
+}
+
+// token reports whether s is empty or a short run of URL-safe characters, the
+// shape of every WeChat code.
+func token(s string, max int) bool {
+	if len(s) > max {
+		return false
+	}
+	for _, c := range s {
+		ok := c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Build makes the function's handler from the wired dependencies.
+func Build(d *boot.Deps) (web.Handler, error) {
+	if d.MP == nil {
+		return nil, errs.E("mplogin.Build", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
+	}
+	h := &Handler{MP: d.MP, Members: d.Members, Sessions: d.Sessions}
+	return h.Mux().Serve, nil
+}

@@ -1,0 +1,9 @@
+// Command wecom-callback is the wecom-callback cloud function: it runs on AWS Lambda, Tencent SCF
+// or as a local HTTP server, whichever it finds itself on.
+package main
+
+import (
+	"github.com/wemember/wemember/shared/boot"
+)
+
+func main() { boot.Main("wecom-callback", boot.Unbuilt("wecom-callback")) }

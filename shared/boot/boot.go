@@ -1,0 +1,127 @@
+// Package boot wires a function from its environment: it loads the config,
+// opens the store, builds the domain services and WeChat clients, and hands
+// the finished handler to the platform adapter. A function's main is one
+// call to Main.
+package boot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/wemember/wemember/shared/bolt"
+	"github.com/wemember/wemember/shared/config"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/launch"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/session"
+	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/web"
+	"github.com/wemember/wemember/shared/wechat"
+)
+
+// Deps is everything a function's handler may be built from.
+type Deps struct {
+	Config   config.Config
+	Store    store.Store
+	Log      *slog.Logger
+	Now      func() time.Time
+	Box      *pii.Box
+	Members  *member.Service
+	Sessions *session.Issuer
+	MP       *wechat.MiniProgram
+}
+
+// Build makes a function's handler (its routes, before the standard
+// middleware) from the dependencies.
+type Build func(d *Deps) (web.Handler, error)
+
+// Open builds the dependencies from a configuration.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+	const op = "boot.Open"
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	box, err := pii.New(cfg.DataKey)
+	if err != nil {
+		st.Close()
+		return nil, errs.E(op, err)
+	}
+	sessions, err := session.NewIssuer(cfg.SessionSecret, cfg.SessionTTL, time.Now)
+	if err != nil {
+		st.Close()
+		return nil, errs.E(op, err)
+	}
+	wechat.UseAPIBase(cfg.WeChatAPIBase)
+	d := &Deps{
+		Config: cfg, Store: st, Log: log, Now: time.Now, Box: box,
+		Members:  member.NewService(st, box, time.Now, member.NewID),
+		Sessions: sessions,
+	}
+	if cfg.MPAppID != "" {
+		d.MP = wechat.NewMiniProgram(cfg.MPAppID, cfg.MPSecret, wechat.NewTokenSource(st, cfg.MPAppID, cfg.MPSecret))
+	}
+	return d, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	kind, target := cfg.StoreKind()
+	switch kind {
+	case "bolt":
+		return bolt.Open(target)
+	case "dynamo":
+		return openDynamo(ctx, cfg, target)
+	}
+	return nil, errs.E(errs.Invalid, fmt.Sprintf("unknown store kind %q", kind))
+}
+
+// Logger is the JSON logger at the configured level.
+func Logger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// Handler wraps a function's routes in the standard middleware.
+func Handler(function string, d *Deps, h web.Handler) web.Handler {
+	return web.Chain(h, web.Standard(function, d.Log, d.Config.BodyLimit)...)
+}
+
+// Main is a function's whole main: config from the process environment,
+// dependencies, handler, platform. It exits with status 1 if start-up fails.
+func Main(function string, build Build) {
+	log := Logger(os.Getenv("WEMEMBER_LOG_LEVEL")).With(slog.String("function", function))
+	fail := func(err error) {
+		log.Error("start failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fail(err)
+	}
+	d, err := Open(context.Background(), cfg, log)
+	if err != nil {
+		fail(err)
+	}
+	h, err := build(d)
+	if err != nil {
+		fail(err)
+	}
+	launch.Run(Handler(function, d, h), launch.WithBodyLimit(cfg.BodyLimit), launch.WithLogger(log))
+}
+
+// Unbuilt is the Build of a function whose issue has not landed: every
+// request is answered 501 with a clear message.
+func Unbuilt(function string) Build {
+	return func(*Deps) (web.Handler, error) {
+		return func(context.Context, *web.Request) (*web.Response, error) {
+			return nil, errs.E(function, errs.Unimplemented, function+" is not built yet")
+		}, nil
+	}
+}
