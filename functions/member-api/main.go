@@ -3,7 +3,8 @@
 package main
 
 import (
+	"github.com/wemember/wemember/functions/member-api/memberapi"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("member-api", boot.Unbuilt("member-api")) }
+func main() { boot.Main("member-api", memberapi.Build) }

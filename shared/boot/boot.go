@@ -13,8 +13,10 @@ import (
 
 	"github.com/wemember/wemember/shared/bolt"
 	"github.com/wemember/wemember/shared/config"
+	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/launch"
+	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/session"
@@ -33,15 +35,38 @@ type Deps struct {
 	Members  *member.Service
 	Sessions *session.Issuer
 	MP       *wechat.MiniProgram
+	Loyalty  *loyalty.Service
+	Coupons  *coupons.Service
+}
+
+// EnsureDefaults installs the default rules and coupon templates where none
+// are stored yet. It is idempotent and safe to run concurrently; the local
+// runner runs it at start, the expiry sweep on every run.
+func (d *Deps) EnsureDefaults(ctx context.Context) error {
+	if _, err := d.Loyalty.InstallDefaults(ctx); err != nil {
+		return err
+	}
+	return d.Coupons.InstallDefaults(ctx)
 }
 
 // Build makes a function's handler (its routes, before the standard
 // middleware) from the dependencies.
 type Build func(d *Deps) (web.Handler, error)
 
+// Option changes how Open wires the dependencies.
+type Option func(*Deps)
+
+// WithClock sets the clock every service reads (time.Now by default); tests
+// use it to move time.
+func WithClock(now func() time.Time) Option { return func(d *Deps) { d.Now = now } }
+
 // Open builds the dependencies from a configuration.
-func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Deps, error) {
 	const op = "boot.Open"
+	d := &Deps{Config: cfg, Log: log, Now: time.Now}
+	for _, o := range opts {
+		o(d)
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, errs.E(op, err)
@@ -51,17 +76,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		st.Close()
 		return nil, errs.E(op, err)
 	}
-	sessions, err := session.NewIssuer(cfg.SessionSecret, cfg.SessionTTL, time.Now)
+	sessions, err := session.NewIssuer(cfg.SessionSecret, cfg.SessionTTL, d.Now)
 	if err != nil {
 		st.Close()
 		return nil, errs.E(op, err)
 	}
 	wechat.UseAPIBase(cfg.WeChatAPIBase)
-	d := &Deps{
-		Config: cfg, Store: st, Log: log, Now: time.Now, Box: box,
-		Members:  member.NewService(st, box, time.Now, member.NewID),
-		Sessions: sessions,
-	}
+	d.Store, d.Box, d.Sessions = st, box, sessions
+	d.Members = member.NewService(st, box, d.Now, member.NewID)
+	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
+	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
 	if cfg.MPAppID != "" {
 		d.MP = wechat.NewMiniProgram(cfg.MPAppID, cfg.MPSecret, wechat.NewTokenSource(st, cfg.MPAppID, cfg.MPSecret))
 	}

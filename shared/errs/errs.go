@@ -50,20 +50,19 @@ type Error struct {
 	Err  error  // The underlying cause; logged, never shown to a client.
 }
 
-// E builds an *Error. Arguments may be, in any order: a string op (the first
-// string), a Kind, a second string (the safe message), and an error (the cause).
+// E builds an *Error from, in any order, a Kind, a safe message (a string),
+// and a cause (an error) — except that a string in first place is the op:
+// E(op, kind, msg, cause), E(op, cause), E(kind, msg).
 func E(args ...any) error {
 	e := &Error{}
-	strs := 0
-	for _, a := range args {
+	for i, a := range args {
 		switch v := a.(type) {
 		case string:
-			if strs == 0 {
+			if i == 0 {
 				e.Op = v
 			} else {
 				e.Msg = v
 			}
-			strs++
 		case Kind:
 			e.Kind = v
 		case *Error:

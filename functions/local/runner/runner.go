@@ -6,6 +6,7 @@ package runner
 import (
 	"net/http"
 
+	"github.com/wemember/wemember/functions/member-api/memberapi"
 	"github.com/wemember/wemember/functions/mp-login/mplogin"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/local"
@@ -23,7 +24,7 @@ type Function struct {
 func Functions() []Function {
 	return []Function{
 		{"mp-login", mplogin.Build},
-		{"member-api", boot.Unbuilt("member-api")},
+		{"member-api", memberapi.Build},
 		{"oa-callback", boot.Unbuilt("oa-callback")},
 		{"wecom-callback", boot.Unbuilt("wecom-callback")},
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},

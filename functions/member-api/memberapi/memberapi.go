@@ -1,0 +1,136 @@
+// Package memberapi is the member-api function: what a signed-in member reads
+// and does from the mini-program — the member card, sign-in, the points
+// ledger and coupons. Every route runs behind auth.Member.
+package memberapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/wemember/wemember/shared/auth"
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// Handler serves the member API.
+type Handler struct {
+	Members *member.Service
+	Loyalty *loyalty.Service
+	Coupons *coupons.Service
+	Now     func() time.Time
+}
+
+// Build makes the function's handler from the wired dependencies.
+func Build(d *boot.Deps) (web.Handler, error) {
+	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Now: d.Now}
+	mw := auth.Member(d.Sessions, d.Members, d.Config.MPAppID)
+	return mw(h.Mux().Serve), nil
+}
+
+// Mux routes the function's requests.
+func (h *Handler) Mux() *web.Mux {
+	mux := web.NewMux("/member-api")
+	mux.Handle(http.MethodGet, "/me", h.Card)
+	return mux
+}
+
+// Card is the member card.
+type Card struct {
+	Member   Profile          `json:"member"`
+	Level    LevelCard        `json:"level"`
+	Points   loyalty.Balance  `json:"points"`
+	Coupons  CouponSummary    `json:"coupons"`
+	Benefits loyalty.Benefits `json:"benefits"`
+}
+
+// Profile is the member's own view of their record: masked where personal.
+type Profile struct {
+	ID        string         `json:"id"`
+	Nickname  string         `json:"nickname,omitempty"`
+	Avatar    string         `json:"avatar,omitempty"`
+	Phone     string         `json:"phone,omitempty"` // Masked.
+	Channel   member.Channel `json:"channel"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// LevelCard is the level with growth and the progress to the next level.
+type LevelCard struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Growth   int64   `json:"growth"`
+	SpendFen int64   `json:"spend_fen"`
+	Next     string  `json:"next,omitempty"`
+	NextName string  `json:"next_name,omitempty"`
+	ToNext   int64   `json:"to_next"`
+	Progress float64 `json:"progress"` // 0..1 of the way from this level to the next.
+}
+
+// CouponSummary counts the member's usable coupons and shows the first few.
+type CouponSummary struct {
+	Available int                `json:"available"`
+	Items     []coupons.Instance `json:"items"`
+}
+
+// Card answers GET /me.
+func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "memberapi.Card"
+	id := auth.MemberID(ctx)
+	m, err := h.Members.Get(ctx, id)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	lv, err := h.Loyalty.Level(ctx, m.ID)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	bal, err := h.Loyalty.Balance(ctx, m.ID)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	page, err := h.Coupons.List(ctx, coupons.ListQuery{MemberID: m.ID, Status: coupons.Available, Limit: 100})
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	card := Card{
+		Member: Profile{ID: m.ID, Nickname: m.Nickname, Avatar: m.Avatar, Phone: m.PhoneMask,
+			Channel: m.Channel, CreatedAt: m.CreatedAt},
+		Level:    levelCard(lv),
+		Points:   bal,
+		Benefits: lv.Level.Benefits,
+		Coupons:  CouponSummary{Items: []coupons.Instance{}},
+	}
+	now := h.Now()
+	for _, c := range page.Items {
+		if c.Effective(now) != coupons.Available {
+			continue
+		}
+		card.Coupons.Available++
+		if len(card.Coupons.Items) < 5 {
+			card.Coupons.Items = append(card.Coupons.Items, c)
+		}
+	}
+	return web.JSON(http.StatusOK, card), nil
+}
+
+func levelCard(v loyalty.LevelView) LevelCard {
+	c := LevelCard{ID: v.Level.ID, Name: v.Level.Name, Growth: v.Growth, SpendFen: v.SpendFen, ToNext: v.ToNext}
+	if v.Next == nil {
+		c.Progress = 1
+		return c
+	}
+	c.Next, c.NextName = v.Next.ID, v.Next.Name
+	span := v.Next.MinGrowth - v.Level.MinGrowth
+	done := v.Growth - v.Level.MinGrowth
+	if v.Next.MinSpendFen > 0 && v.Next.MinGrowth == 0 {
+		span, done = v.Next.MinSpendFen-v.Level.MinSpendFen, v.SpendFen-v.Level.MinSpendFen
+	}
+	if span > 0 {
+		c.Progress = min(1, max(0, float64(done)/float64(span)))
+	}
+	return c
+}
