@@ -13,14 +13,7 @@ run:
 ## test: everything — unit and domain tests on bbolt, the conformance and
 ## end-to-end suites on bbolt and on DynamoDB Local, and the deployment check.
 test: vet
-	@set -euo pipefail; \
-	tests/dynamodb-local.sh start; \
-	trap 'tests/dynamodb-local.sh stop' EXIT; \
-	export WEMEMBER_DYNAMO_ENDPOINT="$$(cat .cache/dynamodb-local/endpoint)"; \
-	echo "== go test on bbolt and DynamoDB Local ($$WEMEMBER_DYNAMO_ENDPOINT)"; \
-	$(GO) test -race -count=1 -timeout 20m ./... 2>&1 | tee .cache/go-test.log; \
-	echo "== backends that ran:"; \
-	grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)).*(Conformance|EndToEnd)/(bolt|dynamo)$$' .cache/go-test.log | grep -E '^--- ' | sort | uniq -c || true
+	tests/run.sh
 	@$(MAKE) --no-print-directory check-deploy
 
 vet:
