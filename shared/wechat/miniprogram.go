@@ -1,0 +1,189 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/silenceper/wechat/v2/cache"
+	"github.com/silenceper/wechat/v2/miniprogram"
+	"github.com/silenceper/wechat/v2/miniprogram/auth"
+	"github.com/silenceper/wechat/v2/miniprogram/config"
+	mpcontext "github.com/silenceper/wechat/v2/miniprogram/context"
+	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/wemember/wemember/shared/errs"
+)
+
+// SessionKey is a mini-program session_key: the key that decrypts the data a
+// mini-program hands its server. It prints, logs and marshals as
+// "[redacted]"; only Reveal gives the key.
+type SessionKey struct{ v string }
+
+// NewSessionKey wraps a session_key, e.g. in a fake client.
+func NewSessionKey(v string) SessionKey { return SessionKey{v: v} }
+
+const redacted = "[redacted]"
+
+// Reveal returns the key itself. Never log it or send it to a client.
+func (k SessionKey) Reveal() string { return k.v }
+
+// IsZero reports whether there is no key.
+func (k SessionKey) IsZero() bool { return k.v == "" }
+
+// String redacts the key for fmt.
+func (k SessionKey) String() string { return redacted }
+
+// GoString redacts the key for %#v.
+func (k SessionKey) GoString() string { return "wechat.SessionKey(" + redacted + ")" }
+
+// LogValue redacts the key for slog.
+func (k SessionKey) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON redacts the key for encoding/json.
+func (k SessionKey) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// Session is what code2session tells about the user behind a js_code.
+type Session struct {
+	OpenID     string     // The user's id in this mini-program.
+	UnionID    string     // The user's id across the Open Platform account's apps; may be empty.
+	SessionKey SessionKey // Redacted when printed or logged.
+}
+
+// LogValue logs the ids and hides the key.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("openid", s.OpenID), slog.String("unionid", s.UnionID),
+		slog.String("session_key", redacted))
+}
+
+// MiniProgram is a mini-program's server-side client: login and phone number
+// through silenceper's own code, with access tokens from a TokenSource.
+type MiniProgram struct {
+	cfg    *config.Config
+	mp     *miniprogram.MiniProgram
+	tokens *TokenSource
+}
+
+// NewMiniProgram returns the client of one mini-program. Tokens supplies the
+// access tokens of the phone-number API; it must be for the same appid.
+func NewMiniProgram(appID, secret string, tokens *TokenSource) *MiniProgram {
+	// silenceper insists on a cache for its default token handle, which the
+	// TokenSource replaces at once; nothing is ever stored in it.
+	cfg := &config.Config{AppID: appID, AppSecret: secret, Cache: cache.NewMemory()}
+	mp := miniprogram.NewMiniProgram(cfg)
+	mp.SetAccessTokenHandle(tokens)
+	return &MiniProgram{cfg: cfg, mp: mp, tokens: tokens}
+}
+
+// AppID is the mini-program's appid.
+func (c *MiniProgram) AppID() string { return c.cfg.AppID }
+
+// Code2Session exchanges a js_code from wx.login for the user's session.
+// Errors: errs.Invalid for an unknown, expired or foreign code (40029),
+// errs.Expired for a code already used (40163), errs.RateLimited (45011),
+// errs.Permission for a user WeChat's risk control refuses (40226),
+// errs.Transient when WeChat is unreachable or busy, errs.Internal otherwise.
+func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, error) {
+	const op = "wechat.Code2Session"
+	if code == "" {
+		return Session{}, errs.E(op, errs.Invalid, "missing login code")
+	}
+	res, err := c.mp.GetAuth().Code2SessionContext(ctx, code)
+	if err != nil {
+		if res.ErrCode == 0 {
+			return Session{}, transport(op, err)
+		}
+		return Session{}, loginError(op, &apiError{API: "jscode2session", ErrCode: res.ErrCode, ErrMsg: res.ErrMsg})
+	}
+	if res.OpenID == "" {
+		return Session{}, errs.E(op, errs.Internal, errors.New("jscode2session answered without an openid"))
+	}
+	return Session{OpenID: res.OpenID, UnionID: res.UnionID, SessionKey: SessionKey{v: res.SessionKey}}, nil
+}
+
+func loginError(op string, e *apiError) error {
+	switch e.ErrCode {
+	case codeInvalidCode:
+		return errs.E(op, errs.Invalid, "invalid login code", e)
+	case codeCodeUsed:
+		return errs.E(op, errs.Expired, "login code already used", e)
+	case codeMinuteQuota:
+		return errs.E(op, errs.RateLimited, "too many logins, retry in a minute", e)
+	case codeRiskyUser:
+		return errs.E(op, errs.Permission, "login refused by WeChat", e)
+	case codeSystemBusy:
+		return errs.E(op, errs.Transient, "WeChat is busy", e)
+	}
+	return errs.E(op, errs.Internal, e)
+}
+
+// PhoneNumber exchanges a code from the getPhoneNumber button for the user's
+// phone number (with the country code for numbers outside mainland China).
+// A 40001/42001 answer makes the token source refresh the token and the call
+// is tried once more. Errors: errs.Invalid for an unknown, expired or used
+// code (40029), errs.RateLimited (45011), errs.Transient when WeChat is
+// unreachable or busy, errs.Internal otherwise.
+func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (string, error) {
+	const op = "wechat.PhoneNumber"
+	if code == "" {
+		return "", errs.E(op, errs.Invalid, "missing phone code")
+	}
+	for attempt := 0; ; attempt++ {
+		// A handle bound to ctx: silenceper asks for the token without one.
+		h := &boundTokens{ctx: ctx, src: c.tokens}
+		a := auth.NewAuth(&mpcontext.Context{Config: c.cfg, AccessTokenHandle: h})
+		res, err := a.GetPhoneNumberContext(ctx, code)
+		if err == nil {
+			if res.PhoneInfo.PhoneNumber == "" {
+				return "", errs.E(op, errs.Internal, errors.New("getuserphonenumber answered without a number"))
+			}
+			return res.PhoneInfo.PhoneNumber, nil
+		}
+		var ce *util.CommonError
+		if !errors.As(err, &ce) {
+			return "", transport(op, err)
+		}
+		e := &apiError{API: "getuserphonenumber", ErrCode: ce.ErrCode, ErrMsg: ce.ErrMsg}
+		if isTokenRejected(e.ErrCode) && attempt == 0 && h.used != "" {
+			if _, err := c.tokens.Refresh(ctx, h.used); err != nil {
+				return "", errs.E(op, err)
+			}
+			continue
+		}
+		return "", phoneError(op, e)
+	}
+}
+
+func isTokenRejected(code int64) bool {
+	return code == codeInvalidToken || code == codeBadToken || code == codeTokenExpired
+}
+
+func phoneError(op string, e *apiError) error {
+	switch e.ErrCode {
+	case codeInvalidCode:
+		return errs.E(op, errs.Invalid, "invalid phone code", e)
+	case codeMinuteQuota:
+		return errs.E(op, errs.RateLimited, "too many requests, retry in a minute", e)
+	case codeSystemBusy:
+		return errs.E(op, errs.Transient, "WeChat is busy", e)
+	}
+	return errs.E(op, errs.Internal, e)
+}
+
+// boundTokens hands silenceper tokens under the caller's context and
+// remembers which token it handed out, so a rejection can name it.
+type boundTokens struct {
+	ctx  context.Context
+	src  *TokenSource
+	used string
+}
+
+func (b *boundTokens) GetAccessToken() (string, error) {
+	if b.src == nil {
+		return "", errs.E("wechat.PhoneNumber", errs.Internal, fmt.Errorf("no token source"))
+	}
+	t, err := b.src.GetAccessTokenContext(b.ctx)
+	b.used = t
+	return t, err
+}

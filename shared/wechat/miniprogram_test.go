@@ -1,0 +1,179 @@
+package wechat_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/tests/wxsim"
+)
+
+func TestCode2Session(t *testing.T) {
+	e := setup(t)
+	mp := e.client()
+	ctx := context.Background()
+	openid, unionid := wxsim.OpenID(appID, "alice"), wxsim.UnionID("alice")
+
+	used := e.sim.LoginCodeFor(appID, "alice")
+	s, err := mp.Code2Session(ctx, used)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.OpenID != openid || s.UnionID != unionid || len(s.SessionKey.Reveal()) != 24 {
+		t.Fatalf("session = %+v, want alice's ids and a 24-char key", s)
+	}
+	expired := e.sim.LoginCodeFor(appID, "bob")
+	e.clock.advance(6 * time.Minute)
+
+	tests := []struct {
+		name     string
+		code     string
+		wantKind errs.Kind
+		wantMsg  string
+	}{
+		{"used code", used, errs.Expired, "login code already used"},
+		{"expired code", expired, errs.Invalid, "invalid login code"},
+		{"garbage", "garbage", errs.Invalid, "invalid login code"},
+		{"empty", "", errs.Invalid, "missing login code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := mp.Code2Session(ctx, tt.code)
+			if got := errs.KindOf(err); got != tt.wantKind {
+				t.Fatalf("kind = %v (%v), want %v", got, err, tt.wantKind)
+			}
+			if got := errs.SafeMessage(err); got != tt.wantMsg {
+				t.Errorf("safe message = %q, want %q", got, tt.wantMsg)
+			}
+			if s.OpenID != "" || !s.SessionKey.IsZero() {
+				t.Errorf("refusal returned a session %+v", s)
+			}
+			if tt.code != "" && strings.Contains(err.Error(), tt.code) || strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q leaks the code or the secret", err)
+			}
+		})
+	}
+}
+
+func TestCode2SessionRateLimitAndConfig(t *testing.T) {
+	e := setup(t, wxsim.WithLimits(wxsim.Limits{Code2SessionPerUser: 1}))
+	ctx := context.Background()
+	mp := e.client()
+	if _, err := mp.Code2Session(ctx, e.sim.LoginCodeFor(appID, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := mp.Code2Session(ctx, e.sim.LoginCodeFor(appID, "alice"))
+	if got := errs.KindOf(err); got != errs.RateLimited {
+		t.Errorf("second login in a minute: kind %v (%v), want rate_limited", got, err)
+	}
+	if got := wechat.ErrCode(err); got != 45011 {
+		t.Errorf("ErrCode = %d, want 45011", got)
+	}
+	wrong := wechat.NewMiniProgram(appID, "wrong-secret", e.tokens())
+	_, err = wrong.Code2Session(ctx, e.sim.LoginCodeFor(appID, "bob"))
+	if got := errs.KindOf(err); got != errs.Internal || wechat.ErrCode(err) != 40125 {
+		t.Errorf("wrong secret: kind %v errcode %d (%v), want internal 40125", got, wechat.ErrCode(err), err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret") {
+		t.Errorf("error %q leaks the secret", err)
+	}
+}
+
+func TestTransportFailures(t *testing.T) {
+	e := setup(t)
+	mp := e.client()
+	code := e.sim.LoginCodeFor(appID, "alice")
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"connection dropped", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) }},
+		{"bad gateway", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			serve(tc.handler)
+			_, err := mp.Code2Session(context.Background(), code)
+			if got := errs.KindOf(err); got != errs.Transient {
+				t.Fatalf("kind = %v (%v), want transient", got, err)
+			}
+			if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, code) {
+				t.Errorf("error %q leaks the secret or the code", msg)
+			}
+		})
+	}
+	serve(e.sim.Handler())
+	if _, err := mp.Code2Session(context.Background(), code); err != nil {
+		t.Errorf("code after failed attempts: %v", err)
+	}
+}
+
+func TestSessionKeyRedacted(t *testing.T) {
+	s := wechat.Session{OpenID: "o1", UnionID: "u1", SessionKey: wechat.NewSessionKey("c2VjcmV0LWtleS0xMjM0NQ==")}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("login", "session", s, "key", s.SessionKey)
+	j, _ := json.Marshal(s)
+	outputs := map[string]string{
+		"%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s), "%#v": fmt.Sprintf("%#v", s),
+		"%s key": fmt.Sprintf("%s", s.SessionKey), "slog": logged.String(), "json": string(j),
+	}
+	for how, out := range outputs {
+		if strings.Contains(out, "c2VjcmV0") || !strings.Contains(out, "[redacted]") {
+			t.Errorf("%s = %q, want the key redacted", how, out)
+		}
+	}
+	if !strings.Contains(logged.String(), `"openid":"o1"`) {
+		t.Errorf("slog = %s, want the openid", logged.String())
+	}
+	if got := s.SessionKey.Reveal(); got != "c2VjcmV0LWtleS0xMjM0NQ==" {
+		t.Errorf("Reveal = %q", got)
+	}
+}
+
+func TestPhoneNumber(t *testing.T) {
+	e := setup(t)
+	mp := e.client()
+	ctx := context.Background()
+	code := e.sim.PhoneCode(appID, "o-alice", "13800138000")
+	got, err := mp.PhoneNumber(ctx, code)
+	if err != nil || got != "13800138000" {
+		t.Fatalf("PhoneNumber = %q, %v", got, err)
+	}
+	_, err = mp.PhoneNumber(ctx, code)
+	if errs.KindOf(err) != errs.Invalid || errs.SafeMessage(err) != "invalid phone code" {
+		t.Errorf("used code: %v, want invalid \"invalid phone code\"", err)
+	}
+	if got := e.sim.Calls("/cgi-bin/stable_token"); got != 1 {
+		t.Errorf("stable_token calls = %d, want 1 (token cached)", got)
+	}
+	foreign, err := mp.PhoneNumber(ctx, e.sim.PhoneCode(appID, "o-bob", "+44 7700900123"))
+	if err != nil || foreign != "+44 7700900123" {
+		t.Errorf("foreign number = %q, %v", foreign, err)
+	}
+
+	// The cached token is revoked behind our back: the call gets 40001, the
+	// source refreshes (normal mode yields a new token, no force), retry works.
+	e.sim.RevokeTokens(appID)
+	code = e.sim.PhoneCode(appID, "o-carol", "13900139000")
+	got, err = mp.PhoneNumber(ctx, code)
+	if err != nil || got != "13900139000" {
+		t.Fatalf("after revocation: %q, %v", got, err)
+	}
+	if calls, forced := e.sim.Calls("/cgi-bin/stable_token"), e.sim.Calls(wxsim.EventStableForced); calls != 2 || forced != 0 {
+		t.Errorf("stable_token calls %d forced %d, want 2 and 0", calls, forced)
+	}
+	if calls := e.sim.Calls("/wxa/business/getuserphonenumber"); calls != 5 {
+		t.Errorf("getuserphonenumber calls = %d, want 5 (one retried)", calls)
+	}
+	_, err = mp.PhoneNumber(ctx, "")
+	if errs.KindOf(err) != errs.Invalid {
+		t.Errorf("empty code: %v", err)
+	}
+}

@@ -1,0 +1,110 @@
+// Package wechat is the edge over github.com/silenceper/wechat/v2 for the
+// mini-program: login (code2session), the phone-number API, and access tokens
+// cached in the store so that concurrent, cold serverless instances share one
+// token instead of invalidating each other's.
+//
+// WeChat errcodes are turned into errs kinds here, in one place, with
+// messages safe to show a client. Secrets, session keys and phone numbers
+// never appear in an error or a log line from this package.
+package wechat
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/wemember/wemember/shared/errs"
+)
+
+// APIBase is where WeChat's server API lives.
+const APIBase = "https://api.weixin.qq.com"
+
+// UseAPIBase points every silenceper call at base (e.g. a simulator at
+// "http://127.0.0.1:8090") instead of APIBase; an empty base restores WeChat.
+//
+// The redirection is process-global by silenceper's design
+// (util.SetURIModifier sets a package variable read, unsynchronised, by
+// every request), so call UseAPIBase once at start-up, before any request,
+// never per test or per request.
+func UseAPIBase(base string) {
+	if base == "" {
+		util.SetURIModifier(nil)
+		return
+	}
+	base = strings.TrimRight(base, "/")
+	util.SetURIModifier(func(uri string) string {
+		if rest, ok := strings.CutPrefix(uri, APIBase); ok {
+			return base + rest
+		}
+		return uri
+	})
+}
+
+// Errcodes of WeChat's server API that this package tells apart.
+const (
+	codeSystemBusy   = -1
+	codeInvalidToken = 40001
+	codeBadToken     = 40014 // invalid access_token
+	codeInvalidCode  = 40029
+	codeCodeUsed     = 40163
+	codeRiskyUser    = 40226
+	codeTokenExpired = 42001
+	codeMinuteQuota  = 45011
+)
+
+// apiError is a WeChat errcode answer, rendered without the request's URL.
+type apiError struct {
+	API     string
+	ErrCode int64
+	ErrMsg  string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s: errcode=%d errmsg=%q", e.API, e.ErrCode, e.ErrMsg)
+}
+
+// ErrCode reports the WeChat errcode along err's chain, or 0.
+func ErrCode(err error) int64 {
+	var a *apiError
+	if errors.As(err, &a) {
+		return a.ErrCode
+	}
+	var c *util.CommonError
+	if errors.As(err, &c) {
+		return c.ErrCode
+	}
+	return 0
+}
+
+// transport classifies an error that is not an errcode answer: a failure to
+// reach WeChat is Transient, anything else Internal. silenceper's own errors
+// quote the full request URL, which can carry the app secret and the js_code,
+// so they are never wrapped as they are.
+func transport(op string, err error) error {
+	if k := errs.KindOf(err); k != errs.Other {
+		return errs.E(op, k, err) // Ours already, e.g. from the token source.
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		path := ""
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			path = u.Path
+		}
+		return errs.E(op, errs.Transient, "WeChat is unreachable", fmt.Errorf("%s %s: %w", ue.Op, path, ue.Err))
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "http get error") || strings.HasPrefix(msg, "http post error") {
+		status := "?"
+		if i := strings.LastIndex(msg, "statusCode="); i >= 0 {
+			status = msg[i+len("statusCode="):]
+		}
+		return errs.E(op, errs.Transient, "WeChat is unavailable", fmt.Errorf("HTTP status %s", status))
+	}
+	if strings.Contains(msg, "Unmarshal") || strings.Contains(msg, "invalid character") || strings.Contains(msg, "cannot unmarshal") {
+		return errs.E(op, errs.Internal, fmt.Errorf("undecodable WeChat answer: %w", err))
+	}
+	return errs.E(op, errs.Internal, fmt.Errorf("unexpected failure calling WeChat (%T)", err))
+}

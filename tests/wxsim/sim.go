@@ -1,0 +1,233 @@
+// Package wxsim is a WeChat platform simulator for tests and local runs. It
+// answers the WeChat server API endpoints the functions call, at the paths,
+// with the query parameters, JSON shapes and errcodes WeChat uses, so that
+// silenceper/wechat can be pointed at it with util.SetURIModifier and run its
+// real code paths.
+//
+// A Sim holds registries of apps and users, the codes and tokens it has
+// issued, and call counters. Its routes live on one http.ServeMux; other
+// parts of the simulator (Official Account and WeCom pushes, WeChat Pay) add
+// their own routes with Handle and use the exported helpers (Now, App,
+// CheckToken, Count, WriteJSON, WriteErr) so that everything shares one clock,
+// one app registry and one set of tokens.
+//
+// Test controls that WeChat does not have live under /sim/.
+package wxsim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Sim is one simulated WeChat platform. It is safe for concurrent use.
+type Sim struct {
+	clock func() time.Time
+	rnd   io.Reader
+	mux   *http.ServeMux
+
+	mu       sync.Mutex
+	offset   time.Duration // Added to clock by Advance.
+	apps     map[string]*App
+	users    map[string]User // By name.
+	codes    map[string]*loginCode
+	phones   map[string]*phoneCode
+	tokens   map[string]*token      // Every access token ever issued, by value.
+	current  map[string]*tokenState // By appid.
+	calls    map[string]int
+	limits   Limits
+	minute   map[string]int // Rate-limit buckets: key + minute → calls.
+	forceDay map[string]int // stable_token force refreshes: appid + day → count.
+}
+
+// Limits are the simulated quotas. Zero means unlimited.
+type Limits struct {
+	// Code2SessionPerUser bounds jscode2session calls per app and user per
+	// minute (WeChat: errcode 45011).
+	Code2SessionPerUser int
+	// Code2SessionPerApp bounds jscode2session calls per app per minute.
+	Code2SessionPerApp int
+	// StableForcePerDay bounds stable_token force_refresh calls per app per
+	// day (WeChat: 20, errcode 45009).
+	StableForcePerDay int
+	// ForceRefreshGrace is how long the previous stable token keeps working
+	// after a force_refresh. WeChat's document says the previous token is
+	// invalidated, so the default is 0.
+	ForceRefreshGrace time.Duration
+}
+
+// DefaultLimits returns WeChat's published quotas.
+func DefaultLimits() Limits { return Limits{Code2SessionPerUser: 100, StableForcePerDay: 20} }
+
+// Option configures a Sim.
+type Option func(*Sim)
+
+// WithClock makes the Sim read time from now instead of time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Sim) { s.clock = now } }
+
+// WithRand makes the Sim draw codes, tokens and session keys from r instead
+// of crypto/rand.
+func WithRand(r io.Reader) Option { return func(s *Sim) { s.rnd = r } }
+
+// WithLimits replaces DefaultLimits().
+func WithLimits(l Limits) Option { return func(s *Sim) { s.limits = l } }
+
+// New returns a Sim with no apps and no users, serving the mini-program and
+// access-token APIs and the /sim/ controls.
+func New(opts ...Option) *Sim {
+	s := &Sim{
+		clock:    time.Now,
+		rnd:      rand.Reader,
+		mux:      http.NewServeMux(),
+		apps:     map[string]*App{},
+		users:    map[string]User{},
+		codes:    map[string]*loginCode{},
+		phones:   map[string]*phoneCode{},
+		tokens:   map[string]*token{},
+		current:  map[string]*tokenState{},
+		calls:    map[string]int{},
+		limits:   DefaultLimits(),
+		minute:   map[string]int{},
+		forceDay: map[string]int{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.routeTokens()
+	s.routeMiniProgram()
+	s.routeControls()
+	return s
+}
+
+// Handler serves every route of the Sim, counting each call by path.
+func (s *Sim) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Count(r.URL.Path)
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// Handle adds a route to the Sim's mux, in http.ServeMux pattern syntax
+// (e.g. "POST /cgi-bin/message/custom/send"). Other simulator parts use it.
+func (s *Sim) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Now is the Sim's current time: its clock plus every Advance.
+func (s *Sim) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nowLocked()
+}
+
+func (s *Sim) nowLocked() time.Time { return s.clock().Add(s.offset) }
+
+// Advance moves the Sim's time forward by d, expiring codes and tokens.
+func (s *Sim) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset += d
+}
+
+// Count adds one to the named counter. Every request counts under its path;
+// handlers add named events such as "stable_token.issued".
+func (s *Sim) Count(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[name]++
+}
+
+// Calls reports a counter: the number of requests to a path (e.g.
+// "/cgi-bin/stable_token") or the number of a named event.
+func (s *Sim) Calls(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[name]
+}
+
+// Stats returns a copy of every counter.
+func (s *Sim) Stats() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetStats zeroes every counter.
+func (s *Sim) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = map[string]int{}
+}
+
+// Event names counted by the Sim besides request paths.
+const (
+	EventTokenIssued       = "token.issued"        // /cgi-bin/token issued a token.
+	EventStableIssued      = "stable_token.issued" // stable_token issued a new token.
+	EventStableForced      = "stable_token.forced" // …of which by force_refresh.
+	EventSessionIssued     = "jscode2session.ok"   // A js_code was exchanged.
+	EventPhoneNumberIssued = "getuserphonenumber.ok"
+)
+
+// randHex returns n random bytes as hex. Called with s.mu held.
+func (s *Sim) randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rnd, b); err != nil {
+		panic("wxsim: randomness failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// WriteJSON writes v as WeChat does: status 200, a JSON body.
+func WriteJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; encoding=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ErrBody is WeChat's error answer.
+type ErrBody struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// WriteErr writes a WeChat error answer; WeChat answers errors with HTTP 200.
+// The errmsg carries a request id suffix as WeChat's do.
+func WriteErr(w http.ResponseWriter, code int, msg string) {
+	WriteJSON(w, ErrBody{ErrCode: code, ErrMsg: msg + ", rid: wxsim"})
+}
+
+// The errcodes the Sim answers with, as WeChat documents them.
+const (
+	ErrSystemBusy        = -1
+	ErrInvalidCredential = 40001 // invalid credential, access_token is invalid or not latest
+	ErrInvalidGrantType  = 40002
+	ErrInvalidAppID      = 40013
+	ErrInvalidCode       = 40029
+	ErrInvalidSecret     = 40125
+	ErrCodeBeenUsed      = 40163
+	ErrMissingToken      = 41001
+	ErrMissingAppID      = 41002
+	ErrMissingSecret     = 41004
+	ErrMissingCode       = 41008
+	ErrTokenExpired      = 42001
+	ErrDailyQuota        = 45009
+	ErrMinuteQuota       = 45011
+	ErrBadJSON           = 47001
+)
+
+// sortedKeys returns m's keys in order, for stable listings.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
