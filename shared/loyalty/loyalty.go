@@ -1,0 +1,242 @@
+// Package loyalty is wemember's loyalty engine: rules as versioned data,
+// growth and levels, and a lot-based points ledger, over the store port.
+//
+// Every command that changes an account (Earn, Spend, Reverse, Adjust,
+// AddGrowth, SetLevel, SignIn and each item a sweep settles) is one atomic
+// store.Write that carries its effects and its idempotency record (written
+// IfAbsent): the same key twice, even concurrently, has one effect and the
+// duplicate gets the first result. The points summary item of a member
+// (sort key "points") and the level item (sort key "level") carry the
+// version every change of that account is conditioned on, so concurrent
+// commands on one member serialize by optimistic retry and never lose an
+// update.
+//
+// Storage layout (all keys owned by this package):
+//
+//	member#<id> | points                    balance summary (the points lock)
+//	member#<id> | lot#<earnedAt>#<lotid>    one open lot per earning (FIFO order)
+//	member#<id> | lotdone#<lotid>           a lot closed by expiry (for reversals)
+//	member#<id> | ledger#<at>#<entryid>     points ledger entries
+//	member#<id> | level                     growth, cumulative spend, level (the level lock)
+//	member#<id> | growth#<at>#<entryid>     growth and level history
+//	member#<id> | loysignin                 sign-in streak
+//	rules#loyalty | current, history#<n>    the rules and one history item per change
+//	due#points#<yyyymmdd> | <at>#<member>#<lot>        lot expiry index
+//	due#pointspending#<yyyymmdd> | <at>#<member>#<lot> pending-lot release index
+//	due#levelreview#<yyyymmdd> | <at>#<member>         level review index
+//	due#cursor#loyalty | <kind>             the earliest day a sweep still reads
+//	idem#loyalty#<scope>#<key> | idem       idempotency records
+//
+// Days are calendar days in Asia/Shanghai (a fixed +08:00 zone; China has no
+// daylight saving time).
+//
+// Decisions worth knowing:
+//   - Spending takes lots first-in first-out by earn time, as SPEC.md says
+//     (not soonest-expiring first). Pending lots, and lots past their expiry
+//     that the sweep has not settled yet, are never spent. A command that
+//     would touch more than MaxLotsPerWrite lots is refused (errs.TooLarge).
+//   - A reversal takes from the earning's own lot first; what was spent is
+//     clawed back from other lots or becomes debt (Rules.Points.Reversal);
+//     debt is paid first by the next earnings, even pending ones.
+//   - Levels compare the member's total growth (or cumulative spend) with
+//     the thresholds; a review below the level downgrades straight to the
+//     level the member qualifies for.
+//   - Sweeps read one index partition per day from a stored cursor day (the
+//     day the rules were installed on first run) to today; each settled item
+//     is deleted in the same write as its effect, so a stopped run resumes
+//     and overlapping runs settle each item once.
+//   - Idempotency records are kept forever unless WithIdempotencyTTL.
+package loyalty
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// Shanghai is the merchant's time zone, Asia/Shanghai, as a fixed +08:00 zone.
+var Shanghai = time.FixedZone("CST", 8*3600)
+
+// MaxLotsPerWrite bounds how many lots one command may touch: a spend,
+// negative adjustment or claw-back that would consume more lots than this is
+// refused with errs.TooLarge (spend in smaller parts), so that every command
+// stays one atomic write of at most store.MaxWrite items.
+const MaxLotsPerWrite = 90
+
+// MaxPoints bounds the points or growth of one command.
+const MaxPoints = 1_000_000_000
+
+// DefaultMaxTries is how often a command retries after a version conflict.
+const DefaultMaxTries = 50
+
+// Service is the loyalty engine. Build it with New.
+type Service struct {
+	st       store.Store
+	now      func() time.Time
+	newID    func() string
+	maxTries int
+	idemTTL  time.Duration
+}
+
+// Option adjusts a Service.
+type Option func(*Service)
+
+// WithMaxTries sets how often a command retries after a version conflict
+// (default DefaultMaxTries).
+func WithMaxTries(n int) Option { return func(s *Service) { s.maxTries = max(1, n) } }
+
+// WithIdempotencyTTL makes idempotency records expire after d (default: kept
+// forever). A duplicate arriving after d has a second effect.
+func WithIdempotencyTTL(d time.Duration) Option { return func(s *Service) { s.idemTTL = d } }
+
+// New builds a Service over st with an injected clock and ID generator. The
+// ID generator must return unique strings without '#'.
+func New(st store.Store, now func() time.Time, newID func() string, opts ...Option) *Service {
+	s := &Service{st: st, now: now, newID: newID, maxTries: DefaultMaxTries}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Source says where a change came from. At least one field should be set.
+type Source struct {
+	EventID   string `json:"event_id,omitempty"`   // A push or event id (MsgId, notification id).
+	OrderID   string `json:"order_id,omitempty"`   // The order behind a payment or refund.
+	SignInDay string `json:"signin_day,omitempty"` // yyyymmdd of a sign-in.
+	Operator  string `json:"operator,omitempty"`   // The operator of a manual change.
+}
+
+func memberPK(id string) string { return "member#" + id }
+
+func summaryKey(id string) store.Key { return store.K(memberPK(id), "points") }
+func levelKey(id string) store.Key   { return store.K(memberPK(id), "level") }
+func signInKey(id string) store.Key  { return store.K(memberPK(id), "loysignin") }
+func lotDoneKey(id, lot string) store.Key {
+	return store.K(memberPK(id), "lotdone#"+lot)
+}
+
+// tsLayout renders instants as fixed-width, sortable UTC strings.
+const tsLayout = "20060102T150405.000000000Z"
+
+func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
+
+// dayOf is the Shanghai calendar day of t as yyyymmdd.
+func dayOf(t time.Time) string { return t.In(Shanghai).Format("20060102") }
+
+// startOfDay is midnight in Shanghai of the day of t.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.In(Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, Shanghai)
+}
+
+func validMember(op, id string) error {
+	if id == "" || len(id) > 200 || strings.ContainsRune(id, 0) {
+		return errs.E(op, errs.Invalid, "member id is required")
+	}
+	return nil
+}
+
+func validKey(op, key string) error {
+	if key == "" || len(key) > 500 || strings.ContainsRune(key, 0) {
+		return errs.E(op, errs.Invalid, "idempotency key is required (at most 500 bytes)")
+	}
+	return nil
+}
+
+// idemRecord is stored under an idempotency key: what command claimed it
+// and the result it produced.
+type idemRecord struct {
+	Scope  string          `json:"scope"`
+	At     time.Time       `json:"at"`
+	Result json.RawMessage `json:"result"`
+}
+
+func idemKey(scope, key string) store.Key {
+	return store.K("idem#loyalty#"+scope+"#"+key, "idem")
+}
+
+// runOnce runs a command exactly once per idempotency key ik. build reads the
+// current state and returns the mutations and the result; runOnce adds the
+// idempotency record IfAbsent and writes it all atomically. On a version
+// conflict it retries (bounded, jittered); when the key is already taken it
+// returns the first result, or errs.Exist when the key was used by a
+// different command (scope differs).
+func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string,
+	build func(now time.Time) ([]store.Mutation, T, error)) (T, error) {
+	var zero T
+	for try := 0; try < s.maxTries; try++ {
+		if try > 0 {
+			if err := backoff(ctx, try); err != nil {
+				return zero, errs.E(op, errs.Transient, "cancelled while retrying", err)
+			}
+		}
+		if res, ok, err := readIdem[T](ctx, s, op, ik, scope); err != nil || ok {
+			return res, err
+		}
+		now := s.now()
+		ms, res, err := build(now)
+		if err != nil {
+			return zero, err
+		}
+		rec, err := json.Marshal(res)
+		if err != nil {
+			return zero, errs.E(op, errs.Internal, err)
+		}
+		m := store.PutJSON(ik, idemRecord{Scope: scope, At: now, Result: rec}).IfAbsent()
+		if s.idemTTL > 0 {
+			m = m.ExpiresAt(now.Add(s.idemTTL))
+		}
+		ms = append(ms, m)
+		err = s.st.Write(ctx, ms...)
+		if err == nil {
+			return res, nil
+		}
+		if errs.Is(errs.Conflict, err) {
+			continue // Someone else changed the account or claimed the key: look again.
+		}
+		return zero, errs.E(op, err)
+	}
+	return zero, errs.E(op, errs.Transient, "the account is busy; try again")
+}
+
+// readIdem returns the stored result for ik, if any.
+func readIdem[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string) (T, bool, error) {
+	var zero, res T
+	var rec idemRecord
+	if _, err := store.GetJSON(ctx, s.st, ik, &rec); err != nil {
+		if errs.Is(errs.NotExist, err) {
+			return zero, false, nil
+		}
+		return zero, false, errs.E(op, err)
+	}
+	if rec.Scope != scope {
+		return zero, false, errs.E(op, errs.Exist, "idempotency key already used for a different command")
+	}
+	if err := json.Unmarshal(rec.Result, &res); err != nil {
+		return zero, false, errs.E(op, errs.Internal, fmt.Errorf("decode idempotency record: %w", err))
+	}
+	return res, true, nil
+}
+
+// backoff sleeps a fully jittered, exponentially growing delay (at most
+// 50 ms) before retry try. The jitter only spreads contenders; it needs no
+// injected source.
+func backoff(ctx context.Context, try int) error {
+	ceil := time.Duration(min(50_000, 500<<min(try, 7))) * time.Microsecond
+	d := time.Duration(rand.Int64N(int64(ceil))) + 50*time.Microsecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

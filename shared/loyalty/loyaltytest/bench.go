@@ -1,0 +1,87 @@
+package loyaltytest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/store"
+)
+
+func benchService(b *testing.B, st store.Store) (*loyalty.Service, *Clock) {
+	b.Helper()
+	clk := NewClock(Start)
+	svc := loyalty.New(st, clk.Now, IDs())
+	if _, err := svc.InstallDefaults(context.Background()); err != nil {
+		b.Fatalf("InstallDefaults: %v", err)
+	}
+	return svc, clk
+}
+
+// BenchEarn measures Earn: one new lot per command, spread over 100 members.
+func BenchEarn(b *testing.B, st store.Store) {
+	svc, _ := benchService(b, st)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Earn(ctx, loyalty.EarnCmd{MemberID: fmt.Sprintf("b%d", i%100), Points: 10, Key: fmt.Sprintf("e%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchSpend measures Spend of 5 points from members holding 10-point lots,
+// so each spend touches one or two lots.
+func BenchSpend(b *testing.B, st store.Store) {
+	svc, _ := benchService(b, st)
+	ctx := context.Background()
+	const members = 100
+	for m := 0; m < members; m++ {
+		if _, err := svc.Earn(ctx, loyalty.EarnCmd{MemberID: fmt.Sprintf("b%d", m), Points: loyalty.MaxPoints, Key: fmt.Sprintf("seed%d", m)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := svc.Spend(ctx, loyalty.SpendCmd{MemberID: fmt.Sprintf("b%d", i%members), Points: 5, Key: fmt.Sprintf("s%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchExpireDue measures ExpireDue over n due lots (b.N when n is 0),
+// spread over 50 members, and reports items/s.
+func BenchExpireDue(b *testing.B, st store.Store, n int) {
+	svc, clk := benchService(b, st)
+	ctx := context.Background()
+	if n <= 0 {
+		n = b.N
+	}
+	for i := 0; i < n; i++ {
+		_, err := svc.Earn(ctx, loyalty.EarnCmd{MemberID: fmt.Sprintf("b%d", i%50), Points: 3, Key: fmt.Sprintf("e%d", i),
+			Expiry: &loyalty.ExpiryRule{Mode: loyalty.ExpireRolling, Days: 1 + i%3}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	clk.Add(4 * 24 * time.Hour)
+	b.ResetTimer()
+	start, done := time.Now(), 0
+	for {
+		res, err := svc.ExpireDue(ctx, clk.Now(), 500)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done += res.Items
+		if !res.More {
+			break
+		}
+	}
+	b.StopTimer()
+	if done != n {
+		b.Fatalf("expired %d items, want %d", done, n)
+	}
+	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "items/s")
+}

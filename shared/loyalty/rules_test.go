@@ -1,0 +1,76 @@
+package loyalty_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wemember/wemember/shared/loyalty"
+)
+
+func TestOffset(t *testing.T) {
+	r := loyalty.DefaultRules()
+	capped := loyalty.DefaultRules()
+	capped.Points.Offset.MaxPoints = 300
+	cases := []struct {
+		name                  string
+		r                     loyalty.Rules
+		orderFen, want        int64
+		wantPoints, wantFenOf int64
+	}{
+		{"100 points are 1 yuan", r, 10000, 100, 100, 100},
+		{"capped at half the order", r, 1000, 5000, 500, 500},
+		{"whole fen only", r, 10000, 150, 150, 150},
+		{"points cap", capped, 100000, 5000, 300, 300},
+		{"nothing wanted", r, 10000, 0, 0, 0},
+		{"free order", r, 0, 100, 0, 0},
+	}
+	for _, c := range cases {
+		pts, fen := c.r.Offset(c.orderFen, c.want)
+		if pts != c.wantPoints || fen != c.wantFenOf {
+			t.Errorf("%s: got %d points = %d fen, want %d = %d", c.name, pts, fen, c.wantPoints, c.wantFenOf)
+		}
+	}
+	odd := loyalty.DefaultRules()
+	odd.Points.Offset.PointsPerYuan = 150 // 1.5 points a fen: 101 points round down to 67 fen, which cost 100 points.
+	if pts, fen := odd.Offset(10000, 101); pts != 100 || fen != 67 {
+		t.Errorf("uneven rate: got %d points = %d fen, want 100 = 67", pts, fen)
+	}
+}
+
+func TestEarnRates(t *testing.T) {
+	r := loyalty.DefaultRules()
+	cases := []struct {
+		fen, points, growth int64
+	}{{12345, 123, 123}, {99, 0, 0}, {-100, 0, 0}, {100, 1, 1}}
+	for _, c := range cases {
+		if got := r.PaymentPoints(c.fen); got != c.points {
+			t.Errorf("PaymentPoints(%d): got %d, want %d", c.fen, got, c.points)
+		}
+		if got := r.PaymentGrowth(c.fen); got != c.growth {
+			t.Errorf("PaymentGrowth(%d): got %d, want %d", c.fen, got, c.growth)
+		}
+	}
+}
+
+func TestExpiresAt(t *testing.T) {
+	sh := loyalty.Shanghai
+	// 23:30 on 31 Jan in Shanghai is still 31 Jan although UTC says 15:30.
+	earned := time.Date(2026, 1, 31, 23, 30, 0, 0, sh)
+	cases := []struct {
+		rule loyalty.ExpiryRule
+		want time.Time
+	}{
+		{loyalty.ExpiryRule{Mode: loyalty.ExpireNever}, time.Time{}},
+		{loyalty.ExpiryRule{Mode: loyalty.ExpireRolling, Days: 30}, earned.AddDate(0, 0, 30)},
+		{loyalty.ExpiryRule{Mode: loyalty.ExpireEndOfMonth}, time.Date(2026, 2, 1, 0, 0, 0, 0, sh)},
+		{loyalty.ExpiryRule{Mode: loyalty.ExpireEndOfYear}, time.Date(2027, 1, 1, 0, 0, 0, 0, sh)},
+	}
+	for _, c := range cases {
+		if got := c.rule.ExpiresAt(earned.UTC()); !got.Equal(c.want) {
+			t.Errorf("%s: got %v, want %v", c.rule.Mode, got, c.want)
+		}
+	}
+	if err := loyalty.DefaultRules().Validate(); err != nil {
+		t.Errorf("default rules: %v", err)
+	}
+}

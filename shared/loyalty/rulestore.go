@@ -1,0 +1,109 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+func rulesKey() store.Key { return store.K("rules#loyalty", "current") }
+
+func historyKey(v int64) store.Key {
+	return store.K("rules#loyalty", fmt.Sprintf("history#%012d", v))
+}
+
+// InstallDefaults stores DefaultRules unless rules exist, and returns the
+// current rules. It is safe to call on every start, concurrently.
+func (s *Service) InstallDefaults(ctx context.Context) (Rules, error) {
+	const op = "loyalty.InstallDefaults"
+	r, err := s.readRules(ctx)
+	if err == nil || !errs.Is(errs.NotExist, err) {
+		return r, err
+	}
+	r = DefaultRules()
+	now := s.now()
+	r.InstalledAt, r.UpdatedAt, r.UpdatedBy = now, now, "system:defaults"
+	err = s.st.Write(ctx,
+		store.PutJSON(rulesKey(), r).IfAbsent(),
+		store.PutJSON(historyKey(1), RulesChange{Version: 1, By: r.UpdatedBy, At: now, Rules: r}).IfAbsent())
+	if err != nil && !errs.Is(errs.Conflict, err) {
+		return Rules{}, errs.E(op, err)
+	}
+	return s.readRules(ctx)
+}
+
+// Rules returns the current rules, installing the defaults on first use.
+func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	r, err := s.readRules(ctx)
+	if errs.Is(errs.NotExist, err) {
+		return s.InstallDefaults(ctx)
+	}
+	return r, err
+}
+
+func (s *Service) readRules(ctx context.Context) (Rules, error) {
+	var r Rules
+	it, err := store.GetJSON(ctx, s.st, rulesKey(), &r)
+	if err != nil {
+		return Rules{}, errs.E("loyalty.Rules", err)
+	}
+	r.Version = it.Version
+	return r, nil
+}
+
+// SetRules validates r and stores it as the next version, with a history
+// item naming operator and time. r.Version must be the current version
+// (errs.Conflict otherwise: someone changed the rules meanwhile). It fails
+// with errs.Invalid when the rules break a rule of Validate.
+func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules, error) {
+	const op = "loyalty.SetRules"
+	if operator == "" {
+		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
+	}
+	if err := r.Validate(); err != nil {
+		return Rules{}, errs.E(op, err)
+	}
+	cur, err := s.Rules(ctx)
+	if err != nil {
+		return Rules{}, errs.E(op, err)
+	}
+	if r.Version != cur.Version {
+		return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry")
+	}
+	now := s.now()
+	r.InstalledAt, r.UpdatedAt, r.UpdatedBy = cur.InstalledAt, now, operator
+	next := cur.Version + 1
+	err = s.st.Write(ctx,
+		store.PutJSON(rulesKey(), r).IfVersion(cur.Version),
+		store.PutJSON(historyKey(next), RulesChange{Version: next, By: operator, At: now, Rules: r}).IfAbsent())
+	if err != nil {
+		if errs.Is(errs.Conflict, err) {
+			return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry", err)
+		}
+		return Rules{}, errs.E(op, err)
+	}
+	r.Version = next
+	return r, nil
+}
+
+// RulesHistory lists rules changes, newest first, a page at a time (cursor
+// "" for the first page).
+func (s *Service) RulesHistory(ctx context.Context, cursor string, limit int) ([]RulesChange, string, error) {
+	const op = "loyalty.RulesHistory"
+	page, err := s.st.Query(ctx, store.Query{PK: "rules#loyalty", Prefix: "history#", After: cursor, Limit: limit, Desc: true})
+	if err != nil {
+		return nil, "", errs.E(op, err)
+	}
+	out := make([]RulesChange, 0, len(page.Items))
+	for _, it := range page.Items {
+		var c RulesChange
+		if err := unmarshal(it.Data, &c); err != nil {
+			return nil, "", errs.E(op, errs.Internal, err)
+		}
+		c.Rules.Version = c.Version
+		out = append(out, c)
+	}
+	return out, page.Next, nil
+}

@@ -1,0 +1,390 @@
+package loyalty
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// SweepResult is the progress of one sweep run. A run stopped by its limit
+// or its context reports More; the next run continues where it stopped,
+// because settled index items are deleted in the same write as their effect.
+type SweepResult struct {
+	Items   int   `json:"items"`   // Items this run settled.
+	Points  int64 `json:"points"`  // Points this run expired or released.
+	Skipped int   `json:"skipped"` // Items already settled elsewhere, or stale.
+	Failed  int   `json:"failed"`  // Items left for the next run after an error.
+	More    bool  `json:"more"`    // Due items may remain.
+}
+
+func cursorKey(kind string) store.Key { return store.K("due#cursor#loyalty", kind) }
+
+type dueCursor struct {
+	Day string `json:"day"`
+}
+
+func nextDay(day string) string {
+	t, err := time.ParseInLocation("20060102", day, Shanghai)
+	if err != nil {
+		return "99999999"
+	}
+	return t.AddDate(0, 0, 1).Format("20060102")
+}
+
+// settleFunc settles one due item; it reports whether this call settled it
+// and how many points it moved.
+type settleFunc func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error)
+
+// walkDue visits the due items of kind with At ≤ now, day partition by day
+// partition from the stored cursor day (or the day the rules were
+// installed) up to today, at most limit items. It never scans the table.
+// When a past day is left empty the cursor moves past it (a lost race on
+// the cursor is harmless). Item errors are counted, the item is left for
+// the next run, and the first error is returned with the progress.
+func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, limit int, settle settleFunc) (SweepResult, error) {
+	var res SweepResult
+	if limit <= 0 {
+		return res, errs.E(op, errs.Invalid, "limit must be positive")
+	}
+	r, err := s.Rules(ctx)
+	if err != nil {
+		return res, errs.E(op, err)
+	}
+	var cur dueCursor
+	cit, err := store.GetJSON(ctx, s.st, cursorKey(kind), &cur)
+	if err != nil && !errs.Is(errs.NotExist, err) {
+		return res, errs.E(op, err)
+	}
+	if cur.Day == "" {
+		cur.Day = dayOf(r.InstalledAt)
+		if r.InstalledAt.IsZero() { // Rules stored without an install time.
+			cur.Day = dayOf(now.AddDate(-1, 0, 0))
+		}
+	}
+	today, seen, from, prefix := dayOf(now), 0, cur.Day, true
+	var first error
+	// The cursor moves once, past the leading run of emptied past days. Saving
+	// it is best effort: a lost race or a failure only means the next run
+	// reads a few empty partitions again.
+	defer func() {
+		if cur.Day != from {
+			_ = s.st.Write(ctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
+		}
+	}()
+	for day := from; day <= today; day = nextDay(day) {
+		clean := true
+		q := store.Query{PK: "due#" + kind + "#" + day, Limit: min(limit+1, 200)}
+	pages:
+		for {
+			if ctx.Err() != nil {
+				res.More = true
+				return res, first
+			}
+			page, err := s.st.Query(ctx, q)
+			if err != nil {
+				return res, errs.E(op, err)
+			}
+			for _, it := range page.Items {
+				var ref dueRef
+				if err := json.Unmarshal(it.Data, &ref); err != nil {
+					res.Failed, clean = res.Failed+1, false
+					if first == nil {
+						first = errs.E(op, errs.Internal, fmt.Errorf("due item %s: %w", it.Key, err))
+					}
+					continue
+				}
+				if ref.At.After(now) {
+					clean = false
+					break pages
+				}
+				if seen >= limit {
+					res.More = true
+					return res, first
+				}
+				seen++
+				done, pts, err := settle(ctx, it, ref)
+				switch {
+				case err != nil && ctx.Err() != nil:
+					res.More = true
+					return res, first
+				case err != nil:
+					res.Failed, clean = res.Failed+1, false
+					if first == nil {
+						first = err
+					}
+				case done:
+					res.Items++
+					res.Points += pts
+				default:
+					res.Skipped++
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
+		}
+		if prefix = prefix && clean && day < today; prefix {
+			cur.Day = nextDay(day)
+		}
+	}
+	return res, first
+}
+
+// retrySettle runs one settle attempt with bounded retries on version
+// conflicts; a conflict on the mutation at guard (the index delete or the
+// idempotency record) means another run settled the item.
+func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []int, error)) (bool, int64, error) {
+	for try := 0; try < s.maxTries; try++ {
+		if try > 0 {
+			if err := backoff(ctx, try); err != nil {
+				return false, 0, errs.E(op, errs.Transient, err)
+			}
+		}
+		ms, pts, guards, err := attempt(s.now())
+		if err != nil || ms == nil {
+			return false, 0, err
+		}
+		err = s.st.Write(ctx, ms...)
+		if err == nil {
+			return true, pts, nil
+		}
+		if idx, ok := store.FailedIndex(err); ok {
+			for _, g := range guards {
+				if idx == g {
+					return false, 0, nil
+				}
+			}
+		}
+		if !errs.Is(errs.Conflict, err) {
+			return false, 0, errs.E(op, err)
+		}
+	}
+	return false, 0, errs.E(op, errs.Transient, "account busy")
+}
+
+// dropIndex removes a stale index item; nothing to settle.
+func (s *Service) dropIndex(ctx context.Context, op string, k store.Key) (bool, int64, error) {
+	if err := s.st.Write(ctx, store.Delete(k)); err != nil {
+		return false, 0, errs.E(op, err)
+	}
+	return false, 0, nil
+}
+
+// ExpireDue expires the lots whose expiry is at or before now, at most
+// limit index items, through the due-date index (never a table scan). Each
+// lot is settled once, even by overlapping runs: the expiry, its ledger
+// entry, the removal of the lot and of its index item and an idempotency
+// record (lot id + due day) are one atomic write.
+func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
+	const op = "loyalty.ExpireDue"
+	return s.walkDue(ctx, op, dueExpiry, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
+		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
+		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+			sm, err := s.readSummary(ctx, ref.MemberID)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			lit, err := s.st.Get(ctx, lk)
+			if errs.Is(errs.NotExist, err) {
+				return nil, 0, nil, errStale
+			}
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			l, err := decodeLot(lit)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, errs.Internal, err)
+			}
+			if l.ID != ref.LotID || !l.ExpiresAt.Equal(ref.At) {
+				return nil, 0, nil, errStale
+			}
+			rem := l.Remaining
+			if l.Pending {
+				sm.Pending -= rem
+			} else {
+				sm.Available -= rem
+			}
+			sm.Expired += rem
+			l.Expired, l.Remaining = rem, 0
+			e := Entry{ID: s.newID(), MemberID: ref.MemberID, Kind: KindExpire, Points: -rem, Reason: "points expired",
+				Key: "expire#" + l.ID + "#" + dayOf(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
+				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
+			ms := []store.Mutation{
+				store.Delete(it.Key).IfExists(),
+				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
+				putSummary(ref.MemberID, sm),
+				store.Delete(lk),
+				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
+				store.PutJSON(ledgerKey(ref.MemberID, now, e.ID), e).IfAbsent(),
+			}
+			return ms, rem, []int{0, 1}, nil
+		})
+		if errors.Is(err, errStale) {
+			return s.dropIndex(ctx, op, it.Key)
+		}
+		return done, pts, err
+	})
+}
+
+// errStale marks an index item whose lot or member moved on.
+var errStale = errors.New("stale due item")
+
+// ReleaseDue makes pending lots whose period ended at or before now count
+// as available, at most limit index items. (Spend and Balance already treat
+// such lots as available; this keeps the summary exact.)
+func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
+	const op = "loyalty.ReleaseDue"
+	return s.walkDue(ctx, op, duePending, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
+		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
+		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+			sm, err := s.readSummary(ctx, ref.MemberID)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			lit, err := s.st.Get(ctx, lk)
+			if errs.Is(errs.NotExist, err) {
+				return nil, 0, nil, errStale
+			}
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			l, err := decodeLot(lit)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, errs.Internal, err)
+			}
+			if l.ID != ref.LotID || !l.Pending {
+				return nil, 0, nil, errStale
+			}
+			sm.Pending -= l.Remaining
+			sm.Available += l.Remaining
+			l.Pending = false
+			return []store.Mutation{store.Delete(it.Key).IfExists(), putSummary(ref.MemberID, sm), store.PutJSON(lk, l)},
+				l.Remaining, []int{0}, nil
+		})
+		if errors.Is(err, errStale) {
+			return s.dropIndex(ctx, op, it.Key)
+		}
+		return done, pts, err
+	})
+}
+
+// ReviewLevels runs the level reviews due at or before now, at most limit,
+// through the review-date index: a member still qualified keeps the level
+// until the next review; one below it is downgraded per the rules (never,
+// at once, or when still below after the grace period). Each review is
+// settled once, even by overlapping runs.
+func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
+	const op = "loyalty.ReviewLevels"
+	return s.walkDue(ctx, op, dueReview, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
+		done, _, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+			r, err := s.Rules(ctx)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			st, err := s.readLevel(ctx, ref.MemberID, r)
+			if err != nil {
+				return nil, 0, nil, errs.E(op, err)
+			}
+			if st.ReviewPK != it.Key.PK || st.ReviewSK != it.Key.SK {
+				return nil, 0, nil, errStale
+			}
+			ver := st.version
+			st.ReviewPK, st.ReviewSK = "", "" // Deleted below, guarded.
+			e := GrowthEntry{ID: s.newID(), MemberID: ref.MemberID, Kind: "review", From: st.Level,
+				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
+			ms := []store.Mutation{
+				store.Delete(it.Key).IfExists(),
+				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
+			}
+			ms = append(ms, review(r, &st, ref.MemberID, now)...)
+			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
+			ms = append(ms, store.PutJSON(levelKey(ref.MemberID), st).IfVersion(ver),
+				store.PutJSON(growthKey(ref.MemberID, now, e.ID), e).IfAbsent())
+			return ms, 0, []int{0, 1}, nil
+		})
+		if errors.Is(err, errStale) {
+			return s.dropIndex(ctx, op, it.Key)
+		}
+		return done, 0, err
+	})
+}
+
+// Reminder is a pre-expiry reminder candidate: a lot with points left that
+// expires soon.
+type Reminder struct {
+	MemberID string    `json:"member_id"`
+	LotID    string    `json:"lot_id"`
+	Points   int64     `json:"points"`
+	At       time.Time `json:"at"`
+}
+
+// ExpiringWithin lists lots expiring after now and within d, from the
+// expiry index (one partition per day, no table scan), in expiry order, a
+// page of at most limit at a time; pass the returned cursor ("" when done)
+// to continue. Lots already spent are left out.
+func (s *Service) ExpiringWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]Reminder, string, error) {
+	const op = "loyalty.ExpiringWithin"
+	if limit <= 0 || d <= 0 {
+		return nil, "", errs.E(op, errs.Invalid, "limit and window must be positive")
+	}
+	day, after := dayOf(now), ""
+	if cursor != "" {
+		var ok bool
+		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
+			return nil, "", errs.E(op, errs.Invalid, "bad cursor")
+		}
+	}
+	end := now.Add(d)
+	var out []Reminder
+	for ; day <= dayOf(end); day, after = nextDay(day), "" {
+		q := store.Query{PK: "due#" + dueExpiry + "#" + day, Limit: limit}
+		if after != "" {
+			q.After = store.EncodeCursor(after)
+		}
+		for {
+			page, err := s.st.Query(ctx, q)
+			if err != nil {
+				return nil, "", errs.E(op, err)
+			}
+			for _, it := range page.Items {
+				var ref dueRef
+				if err := json.Unmarshal(it.Data, &ref); err != nil {
+					return nil, "", errs.E(op, errs.Internal, err)
+				}
+				if ref.At.After(end) {
+					return out, "", nil
+				}
+				if !ref.At.After(now) {
+					continue
+				}
+				if len(out) >= limit {
+					return out, fmt.Sprintf("%s|%s", day, after), nil
+				}
+				after = it.Key.SK
+				lit, err := s.st.Get(ctx, store.K(memberPK(ref.MemberID), ref.LotSK))
+				if errs.Is(errs.NotExist, err) {
+					continue
+				} else if err != nil {
+					return nil, "", errs.E(op, err)
+				}
+				l, err := decodeLot(lit)
+				if err != nil || l.Remaining <= 0 {
+					continue
+				}
+				out = append(out, Reminder{MemberID: ref.MemberID, LotID: l.ID, Points: l.Remaining, At: l.ExpiresAt})
+			}
+			if page.Next == "" {
+				break
+			}
+			q.After = page.Next
+		}
+	}
+	return out, "", nil
+}
