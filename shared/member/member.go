@@ -62,21 +62,26 @@ type Consent struct {
 
 // Member is a person's membership record.
 type Member struct {
-	ID         string     `json:"id"`
-	Status     Status     `json:"status"`
-	MergedInto string     `json:"merged_into,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ActiveAt   time.Time  `json:"active_at"`
-	Nickname   string     `json:"nickname,omitempty"`
-	Avatar     string     `json:"avatar,omitempty"`
-	Channel    Channel    `json:"channel"`
-	Identities []Identity `json:"identities"`
-	PhoneSeal  string     `json:"phone_seal,omitempty"` // Sealed with pii.Box; never shown unmasked.
-	PhoneMask  string     `json:"phone_mask,omitempty"`
-	NameSeal   string     `json:"name_seal,omitempty"` // Imported real name, sealed.
-	Imported   bool       `json:"imported,omitempty"`  // Created by an offline import, not yet claimed.
-	Consent    *Consent   `json:"consent,omitempty"`
-	Welcomed   bool       `json:"welcomed,omitempty"` // Registration rewards granted.
+	ID         string    `json:"id"`
+	Status     Status    `json:"status"`
+	MergedInto string    `json:"merged_into,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	ActiveAt   time.Time `json:"active_at"`
+	Nickname   string    `json:"nickname,omitempty"`
+	Avatar     string    `json:"avatar,omitempty"`
+	Channel    Channel   `json:"channel"`
+	// Attributions are the channels of members merged into this one.
+	Attributions []Channel  `json:"attributions,omitempty"`
+	Identities   []Identity `json:"identities"`
+	PhoneSeal    string     `json:"phone_seal,omitempty"` // Sealed with pii.Box; never shown unmasked.
+	PhoneMask    string     `json:"phone_mask,omitempty"`
+	NameSeal     string     `json:"name_seal,omitempty"` // Imported real name, sealed.
+	Imported     bool       `json:"imported,omitempty"`  // Created by an offline import, not yet claimed.
+	// BirthdaySeal is the birthday ("MM-DD"), sealed; given only with consent.
+	BirthdaySeal string   `json:"birthday_seal,omitempty"`
+	Gender       string   `json:"gender,omitempty"`
+	Consent      *Consent `json:"consent,omitempty"`
+	Welcomed     bool     `json:"welcomed,omitempty"` // Registration rewards granted.
 }
 
 // Has reports whether the member owns an identity.

@@ -16,6 +16,8 @@ type Service struct {
 	box   *pii.Box
 	now   func() time.Time
 	newID func() string
+
+	absorbers []Absorber
 }
 
 // NewService returns a member service over a store. box protects phone
@@ -42,6 +44,9 @@ type Result struct {
 	Member  Member
 	Created bool // A new member was registered.
 	Claimed bool // An imported member was claimed by this arrival.
+	// NeedsPhone asks the client to request phone authorization (binding
+	// mode forced, and the member has no phone yet).
+	NeedsPhone bool
 }
 
 // Arrive registers a new member or finds the existing one for the arrival's
@@ -52,9 +57,17 @@ type Result struct {
 // many races.
 func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	const op = "member.Arrive"
-	ids, err := s.identities(a)
+	rules, err := s.Rules(ctx)
 	if err != nil {
 		return Result{}, errs.E(op, err)
+	}
+	all, err := s.identities(a)
+	if err != nil {
+		return Result{}, errs.E(op, err)
+	}
+	ids := usable(rules.Bind, all)
+	if len(ids) == 0 {
+		return Result{}, errs.E(op, errs.Invalid, "no identity usable under the binding mode")
 	}
 	for try := 0; try < maxTries; try++ {
 		found, err := s.owners(ctx, ids)
@@ -65,11 +78,20 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 		switch len(found) {
 		case 0:
 			res, err = s.register(ctx, a, ids)
-		default:
+		case 1:
 			res, err = s.link(ctx, found[0], a, ids)
+		default:
+			// Two members turn out to be one person: join them, then look again.
+			_, err = s.Merge(ctx, found[0].ID, found[1].ID)
+			if err == nil {
+				continue
+			}
 		}
 		if errs.Is(errs.Conflict, err) {
 			continue // Someone else wrote first: look again.
+		}
+		if err == nil {
+			res.NeedsPhone = rules.Bind == BindForced && res.Member.PhoneSeal == ""
 		}
 		return res, err
 	}
@@ -135,7 +157,7 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 		m.Channel.Kind = "unknown"
 	}
 	s.setPhone(&m, a.Phone)
-	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent()}
+	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent(), store.Put(activeKey(day(now), m.ID), nil)}
 	for _, id := range ids {
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}
@@ -186,6 +208,7 @@ func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity)
 	if m.Status == Archived {
 		m.Status = Active
 	}
+	ms = append(ms, touch(m, now)...)
 	m.ActiveAt = now
 	ms = append([]store.Mutation{store.PutJSON(profileKey(m.ID), m).IfVersion(it.Version)}, ms...)
 	if err := s.store.Write(ctx, ms...); err != nil {
