@@ -1,0 +1,152 @@
+// Package channels resolves where a member came from: QR scenes of the
+// Official Account and WeCom contact-way states are registered as data, each
+// naming a channel and, optionally, an inviter or an invitation code. A
+// scan or add that names an inviter leaves a pending attribution on the
+// member, which a later registration or redemption turns into a referral.
+package channels
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// Scene is a registered QR scene or contact-way state.
+type Scene struct {
+	ID        string         `json:"id"` // Normalised: no qrscene_ prefix.
+	Channel   member.Channel `json:"channel"`
+	Inviter   string         `json:"inviter,omitempty"` // A member id.
+	Code      string         `json:"code,omitempty"`    // An invitation code.
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by"`
+}
+
+// Attribution is what an arrival through a scene means.
+type Attribution struct {
+	Channel member.Channel
+	Inviter string
+	Code    string
+}
+
+// Pending is an attribution waiting for a registration or redemption to turn
+// it into a referral.
+type Pending struct {
+	Scene   string    `json:"scene"`
+	Inviter string    `json:"inviter,omitempty"`
+	Code    string    `json:"code,omitempty"`
+	Source  string    `json:"source"` // "oa-qr", "wecom", …
+	At      time.Time `json:"at"`
+}
+
+// Service keeps the scene registry and pending attributions.
+type Service struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// New returns a channel service.
+func New(st store.Store, now func() time.Time) *Service { return &Service{st: st, now: now} }
+
+// MaxSceneLen is the longest scene: WeChat's scene_str limit.
+const MaxSceneLen = 64
+
+func sceneKey(id string) store.Key { return store.K("scene#"+id, "scene") }
+
+func pendingKey(memberID string) store.Key { return store.K(member.Partition(memberID), "attr#pending") }
+
+// Valid reports whether a normalised scene can be used: not empty, not "0",
+// at most MaxSceneLen characters of [A-Za-z0-9_-:.], and a numeric scene a
+// 32-bit scene_id.
+func Valid(id string) bool {
+	if id == "" || id == "0" || len(id) > MaxSceneLen {
+		return false
+	}
+	numeric := true
+	for _, c := range id {
+		switch {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-', c == ':', c == '.':
+			numeric = false
+		default:
+			return false
+		}
+	}
+	if numeric {
+		n, err := strconv.ParseUint(id, 10, 32)
+		return err == nil && n > 0
+	}
+	return true
+}
+
+// Save registers or replaces a scene. It fails with errs.Invalid for an
+// unusable id or channel.
+func (s *Service) Save(ctx context.Context, sc Scene, operator string) (Scene, error) {
+	const op = "channels.Save"
+	if !Valid(sc.ID) {
+		return Scene{}, errs.E(op, errs.Invalid, "scene must be 1–64 characters of letters, digits, _-:. (a number must be a 32-bit scene id)")
+	}
+	if sc.Channel.Kind == "" || len(sc.Channel.Kind) > 32 || len(sc.Channel.Value) > 128 {
+		return Scene{}, errs.E(op, errs.Invalid, "scene needs a channel kind")
+	}
+	if operator == "" {
+		return Scene{}, errs.E(op, errs.Invalid, "operator is required")
+	}
+	sc.CreatedAt, sc.CreatedBy = s.now().UTC(), operator
+	if err := s.st.Write(ctx, store.PutJSON(sceneKey(sc.ID), sc)); err != nil {
+		return Scene{}, errs.E(op, err)
+	}
+	return sc, nil
+}
+
+// Resolve tells what an arrival through a scene means. A registered scene
+// gives its channel, inviter and code; an unregistered but valid one gives
+// the source channel with the scene as value; an invalid one (empty, "0",
+// oversized, malformed) gives ok false: no attribution.
+func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, bool, error) {
+	if !Valid(id) {
+		return Attribution{}, false, nil
+	}
+	var sc Scene
+	_, err := store.GetJSON(ctx, s.st, sceneKey(id), &sc)
+	switch {
+	case errs.Is(errs.NotExist, err):
+		return Attribution{Channel: member.Channel{Kind: source, Value: id}}, true, nil
+	case err != nil:
+		return Attribution{}, false, errs.E("channels.Resolve", err)
+	}
+	return Attribution{Channel: sc.Channel, Inviter: sc.Inviter, Code: sc.Code}, true, nil
+}
+
+// RecordPending leaves a pending attribution on a member when it names an
+// inviter or a code. The first one stays (first touch wins); a later one, or
+// the same delivery twice, changes nothing. It reports whether it recorded.
+func (s *Service) RecordPending(ctx context.Context, memberID, source, scene string, a Attribution) (bool, error) {
+	if a.Inviter == "" && a.Code == "" {
+		return false, nil
+	}
+	if a.Inviter == memberID {
+		return false, nil // Nobody invites themself.
+	}
+	p := Pending{Scene: scene, Inviter: a.Inviter, Code: a.Code, Source: source, At: s.now().UTC()}
+	err := s.st.Write(ctx, store.PutJSON(pendingKey(memberID), p).IfAbsent())
+	if errs.Is(errs.Conflict, err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, errs.E("channels.RecordPending", err)
+	}
+	return true, nil
+}
+
+// PendingOf returns a member's pending attribution; errs.NotExist if none.
+func (s *Service) PendingOf(ctx context.Context, memberID string) (Pending, error) {
+	var p Pending
+	if _, err := store.GetJSON(ctx, s.st, pendingKey(memberID), &p); err != nil {
+		return Pending{}, errs.E("channels.PendingOf", err)
+	}
+	return p, nil
+}
