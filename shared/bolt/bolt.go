@@ -306,9 +306,15 @@ func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 				}
 			}
 		}
-		if len(page.Items) == limit && inRange(k) {
-			// More may follow: hand out a cursor at the last item returned.
-			page.Next = store.EncodeCursor(page.Items[len(page.Items)-1].SK)
+		if len(page.Items) < limit {
+			return nil
+		}
+		// Hand out a cursor only if a live item follows: expired ones may not.
+		for ; k != nil && inRange(k); k, v = step(c, q.Desc) {
+			if it, err := decode(store.Key{}, v); err == nil && store.Live(it.Expires, now) {
+				page.Next = store.EncodeCursor(page.Items[len(page.Items)-1].SK)
+				break
+			}
 		}
 		return nil
 	})
@@ -316,6 +322,14 @@ func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		return store.Page{}, errs.E(op, errs.Internal, err)
 	}
 	return page, nil
+}
+
+// step moves a cursor one key on in the query's direction.
+func step(c *bbolt.Cursor, desc bool) ([]byte, []byte) {
+	if desc {
+		return c.Prev()
+	}
+	return c.Next()
 }
 
 func (s *Store) collect(p *store.Page, pk string, sk, v []byte, now time.Time) error {

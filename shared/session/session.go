@@ -44,33 +44,55 @@ func NewIssuer(secret []byte, ttl time.Duration, now func() time.Time) (*Issuer,
 
 const prefix = "wm1."
 
-// Issue returns a token for memberID and its expiry.
+// Issue returns a session token for memberID and its expiry.
 func (i *Issuer) Issue(memberID string) (string, time.Time) {
-	now := i.now()
-	exp := now.Add(i.ttl)
-	payload, _ := json.Marshal(wire{Sub: memberID, Iat: now.Unix(), Exp: exp.Unix()}) // Cannot fail.
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	return prefix + body + "." + i.sign(body), time.Unix(exp.Unix(), 0)
+	return i.issue(prefix, memberID, i.ttl)
 }
 
-func (i *Issuer) sign(body string) string {
+// IssueScoped returns a short-lived token for another purpose (scope), such
+// as a coupon QR code a clerk scans. A scoped token is never a session
+// token, nor a token of another scope.
+func (i *Issuer) IssueScoped(scope, subject string, ttl time.Duration) (string, time.Time) {
+	return i.issue(scopePrefix(scope), subject, ttl)
+}
+
+// VerifyScoped checks a token made by IssueScoped for the same scope.
+func (i *Issuer) VerifyScoped(scope, token string) (Claims, error) {
+	return i.verify(scopePrefix(scope), token, "invalid "+scope+" token", scope+" token expired")
+}
+
+func scopePrefix(scope string) string { return "ws1." + scope + "." }
+
+func (i *Issuer) issue(pfx, subject string, ttl time.Duration) (string, time.Time) {
+	now := i.now()
+	exp := now.Add(ttl)
+	payload, _ := json.Marshal(wire{Sub: subject, Iat: now.Unix(), Exp: exp.Unix()}) // Cannot fail.
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	return pfx + body + "." + i.sign(pfx, body), time.Unix(exp.Unix(), 0)
+}
+
+func (i *Issuer) sign(pfx, body string) string {
 	m := hmac.New(sha256.New, i.secret)
-	m.Write([]byte(prefix + body))
+	m.Write([]byte(pfx + body))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Verify checks a token's signature and expiry. A malformed or forged token
-// is errs.Unauthorized "invalid session token"; an expired one is
-// errs.Unauthorized "session expired".
+// Verify checks a session token's signature and expiry. A malformed or
+// forged token is errs.Unauthorized "invalid session token"; an expired one
+// is errs.Unauthorized "session expired".
 func (i *Issuer) Verify(token string) (Claims, error) {
+	return i.verify(prefix, token, "invalid session token", "session expired")
+}
+
+func (i *Issuer) verify(pfx, token, invalidMsg, expiredMsg string) (Claims, error) {
 	const op = "session.Verify"
-	invalid := errs.E(op, errs.Unauthorized, "invalid session token")
-	rest, ok := strings.CutPrefix(token, prefix)
+	invalid := errs.E(op, errs.Unauthorized, invalidMsg)
+	rest, ok := strings.CutPrefix(token, pfx)
 	if !ok || len(token) > 1024 {
 		return Claims{}, invalid
 	}
 	body, sig, ok := strings.Cut(rest, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(i.sign(body))) {
+	if !ok || !hmac.Equal([]byte(sig), []byte(i.sign(pfx, body))) {
 		return Claims{}, invalid
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(body)
@@ -82,7 +104,7 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		return Claims{}, invalid
 	}
 	if !i.now().Before(time.Unix(w.Exp, 0)) {
-		return Claims{}, errs.E(op, errs.Unauthorized, "session expired")
+		return Claims{}, errs.E(op, errs.Unauthorized, expiredMsg)
 	}
 	return Claims{MemberID: w.Sub, Issued: time.Unix(w.Iat, 0), Expires: time.Unix(w.Exp, 0)}, nil
 }

@@ -66,3 +66,26 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestScoped(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	iss, _ := session.NewIssuer([]byte(strings.Repeat("s", 32)), time.Hour, func() time.Time { return now })
+	qr, _ := iss.IssueScoped("coupon", "m1:c1", time.Minute)
+	if c, err := iss.VerifyScoped("coupon", qr); err != nil || c.MemberID != "m1:c1" {
+		t.Fatalf("VerifyScoped = %+v, %v", c, err)
+	}
+	if _, err := iss.Verify(qr); !errs.Is(errs.Unauthorized, err) {
+		t.Fatalf("a scoped token passed as a session: %v", err)
+	}
+	if _, err := iss.VerifyScoped("other", qr); !errs.Is(errs.Unauthorized, err) {
+		t.Fatalf("a scoped token passed in another scope: %v", err)
+	}
+	sess, _ := iss.Issue("m1")
+	if _, err := iss.VerifyScoped("coupon", sess); !errs.Is(errs.Unauthorized, err) {
+		t.Fatalf("a session passed as a scoped token: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := iss.VerifyScoped("coupon", qr); errs.SafeMessage(err) != "coupon token expired" {
+		t.Fatalf("expired scoped token: %v", err)
+	}
+}
