@@ -14,20 +14,22 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 )
 
 // Handler serves the member API.
 type Handler struct {
-	Members *member.Service
-	Loyalty *loyalty.Service
-	Coupons *coupons.Service
-	Now     func() time.Time
+	Members  *member.Service
+	Loyalty  *loyalty.Service
+	Coupons  *coupons.Service
+	Sessions *session.Issuer
+	Now      func() time.Time
 }
 
 // Build makes the function's handler from the wired dependencies.
 func Build(d *boot.Deps) (web.Handler, error) {
-	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Now: d.Now}
+	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Sessions: d.Sessions, Now: d.Now}
 	mw := auth.Member(d.Sessions, d.Members, d.Config.MPAppID)
 	return mw(h.Mux().Serve), nil
 }
@@ -36,6 +38,11 @@ func Build(d *boot.Deps) (web.Handler, error) {
 func (h *Handler) Mux() *web.Mux {
 	mux := web.NewMux("/member-api")
 	mux.Handle(http.MethodGet, "/me", h.Card)
+	mux.Handle(http.MethodPut, "/me/profile", h.UpdateProfile)
+	mux.Handle(http.MethodPost, "/sign-in", h.SignIn)
+	mux.Handle(http.MethodGet, "/points", h.Points)
+	mux.Handle(http.MethodGet, "/coupons", h.CouponList)
+	mux.Handle(http.MethodGet, "/coupons/qr", h.CouponQR)
 	return mux
 }
 

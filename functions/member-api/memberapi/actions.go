@@ -1,0 +1,148 @@
+package memberapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wemember/wemember/shared/auth"
+	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// QRScope is the scope of the short-lived token a coupon QR code carries;
+// admin-api's clerk endpoint verifies it.
+const QRScope = "coupon"
+
+// QRTTL is how long a coupon QR code stays valid.
+const QRTTL = 5 * time.Minute
+
+// StreakDays is the sign-in streak that earns the streak coupon.
+const StreakDays = 7
+
+// UpdateProfile answers PUT /me/profile: nickname, avatar and — with the
+// privacy agreement — birthday and gender.
+func (h *Handler) UpdateProfile(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var u member.ProfileUpdate
+	if err := web.DecodeJSON(r, &u); err != nil {
+		return nil, err
+	}
+	m, err := h.Members.UpdateProfile(ctx, auth.MemberID(ctx), u)
+	if err != nil {
+		return nil, errs.E("memberapi.UpdateProfile", err)
+	}
+	return web.JSON(http.StatusOK, Profile{ID: m.ID, Nickname: m.Nickname, Avatar: m.Avatar, Phone: m.PhoneMask,
+		Channel: m.Channel, CreatedAt: m.CreatedAt}), nil
+}
+
+// SignInReply is the answer of POST /sign-in.
+type SignInReply struct {
+	loyalty.SignInResult
+	Coupon *coupons.Instance `json:"coupon,omitempty"` // The streak coupon, on the day it is earned.
+}
+
+// SignIn answers POST /sign-in: once a day (Asia/Shanghai), points by the
+// streak day, and the streak coupon on every StreakDays-th day in a row.
+func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "memberapi.SignIn"
+	id := auth.MemberID(ctx)
+	res, err := h.Loyalty.SignIn(ctx, id)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	out := SignInReply{SignInResult: res}
+	if res.Streak > 0 && res.Streak%StreakDays == 0 {
+		got, err := h.Coupons.OnSignInStreak(ctx, id, res.Day)
+		if err != nil && !errs.Is(errs.Conflict, err) { // Sold out or paused: the sign-in still counts.
+			return nil, errs.E(op, err)
+		}
+		if err == nil {
+			out.Coupon = &got.Instance
+		}
+	}
+	return web.JSON(http.StatusOK, out), nil
+}
+
+// page reads the cursor and limit query parameters.
+func page(r *web.Request) (string, int, error) {
+	limit := 20
+	if v := r.Query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return "", 0, errs.E("memberapi.page", errs.Invalid, "limit must be 1–100")
+		}
+		limit = n
+	}
+	return r.Query.Get("cursor"), limit, nil
+}
+
+// Points answers GET /points: the ledger, newest first, a page at a time.
+func (h *Handler) Points(ctx context.Context, r *web.Request) (*web.Response, error) {
+	cursor, limit, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	entries, next, err := h.Loyalty.Ledger(ctx, auth.MemberID(ctx), cursor, limit)
+	if err != nil {
+		return nil, errs.E("memberapi.Points", err)
+	}
+	if entries == nil {
+		entries = []loyalty.Entry{}
+	}
+	return web.JSON(http.StatusOK, map[string]any{"entries": entries, "next": next}), nil
+}
+
+// CouponList answers GET /coupons?status=…: the member's coupons, a page at a time.
+func (h *Handler) CouponList(ctx context.Context, r *web.Request) (*web.Response, error) {
+	cursor, limit, err := page(r)
+	if err != nil {
+		return nil, err
+	}
+	st := coupons.Status(r.Query.Get("status"))
+	switch st {
+	case "", coupons.Available, coupons.Used, coupons.Expired, coupons.Revoked:
+	default:
+		return nil, errs.E("memberapi.Coupons", errs.Invalid, "status must be available, used, expired or revoked")
+	}
+	p, err := h.Coupons.List(ctx, coupons.ListQuery{MemberID: auth.MemberID(ctx), Status: st, Cursor: cursor, Limit: limit})
+	if err != nil {
+		return nil, errs.E("memberapi.Coupons", err)
+	}
+	if p.Items == nil {
+		p.Items = []coupons.Instance{}
+	}
+	return web.JSON(http.StatusOK, map[string]any{"coupons": p.Items, "next": p.Next}), nil
+}
+
+// QRReply carries the content of a coupon's QR code.
+type QRReply struct {
+	Token     string    `json:"token"` // What the QR code encodes; a clerk scans it.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// CouponQR answers GET /coupons/qr?id=…: a short-lived signed token naming
+// the member and one of their usable coupons, shown as a QR code for a
+// store clerk to redeem.
+func (h *Handler) CouponQR(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "memberapi.CouponQR"
+	id := r.Query.Get("id")
+	if id == "" || len(id) > 64 {
+		return nil, errs.E(op, errs.Invalid, "id is required")
+	}
+	c, err := h.Coupons.Get(ctx, id)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if c.MemberID != auth.MemberID(ctx) {
+		return nil, errs.E(op, errs.NotExist, "coupon not found")
+	}
+	if st := c.Effective(h.Now()); st != coupons.Available {
+		return nil, errs.E(op, errs.Conflict, "coupon is "+string(st))
+	}
+	tok, exp := h.Sessions.IssueScoped(QRScope, c.MemberID+":"+c.ID, QRTTL)
+	return web.JSON(http.StatusOK, QRReply{Token: tok, ExpiresAt: exp.UTC()}), nil
+}
