@@ -1,8 +1,10 @@
 // Command local runs every wemember function in one process for development
 // (`make run`): on 127.0.0.1:8080 (PORT overrides) over a bbolt file under
 // data/, with the WeChat platform simulator beside it on 127.0.0.1:8090
-// (SIM_PORT overrides). Every setting can be overridden by the same
-// environment variables the cloud functions read.
+// (SIM_PORT overrides). The expiry sweep runs every minute
+// (WEMEMBER_SWEEP_INTERVAL overrides), as the cloud schedule would. Every
+// setting can be overridden by the same environment variables the cloud
+// functions read.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/wemember/wemember/functions/local/runner"
 	"github.com/wemember/wemember/shared/boot"
@@ -70,10 +73,19 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer d.Store.Close()
-	h, err := runner.New(d)
+	if err := d.EnsureDefaults(ctx); err != nil {
+		return err
+	}
+	hs, err := runner.Handlers(d)
 	if err != nil {
 		return err
 	}
+	h := runner.Mount(hs, cfg.BodyLimit)
+	interval, err := time.ParseDuration(envOr("WEMEMBER_SWEEP_INTERVAL", "1m"))
+	if err != nil || interval <= 0 {
+		return errors.New("WEMEMBER_SWEEP_INTERVAL must be a positive duration")
+	}
+	go runner.Tick(ctx, hs["expiry-sweep"], interval, log)
 	addr := launch.Addr(os.Getenv)
 	log.Info("wemember is running", slog.String("addr", "http://"+addr), slog.String("simulator", "http://"+simAddr),
 		slog.String("store", cfg.Store))

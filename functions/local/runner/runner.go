@@ -4,7 +4,10 @@
 package runner
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/wemember/wemember/functions/member-api/memberapi"
 	"github.com/wemember/wemember/functions/mp-login/mplogin"
@@ -54,9 +57,14 @@ func New(d *boot.Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Mount(hs, d.Config.BodyLimit), nil
+}
+
+// Mount serves built handlers at /<name> and /<name>/…, plus GET /healthz.
+func Mount(hs map[string]web.Handler, bodyLimit int) http.Handler {
 	mux := http.NewServeMux()
 	for name, h := range hs {
-		lh := local.Handler(h, d.Config.BodyLimit)
+		lh := local.Handler(h, bodyLimit)
 		mux.Handle("/"+name, lh)
 		mux.Handle("/"+name+"/", lh)
 	}
@@ -64,5 +72,28 @@ func New(d *boot.Deps) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
 	})
-	return mux, nil
+	return mux
+}
+
+// Tick runs the expiry sweep every interval until ctx is done, as the
+// cloud's schedule would: the local stand-in for the EventBridge rule and
+// the SCF timer.
+func Tick(ctx context.Context, sweep web.Handler, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		req := web.NewRequest(http.MethodPost, "/", []byte(`{"name":"local-ticker"}`))
+		req.Trigger = web.TriggerSchedule
+		rctx, cancel := context.WithTimeout(ctx, interval)
+		resp, err := sweep(rctx, req)
+		cancel()
+		if err != nil || resp == nil || resp.Status >= 500 {
+			log.Warn("scheduled sweep failed")
+		}
+	}
 }
