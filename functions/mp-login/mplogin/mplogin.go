@@ -12,6 +12,7 @@ import (
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wechat"
@@ -55,6 +56,9 @@ type Response struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	MemberID  string    `json:"member_id"`
 	Created   bool      `json:"created"`
+	// NeedsPhone asks the mini-program to request phone authorization
+	// (binding mode forced).
+	NeedsPhone bool `json:"needs_phone,omitempty"`
 }
 
 // Mux routes the function's requests.
@@ -94,7 +98,7 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 		}
 	}
 	token, exp := h.Sessions.Issue(res.Member.ID)
-	return web.JSON(http.StatusOK, Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created}), nil
+	return web.JSON(http.StatusOK, Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created, NeedsPhone: res.NeedsPhone}), nil
 }
 
 // identify turns the caller into platform-verified identities: the trusted
@@ -171,6 +175,7 @@ func Build(d *boot.Deps) (web.Handler, error) {
 	if d.MP == nil {
 		return nil, errs.E("mplogin.Build", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
 	}
-	h := &Handler{MP: d.MP, Members: d.Members, Sessions: d.Sessions}
+	h := &Handler{MP: d.MP, Members: d.Members, Sessions: d.Sessions,
+		Welcomer: &onboard.Service{Members: d.Members, Coupons: d.Coupons}}
 	return h.Mux().Serve, nil
 }
