@@ -1,0 +1,197 @@
+package coupons
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// Reasons recorded on instances issued by the triggers.
+const (
+	ReasonRegistration = "registration"
+	ReasonBirthday     = "birthday"
+	ReasonStreak       = "signin_streak"
+	ReasonLevel        = "level_monthly"
+)
+
+// IssueCmd asks for one coupon of a template for one member.
+type IssueCmd struct {
+	TemplateID string
+	MemberID   string
+	Reason     string // The trigger or the operator's reason; required.
+	Operator   string // Set when an operator issues by hand.
+	// Key makes the command idempotent: the same key always yields the same
+	// one coupon, however often and concurrently it is sent. Required.
+	Key string
+}
+
+// Issued is the answer to an IssueCmd.
+type Issued struct {
+	Instance  Instance
+	Duplicate bool // The key was seen before; Instance is the first answer.
+}
+
+// idemRecord is the stored answer to an issue key.
+type idemRecord struct {
+	InstanceID string `json:"instance_id"`
+	TemplateID string `json:"template_id"`
+	MemberID   string `json:"member_id"`
+}
+
+// Issue issues a coupon. Its idempotency record, the instance, the member's
+// listing copy, the due index item, the per-member take counter and a stock
+// counter shard change in one atomic write, so stock and take limits hold
+// under any concurrency and a repeated key yields the first coupon.
+//
+// Errors: errs.Invalid (bad command, or the key was used for another
+// template or member), errs.NotExist (unknown template), errs.Conflict
+// (template paused, sold out, or the member's take limit reached),
+// errs.Expired (a fixed window that has ended), errs.Transient.
+func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
+	const op = "coupons.Issue"
+	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+		return Issued{}, err
+	}
+	if err := memberOf(op, cmd.MemberID); err != nil {
+		return Issued{}, err
+	}
+	if err := validKey(op, cmd.Key); err != nil {
+		return Issued{}, err
+	}
+	if cmd.Reason == "" || len(cmd.Reason) > 200 {
+		return Issued{}, errs.E(op, errs.Invalid, "issue reason is required (at most 200 bytes)")
+	}
+	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
+		return got, err
+	}
+	t, err := s.Template(ctx, cmd.TemplateID)
+	if err != nil {
+		return Issued{}, errs.E(op, err)
+	}
+	if t.Status != Active {
+		return Issued{}, errs.E(op, errs.Conflict, "coupon template is paused")
+	}
+	var out Issued
+	err = s.retry(ctx, cmd.Key, func(attempt int) error {
+		var err error
+		out, err = s.issueOnce(ctx, op, cmd, t, attempt)
+		return err
+	})
+	return out, err
+}
+
+// replay answers a key that was seen before; errs.NotExist if it was not.
+func (s *Service) replay(ctx context.Context, op string, cmd IssueCmd) (Issued, error) {
+	var rec idemRecord
+	if _, err := store.GetJSON(ctx, s.st, idemKey(cmd.Key), &rec); err != nil {
+		return Issued{}, err
+	}
+	if rec.TemplateID != cmd.TemplateID || rec.MemberID != cmd.MemberID {
+		return Issued{}, errs.E(op, errs.Invalid, "idempotency key was already used for another coupon")
+	}
+	in, err := s.Get(ctx, rec.InstanceID)
+	if err != nil {
+		return Issued{}, errs.E(op, errs.Internal, fmt.Errorf("idempotency record without instance: %w", err))
+	}
+	return Issued{Instance: in, Duplicate: true}, nil
+}
+
+// issueOnce makes one attempt at the write, choosing a stock shard that still
+// has room; a shard that filled up meanwhile makes it choose again. Each
+// retry after a busy store starts at the next shard, away from the crowd.
+func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Template, retry int) (Issued, error) {
+	now := s.clock()
+	from, to := t.window(now)
+	if now.After(to) {
+		return Issued{}, errs.E(op, errs.Expired, "coupon template validity has ended")
+	}
+	in := Instance{
+		MemberID: cmd.MemberID, TemplateID: t.ID, TemplateVersion: t.Version,
+		Name: t.Name, Kind: t.Kind, AmountOff: t.AmountOff, Rate: t.Rate, MaxOff: t.MaxOff,
+		Threshold: t.Threshold, Scope: t.Scope, ValidFrom: from, ValidTo: to, Status: Available,
+		Reason: cmd.Reason, IssuedBy: cmd.Operator, IssueKey: cmd.Key, IssuedAt: now,
+	}
+	n := max(t.Shards, 1)
+	start := int((hash(cmd.MemberID) + uint32(retry)) % uint32(n))
+	tried := make([]bool, n)
+	for attempt := 0; attempt < n+4; attempt++ {
+		shard, err := s.pickShard(ctx, t, start, tried)
+		if err != nil {
+			return Issued{}, errs.E(op, err)
+		}
+		in.ID, in.Shard = s.newID(), shard
+		stock := store.Add(stockKey(t.ID, shard), 1)
+		if t.Stock > 0 {
+			stock = stock.AtMost(shardCap(t.Stock, n, shard))
+		}
+		take := store.Add(takeKey(cmd.MemberID, t.ID), 1)
+		if t.PerMember > 0 {
+			take = take.AtMost(t.PerMember)
+		}
+		rec := idemRecord{InstanceID: in.ID, TemplateID: t.ID, MemberID: cmd.MemberID}
+		err = s.st.Write(ctx,
+			store.PutJSON(idemKey(cmd.Key), rec).IfAbsent(), // 0
+			store.PutJSON(instKey(in.ID), in).IfAbsent(),    // 1
+			take,  // 2
+			stock, // 3
+			store.PutJSON(listKey(in), in),
+			store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
+		)
+		if err == nil {
+			return Issued{Instance: in}, nil
+		}
+		i, ok := store.FailedIndex(err)
+		switch {
+		case !ok:
+			return Issued{}, errs.E(op, err)
+		case i == 0:
+			return s.replay(ctx, op, cmd)
+		case i == 1:
+			continue // An id collision: draw another.
+		case i == 2:
+			return Issued{}, errs.E(op, errs.Conflict,
+				fmt.Sprintf("member has already taken this coupon %d time(s)", t.PerMember), err)
+		case i == 3:
+			tried[shard] = true // Filled up since we looked; choose again.
+		default:
+			return Issued{}, errs.E(op, errs.Internal, err)
+		}
+		if ctx.Err() != nil {
+			return Issued{}, errs.E(op, errs.Transient, ctx.Err())
+		}
+	}
+	return Issued{}, errs.E(op, errs.Transient, "coupon stock is contended; retry")
+}
+
+// pickShard chooses the first shard from start that has room and was not
+// tried, reading all shard counters in one query; unlimited templates just
+// take the member's shard.
+func (s *Service) pickShard(ctx context.Context, t Template, start int, tried []bool) (int, error) {
+	n := len(tried)
+	if t.Stock == 0 {
+		return start, nil
+	}
+	pg, err := s.st.Query(ctx, store.Query{PK: "ctpl#" + t.ID, Prefix: "stock#", Limit: n})
+	if err != nil {
+		return 0, err
+	}
+	taken := make(map[string]int64, len(pg.Items))
+	for _, it := range pg.Items {
+		taken[it.SK] = it.N
+	}
+	for j := range n {
+		sh := (start + j) % n
+		if !tried[sh] && taken[stockKey(t.ID, sh).SK] < shardCap(t.Stock, n, sh) {
+			return sh, nil
+		}
+	}
+	return 0, errs.E("coupons.Issue", errs.Conflict, "coupon is sold out")
+}
+
+// dueEntry is the data of a due index item.
+type dueEntry struct {
+	MemberID   string `json:"member_id"`
+	TemplateID string `json:"template_id"`
+}

@@ -1,0 +1,93 @@
+package coupons
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+)
+
+// cst is the merchant's calendar: days, months and birthdays are counted in
+// Asia/Shanghai (UTC+8, no daylight saving).
+func cst() *time.Location { return time.FixedZone("CST", 8*3600) }
+
+// OnRegistration issues the registration coupon, once per member ever.
+// Errors as for Issue (errs.Conflict when the template is paused or sold out).
+func (s *Service) OnRegistration(ctx context.Context, memberID string) (Issued, error) {
+	return s.Issue(ctx, IssueCmd{TemplateID: s.trig.Registration, MemberID: memberID,
+		Reason: ReasonRegistration, Key: "reg#" + memberID})
+}
+
+// OnSignInStreak issues the sign-in streak coupon for the streak completed on
+// day (yyyymmdd in CST), once per member and day.
+func (s *Service) OnSignInStreak(ctx context.Context, memberID, day string) (Issued, error) {
+	if _, err := time.Parse(dayLayout, day); err != nil {
+		return Issued{}, errs.E("coupons.OnSignInStreak", errs.Invalid, "day must be yyyymmdd")
+	}
+	return s.Issue(ctx, IssueCmd{TemplateID: s.trig.Streak, MemberID: memberID,
+		Reason: ReasonStreak, Key: "streak#" + memberID + "#" + day})
+}
+
+// StreakReached is OnSignInStreak in the shape of signin.Coupons, so a
+// *Service can be handed to the sign-in package as is.
+func (s *Service) StreakReached(ctx context.Context, memberID, day string, _ int) error {
+	_, err := s.OnSignInStreak(ctx, memberID, day)
+	return err
+}
+
+// IssueMonthlyLevel issues the monthly coupon of a level, once per member,
+// month (in CST) and level. A level without a monthly coupon is errs.NotExist.
+func (s *Service) IssueMonthlyLevel(ctx context.Context, memberID, level string, now time.Time) (Issued, error) {
+	tpl, ok := s.trig.Level[level]
+	if !ok {
+		return Issued{}, errs.E("coupons.IssueMonthlyLevel", errs.NotExist,
+			fmt.Sprintf("level %q has no monthly coupon", level))
+	}
+	month := now.In(cst()).Format("200601")
+	return s.Issue(ctx, IssueCmd{TemplateID: tpl, MemberID: memberID, Reason: ReasonLevel + ":" + level,
+		Key: "lvl#" + memberID + "#" + month + "#" + level})
+}
+
+// IssueBirthday issues the birthday coupon when BirthdayDue says it is due,
+// once per member and birthday year; birthday is "MM-DD". It reports whether
+// a coupon is due (and so was issued now or before).
+func (s *Service) IssueBirthday(ctx context.Context, memberID, birthday string, now time.Time) (Issued, bool, error) {
+	year, due, err := BirthdayDue(birthday, now, s.trig.BirthdayLead)
+	if err != nil || !due {
+		return Issued{}, false, err
+	}
+	got, err := s.Issue(ctx, IssueCmd{TemplateID: s.trig.Birthday, MemberID: memberID,
+		Reason: ReasonBirthday, Key: fmt.Sprintf("bday#%s#%d", memberID, year)})
+	return got, err == nil, err
+}
+
+// BirthdayDue reports whether a birthday ("MM-DD") is due at now: from lead
+// days before it through the day itself, in CST. year is the year of the
+// birthday that is due (a 2 January birthday is due on 30 December for the
+// next year), the part of the idempotency key that makes the coupon once a
+// year. A 29 February birthday falls on 28 February in other years.
+func BirthdayDue(birthday string, now time.Time, lead int) (year int, due bool, err error) {
+	b, err := time.Parse("01-02", birthday)
+	if err != nil || len(birthday) != 5 {
+		return 0, false, errs.E("coupons.BirthdayDue", errs.Invalid, "birthday must be MM-DD")
+	}
+	if lead < 0 {
+		return 0, false, errs.E("coupons.BirthdayDue", errs.Invalid, "lead days must not be negative")
+	}
+	n := now.In(cst())
+	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+	for _, y := range []int{n.Year(), n.Year() + 1} {
+		day := b.Day()
+		if b.Month() == time.February && day == 29 && !leap(y) {
+			day = 28
+		}
+		bd := time.Date(y, b.Month(), day, 0, 0, 0, 0, time.UTC)
+		if !today.After(bd) && !today.Before(bd.AddDate(0, 0, -lead)) {
+			return y, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+func leap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
