@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/bolt"
+	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
@@ -37,6 +38,7 @@ type Deps struct {
 	MP       *wechat.MiniProgram
 	Loyalty  *loyalty.Service
 	Coupons  *coupons.Service
+	Channels *channels.Service
 }
 
 // EnsureDefaults installs the default rules and coupon templates where none
@@ -86,6 +88,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
+	d.Channels = channels.New(st, d.Now)
 	if cfg.MPAppID != "" {
 		d.MP = wechat.NewMiniProgram(cfg.MPAppID, cfg.MPSecret, wechat.NewTokenSource(st, cfg.MPAppID, cfg.MPSecret))
 	}
@@ -120,9 +123,9 @@ func Handler(function string, d *Deps, h web.Handler) web.Handler {
 // Main is a function's whole main: config from the process environment,
 // dependencies, handler, platform. It exits with status 1 if start-up fails.
 func Main(function string, build Build) {
-	log := Logger(os.Getenv("WEMEMBER_LOG_LEVEL")).With(slog.String("function", function))
+	log := Logger(os.Getenv("WEMEMBER_LOG_LEVEL"))
 	fail := func(err error) {
-		log.Error("start failed", slog.String("error", err.Error()))
+		log.Error("start failed", slog.String("function", function), slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	cfg, err := config.Load(os.Getenv)

@@ -111,7 +111,7 @@ func Dev(dataDir, simBase string) map[string]string {
 		"WEMEMBER_WECOM_CORPID":   "ww00000000000000001",
 		"WEMEMBER_WECOM_SECRET":   "dev-wecom-secret",
 		"WEMEMBER_WECOM_TOKEN":    "wemember-wecom-token",
-		"WEMEMBER_WECOM_AES_KEY":  "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		"WEMEMBER_WECOM_AES_KEY":  "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut",
 		"WEMEMBER_ADMIN_TOKEN":    "dev-admin-token",
 	}
 }
