@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -11,7 +10,6 @@ import (
 	"github.com/silenceper/wechat/v2/miniprogram/auth"
 	"github.com/silenceper/wechat/v2/miniprogram/config"
 	mpcontext "github.com/silenceper/wechat/v2/miniprogram/context"
-	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/wemember/wemember/shared/errs"
 )
@@ -102,22 +100,6 @@ func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, e
 	return Session{OpenID: res.OpenID, UnionID: res.UnionID, SessionKey: SessionKey{v: res.SessionKey}}, nil
 }
 
-func loginError(op string, e *apiError) error {
-	switch e.ErrCode {
-	case codeInvalidCode:
-		return errs.E(op, errs.Invalid, "invalid login code", e)
-	case codeCodeUsed:
-		return errs.E(op, errs.Expired, "login code already used", e)
-	case codeMinuteQuota:
-		return errs.E(op, errs.RateLimited, "too many logins, retry in a minute", e)
-	case codeRiskyUser:
-		return errs.E(op, errs.Permission, "login refused by WeChat", e)
-	case codeSystemBusy:
-		return errs.E(op, errs.Transient, "WeChat is busy", e)
-	}
-	return errs.E(op, errs.Internal, e)
-}
-
 // PhoneNumber exchanges a code from the getPhoneNumber button for the user's
 // phone number (with the country code for numbers outside mainland China).
 // A 40001/42001 answer makes the token source refresh the token and the call
@@ -129,61 +111,20 @@ func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (string, err
 	if code == "" {
 		return "", errs.E(op, errs.Invalid, "missing phone code")
 	}
-	for attempt := 0; ; attempt++ {
-		// A handle bound to ctx: silenceper asks for the token without one.
-		h := &boundTokens{ctx: ctx, src: c.tokens}
+	var number string
+	err := callAPI(ctx, op, "getuserphonenumber", c.tokens, func(h *boundTokens) error {
 		a := auth.NewAuth(&mpcontext.Context{Config: c.cfg, AccessTokenHandle: h})
 		res, err := a.GetPhoneNumberContext(ctx, code)
 		if err == nil {
-			if res.PhoneInfo.PhoneNumber == "" {
-				return "", errs.E(op, errs.Internal, errors.New("getuserphonenumber answered without a number"))
-			}
-			return res.PhoneInfo.PhoneNumber, nil
+			number = res.PhoneInfo.PhoneNumber
 		}
-		var ce *util.CommonError
-		if !errors.As(err, &ce) {
-			return "", transport(op, err)
-		}
-		e := &apiError{API: "getuserphonenumber", ErrCode: ce.ErrCode, ErrMsg: ce.ErrMsg}
-		if isTokenRejected(e.ErrCode) && attempt == 0 && h.used != "" {
-			if _, err := c.tokens.Refresh(ctx, h.used); err != nil {
-				return "", errs.E(op, err)
-			}
-			continue
-		}
-		return "", phoneError(op, e)
+		return err
+	})
+	if err != nil {
+		return "", classify(op, err, phoneError)
 	}
-}
-
-func isTokenRejected(code int64) bool {
-	return code == codeInvalidToken || code == codeBadToken || code == codeTokenExpired
-}
-
-func phoneError(op string, e *apiError) error {
-	switch e.ErrCode {
-	case codeInvalidCode:
-		return errs.E(op, errs.Invalid, "invalid phone code", e)
-	case codeMinuteQuota:
-		return errs.E(op, errs.RateLimited, "too many requests, retry in a minute", e)
-	case codeSystemBusy:
-		return errs.E(op, errs.Transient, "WeChat is busy", e)
+	if number == "" {
+		return "", errs.E(op, errs.Internal, errors.New("getuserphonenumber answered without a number"))
 	}
-	return errs.E(op, errs.Internal, e)
-}
-
-// boundTokens hands silenceper tokens under the caller's context and
-// remembers which token it handed out, so a rejection can name it.
-type boundTokens struct {
-	ctx  context.Context
-	src  *TokenSource
-	used string
-}
-
-func (b *boundTokens) GetAccessToken() (string, error) {
-	if b.src == nil {
-		return "", errs.E("wechat.PhoneNumber", errs.Internal, fmt.Errorf("no token source"))
-	}
-	t, err := b.src.GetAccessTokenContext(b.ctx)
-	b.used = t
-	return t, err
+	return number, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -16,26 +17,32 @@ import (
 )
 
 // TokenSource hands out an app's access token from the store shared by every
-// instance, refreshing it through the stable-token API (POST
-// /cgi-bin/stable_token) when it is missing or near expiry. A lease item
+// instance, refreshing it when it is missing or near expiry. A lease item
 // written with IfAbsent makes one instance refresh while the others keep
 // using the old token if it still works, or wait briefly and re-read.
 //
-// The stable-token API is used because, unlike /cgi-bin/token, a normal call
-// does not invalidate the token others hold.
+// A mini-program's or Official Account's source (NewTokenSource) refreshes
+// through the stable-token API (POST /cgi-bin/stable_token) because, unlike
+// /cgi-bin/token, a normal call does not invalidate the token others hold. A
+// WeCom corp's source (NewWeComTokenSource) refreshes through WeCom's
+// gettoken with corpid and corpsecret. The lease and the cache are the same
+// for both.
 //
 // TokenSource implements silenceper's credential.AccessTokenContextHandle.
 // It is safe for concurrent use.
 type TokenSource struct {
-	st            store.Store
-	appID, secret string
-	stable        *credential.StableAccessToken
-	now           func() time.Time
-	owner         string
-	leaseTTL      time.Duration
-	margin        time.Duration
-	poll          time.Duration
-	wait          time.Duration
+	st        store.Store
+	partition string // The store partition of the token and the lease.
+	// fetch asks WeChat for a token; force asks for a new one where the API
+	// can (stable_token's force_refresh), else it is ignored.
+	fetch    func(ctx context.Context, force bool) (credential.ResAccessToken, error)
+	canForce bool
+	now      func() time.Time
+	owner    string
+	leaseTTL time.Duration
+	margin   time.Duration
+	poll     time.Duration
+	wait     time.Duration
 }
 
 // TokenOption configures a TokenSource.
@@ -66,10 +73,38 @@ func WithWait(poll, max time.Duration) TokenOption {
 // WithOwner names the lease holder in the store (default: random).
 func WithOwner(id string) TokenOption { return func(t *TokenSource) { t.owner = id } }
 
-// NewTokenSource returns the token source of one app over the shared store.
+// NewTokenSource returns the token source of one mini-program or Official
+// Account over the shared store, refreshed through the stable-token API.
 func NewTokenSource(st store.Store, appID, secret string, opts ...TokenOption) *TokenSource {
+	t := newTokenSource(st, "wxtoken#"+appID, opts)
+	// silenceper's stable handle demands a cache; only its direct fetch is used.
+	stable := credential.NewStableAccessToken(appID, secret, credential.CacheKeyMiniProgramPrefix, cache.NewMemory()).(*credential.StableAccessToken)
+	t.canForce = true
+	t.fetch = func(ctx context.Context, force bool) (credential.ResAccessToken, error) {
+		res, err := stable.GetAccessTokenDirectly(ctx, force)
+		return tokenAnswer("wechat.stableToken", "stable_token", res, err)
+	}
+	return t
+}
+
+// NewWeComTokenSource returns the token source of one WeCom corp and secret
+// (the customer-contact secret, or that of an app allowed to call the
+// customer-contact APIs) over the shared store, refreshed through WeCom's
+// gettoken. The store holds one token per corp: give every instance the same
+// secret.
+func NewWeComTokenSource(st store.Store, corpID, corpSecret string, opts ...TokenOption) *TokenSource {
+	t := newTokenSource(st, "wxtoken#wecom/"+corpID, opts)
+	u := WeComAPIBase + "/cgi-bin/gettoken?" + url.Values{"corpid": {corpID}, "corpsecret": {corpSecret}}.Encode()
+	t.fetch = func(ctx context.Context, _ bool) (credential.ResAccessToken, error) {
+		res, err := credential.GetTokenFromServerContext(ctx, u)
+		return tokenAnswer("wechat.gettoken", "gettoken", res, err)
+	}
+	return t
+}
+
+func newTokenSource(st store.Store, partition string, opts []TokenOption) *TokenSource {
 	t := &TokenSource{
-		st: st, appID: appID, secret: secret, now: time.Now,
+		st: st, partition: partition, now: time.Now,
 		leaseTTL: 10 * time.Second, margin: 5 * time.Minute,
 		poll: 50 * time.Millisecond, wait: 5 * time.Second,
 	}
@@ -81,8 +116,6 @@ func NewTokenSource(st store.Store, appID, secret string, opts ...TokenOption) *
 		_, _ = rand.Read(b) // Only names the holder; never fails on supported platforms.
 		t.owner = hex.EncodeToString(b)
 	}
-	// silenceper's stable handle demands a cache; only its direct fetch is used.
-	t.stable = credential.NewStableAccessToken(appID, secret, credential.CacheKeyMiniProgramPrefix, cache.NewMemory()).(*credential.StableAccessToken)
 	return t
 }
 
@@ -99,8 +132,8 @@ type cachedToken struct {
 // expires_in, so a short-lived answer cannot make every call refetch.
 const minRefetch = 30 * time.Second
 
-func (t *TokenSource) tokenKey() store.Key { return store.K("wxtoken#"+t.appID, "access_token") }
-func (t *TokenSource) leaseKey() store.Key { return store.K("wxtoken#"+t.appID, "lease") }
+func (t *TokenSource) tokenKey() store.Key { return store.K(t.partition, "access_token") }
+func (t *TokenSource) leaseKey() store.Key { return store.K(t.partition, "lease") }
 
 // errLeaseHeld says another instance is refreshing.
 var errLeaseHeld = errors.New("refresh lease held elsewhere")
@@ -121,8 +154,9 @@ func (t *TokenSource) GetAccessTokenContext(ctx context.Context) (string, error)
 
 // Refresh is the path for an API that rejected token bad (errcode 40001,
 // 40014 or 42001): unless the cache already holds another token, it fetches
-// the current stable token, and forces a new one (force_refresh, limited by
-// WeChat to 20 a day) only if WeChat still hands out bad.
+// the current token, and, for a stable-token source, forces a new one
+// (force_refresh, limited by WeChat to 20 a day) only if WeChat still hands
+// out bad. WeCom's gettoken cannot be forced: its answer is stored as it is.
 func (t *TokenSource) Refresh(ctx context.Context, bad string) (string, error) {
 	return t.get(ctx, bad)
 }
@@ -204,7 +238,7 @@ func (t *TokenSource) refresh(ctx context.Context, bad string) (string, error) {
 		return cur.Token, nil
 	}
 	res, err := t.fetch(ctx, false)
-	if err == nil && bad != "" && res.AccessToken == bad {
+	if err == nil && bad != "" && res.AccessToken == bad && t.canForce {
 		res, err = t.fetch(ctx, true)
 	}
 	if err != nil {
@@ -221,21 +255,19 @@ func (t *TokenSource) refresh(ctx context.Context, bad string) (string, error) {
 	return c.Token, nil
 }
 
-// fetch calls POST /cgi-bin/stable_token through silenceper.
-func (t *TokenSource) fetch(ctx context.Context, force bool) (credential.ResAccessToken, error) {
-	const op = "wechat.stableToken"
-	res, err := t.stable.GetAccessTokenDirectly(ctx, force)
+// tokenAnswer classifies a token API's answer through silenceper.
+func tokenAnswer(op, api string, res credential.ResAccessToken, err error) (credential.ResAccessToken, error) {
 	switch {
 	case err != nil && res.ErrCode == 0:
 		return res, transport(op, err)
 	case err != nil:
-		e := &apiError{API: "stable_token", ErrCode: res.ErrCode, ErrMsg: res.ErrMsg}
+		e := &apiError{API: api, ErrCode: res.ErrCode, ErrMsg: res.ErrMsg}
 		if e.ErrCode == codeSystemBusy {
 			return res, errs.E(op, errs.Transient, "WeChat is busy", e)
 		}
 		return res, errs.E(op, errs.Internal, e)
 	case res.AccessToken == "" || res.ExpiresIn <= 0:
-		return res, errs.E(op, errs.Internal, fmt.Errorf("stable_token answered without a token"))
+		return res, errs.E(op, errs.Internal, fmt.Errorf("%s answered without a token", api))
 	}
 	return res, nil
 }

@@ -1,11 +1,13 @@
-// Package wechat is the edge over github.com/silenceper/wechat/v2 for the
-// mini-program: login (code2session), the phone-number API, and access tokens
-// cached in the store so that concurrent, cold serverless instances share one
-// token instead of invalidating each other's.
+// Package wechat is the edge over github.com/silenceper/wechat/v2: the
+// mini-program (login, phone number, subscribe messages), the Official
+// Account (user info) and WeCom (external contacts, welcome messages), with
+// access tokens cached in the store so that concurrent, cold serverless
+// instances share one token instead of invalidating each other's.
 //
-// WeChat errcodes are turned into errs kinds here, in one place, with
-// messages safe to show a client. Secrets, session keys and phone numbers
-// never appear in an error or a log line from this package.
+// WeChat errcodes are turned into errs kinds in one place (errcodes.go), with
+// messages safe to show a client. Secrets, session keys, phone numbers,
+// names and unionids never appear in an error or a log line from this
+// package.
 package wechat
 
 import (
@@ -19,11 +21,18 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 )
 
-// APIBase is where WeChat's server API lives.
+// APIBase is where WeChat's server API lives (mini-program, Official
+// Account).
 const APIBase = "https://api.weixin.qq.com"
 
-// UseAPIBase points every silenceper call at base (e.g. a simulator at
-// "http://127.0.0.1:8090") instead of APIBase; an empty base restores WeChat.
+// WeComAPIBase is where WeCom's server API lives.
+const WeComAPIBase = "https://qyapi.weixin.qq.com"
+
+// UseAPIBase points every silenceper call to APIBase or WeComAPIBase at base
+// (e.g. a simulator at "http://127.0.0.1:8090"); an empty base restores
+// WeChat. Both hosts go to the same base: the simulator tells their paths
+// apart (they do not collide for the APIs used here) and, where a path
+// exists on both hosts, by the kind of access token.
 //
 // The redirection is process-global by silenceper's design
 // (util.SetURIModifier sets a package variable read, unsynchronised, by
@@ -36,24 +45,14 @@ func UseAPIBase(base string) {
 	}
 	base = strings.TrimRight(base, "/")
 	util.SetURIModifier(func(uri string) string {
-		if rest, ok := strings.CutPrefix(uri, APIBase); ok {
-			return base + rest
+		for _, host := range [...]string{APIBase, WeComAPIBase} {
+			if rest, ok := strings.CutPrefix(uri, host); ok {
+				return base + rest
+			}
 		}
 		return uri
 	})
 }
-
-// Errcodes of WeChat's server API that this package tells apart.
-const (
-	codeSystemBusy   = -1
-	codeInvalidToken = 40001
-	codeBadToken     = 40014 // invalid access_token
-	codeInvalidCode  = 40029
-	codeCodeUsed     = 40163
-	codeRiskyUser    = 40226
-	codeTokenExpired = 42001
-	codeMinuteQuota  = 45011
-)
 
 // apiError is a WeChat errcode answer, rendered without the request's URL.
 type apiError struct {

@@ -22,6 +22,15 @@ func (s *Sim) routeControls() {
 	s.mux.HandleFunc("POST /sim/apps", s.serveAddApp)
 	s.mux.HandleFunc("POST /sim/tokens/revoke", s.serveRevoke)
 	s.mux.HandleFunc("POST /sim/clock/advance", s.serveAdvance)
+	s.mux.HandleFunc("POST /sim/oa/follow", s.serveFollow)
+	s.mux.HandleFunc("POST /sim/oa/unfollow", s.serveUnfollow)
+	s.mux.HandleFunc("GET /sim/oa/followers", s.serveFollowers)
+	s.mux.HandleFunc("POST /sim/corps", s.serveAddCorp)
+	s.mux.HandleFunc("POST /sim/wecom/contact", s.serveAddContact)
+	s.mux.HandleFunc("POST /sim/wecom/remove", s.serveRemoveFollow)
+	s.mux.HandleFunc("GET /sim/wecom/welcome-messages", s.serveWelcomeMessages)
+	s.mux.HandleFunc("POST /sim/mp/subscribe", s.serveAccept)
+	s.mux.HandleFunc("GET /sim/mp/subscribe-messages", s.serveSubscribeMessages)
 }
 
 // ControlError is the body of a failed /sim/ call.
@@ -56,10 +65,13 @@ func (s *Sim) identity(w http.ResponseWriter, r *http.Request) (Identity, bool) 
 	}
 	switch {
 	case id.User != "":
-		u := s.User(id.User)
+		s.mu.Lock()
+		u := s.userLocked(id.User)
+		union := unionFor(s.apps[id.AppID], u)
+		s.mu.Unlock()
 		id.OpenID = OpenID(id.AppID, id.User)
 		if id.UnionID == "" {
-			id.UnionID = u.UnionID
+			id.UnionID = union
 		}
 		if id.Phone == "" {
 			id.Phone = u.Phone
@@ -137,8 +149,9 @@ func (s *Sim) serveAddApp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sim) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	appid := r.FormValue("appid")
-	if _, ok := s.App(appid); !ok {
-		controlErr(w, http.StatusNotFound, "unknown appid")
+	_, app := s.App(appid)
+	if _, corp := s.Corp(appid); !app && !corp {
+		controlErr(w, http.StatusNotFound, "unknown appid or corpid")
 		return
 	}
 	s.RevokeTokens(appid)

@@ -19,7 +19,8 @@ const ForceRefreshMinInterval = 30 * time.Second
 
 type token struct {
 	value   string
-	appid   string
+	appid   string    // The app, or for a WeCom token the corp.
+	wecom   bool      // Issued by qyapi's gettoken; only WeCom APIs take it.
 	expires time.Time // Natural end: 42001 after it.
 	revoked time.Time // Zero, or when a refresh made it stop: 40001 after it.
 }
@@ -70,6 +71,13 @@ func (s *Sim) state(appid string) *tokenState {
 // issue creates a token. Called with s.mu held.
 func (s *Sim) issue(appid string, now time.Time) *token {
 	t := &token{value: s.randHex(48), appid: appid, expires: now.Add(TokenTTL)}
+	s.tokens[t.value] = t
+	return t
+}
+
+// issueWeCom creates a WeCom token. Called with s.mu held.
+func (s *Sim) issueWeCom(corpid string, now time.Time) *token {
+	t := &token{value: s.randHex(48), appid: corpid, wecom: true, expires: now.Add(TokenTTL)}
 	s.tokens[t.value] = t
 	return t
 }
@@ -161,9 +169,10 @@ func (s *Sim) serveStableToken(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, tokenAnswer{AccessToken: t.value, ExpiresIn: int64(t.expires.Sub(now) / time.Second)})
 }
 
-// CheckToken validates an access_token query parameter as WeChat APIs do and
-// returns the app it belongs to, or an errcode and errmsg: 41001 missing,
-// 40001 unknown or replaced, 42001 expired.
+// CheckToken validates an access_token query parameter as the APIs of
+// api.weixin.qq.com do and returns the app it belongs to, or an errcode and
+// errmsg: 41001 missing, 40001 unknown, replaced or a WeCom token, 42001
+// expired.
 func (s *Sim) CheckToken(value string) (appid string, errcode int, errmsg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,7 +181,7 @@ func (s *Sim) CheckToken(value string) (appid string, errcode int, errmsg string
 	switch {
 	case value == "":
 		return "", ErrMissingToken, "access_token missing"
-	case !ok || (!t.revoked.IsZero() && !now.Before(t.revoked)):
+	case !ok || t.wecom || (!t.revoked.IsZero() && !now.Before(t.revoked)):
 		return "", ErrInvalidCredential, "invalid credential, access_token is invalid or not latest"
 	case !now.Before(t.expires):
 		return "", ErrTokenExpired, "access_token expired"
@@ -180,9 +189,39 @@ func (s *Sim) CheckToken(value string) (appid string, errcode int, errmsg string
 	return t.appid, 0, ""
 }
 
-// RevokeTokens makes every token of an app stop working at once and forgets
-// the current ones, as if the token had been reset elsewhere; the next call
-// to either token API issues a new token. Tests use it to provoke 40001.
+// CheckWeComToken validates an access_token query parameter as the APIs of
+// qyapi.weixin.qq.com do and returns the corp it belongs to, or an errcode
+// and errmsg: 41001 missing, 40014 unknown, revoked or not a WeCom token,
+// 42001 expired.
+func (s *Sim) CheckWeComToken(value string) (corpid string, errcode int, errmsg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	t, ok := s.tokens[value]
+	switch {
+	case value == "":
+		return "", ErrMissingToken, "access_token missing"
+	case !ok || !t.wecom || (!t.revoked.IsZero() && !now.Before(t.revoked)):
+		return "", ErrInvalidToken, "invalid access_token"
+	case !now.Before(t.expires):
+		return "", ErrTokenExpired, "access_token expired"
+	}
+	return t.appid, 0, ""
+}
+
+// IsWeComToken reports whether value is a token issued by WeCom's gettoken,
+// live or not. HandleHosts uses it to route a path both hosts serve.
+func (s *Sim) IsWeComToken(value string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[value]
+	return ok && t.wecom
+}
+
+// RevokeTokens makes every token of an app or WeCom corp stop working at
+// once and forgets the current ones, as if the token had been reset
+// elsewhere; the next call to a token API issues a new token. Tests use it to
+// provoke 40001 (40014 on WeCom).
 func (s *Sim) RevokeTokens(appid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,4 +232,5 @@ func (s *Sim) RevokeTokens(appid string) {
 		}
 	}
 	delete(s.current, appid)
+	delete(s.current, wecomKey(appid))
 }

@@ -11,10 +11,14 @@ import (
 // CodeTTL is how long a js_code or a phone code stays usable, as on WeChat.
 const CodeTTL = 5 * time.Minute
 
-// App is a registered mini-program, Official Account or WeCom app.
+// App is a registered mini-program or Official Account, or a WeCom corp
+// (AppID the corpid, Secret the corpsecret).
 type App struct {
 	AppID  string
 	Secret string
+	// Unbound says the app is not bound to the Open Platform account the
+	// users' unionids belong to: WeChat then answers without unionid.
+	Unbound bool
 }
 
 // User is a named person. Their openid differs per app and is derived from
@@ -25,11 +29,36 @@ type User struct {
 	Phone   string // E.g. "13800138000" or "+1 2025550100"; empty: PhoneOf(Name).
 }
 
-// AddApp registers an app, replacing any with the same appid.
-func (s *Sim) AddApp(appid, secret string) {
+// AddApp registers a mini-program or Official Account bound to the users'
+// Open Platform account, replacing any with the same appid.
+func (s *Sim) AddApp(appid, secret string) { s.RegisterApp(App{AppID: appid, Secret: secret}) }
+
+// RegisterApp registers a mini-program or Official Account, replacing any
+// with the same appid.
+func (s *Sim) RegisterApp(a App) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apps[appid] = &App{AppID: appid, Secret: secret}
+	s.apps[a.AppID] = &a
+}
+
+// AddCorp registers a WeCom corp and the secret its gettoken takes (the
+// customer-contact secret), bound to the users' Open Platform account unless
+// unbound is set, replacing any with the same corpid.
+func (s *Sim) AddCorp(corpid, secret string, unbound bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.corps[corpid] = &App{AppID: corpid, Secret: secret, Unbound: unbound}
+}
+
+// Corp returns the registered WeCom corp with the given corpid.
+func (s *Sim) Corp(corpid string) (App, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.corps[corpid]
+	if !ok {
+		return App{}, false
+	}
+	return *c, true
 }
 
 // App returns the registered app with the given appid.
@@ -61,7 +90,57 @@ func (s *Sim) AddUser(u User) User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.Name] = u
+	s.names[u.Name] = true
 	return u
+}
+
+// userLocked is User with s.mu held; it remembers the name, so the user's
+// openids count as valid from then on.
+func (s *Sim) userLocked(name string) User {
+	s.names[name] = true
+	if u, ok := s.users[name]; ok {
+		return u
+	}
+	return fillUser(User{Name: name})
+}
+
+// unionFor is the unionid WeChat tells an app about a user: none when the
+// app is unbound. Called with s.mu held.
+func unionFor(a *App, u User) string {
+	if a != nil && a.Unbound {
+		return ""
+	}
+	return u.UnionID
+}
+
+// openidKnown reports whether openid is a user's openid in the app: one
+// derived from a name the Sim was told of, a follower's, or one a login code
+// or a subscription was issued for. WeChat answers 40003 for any other.
+// Called with s.mu held.
+func (s *Sim) openidKnown(appid, openid string) bool {
+	if openid == "" {
+		return false
+	}
+	if _, ok := s.followers[appid+"/"+openid]; ok {
+		return true
+	}
+	for name := range s.names {
+		if OpenID(appid, name) == openid {
+			return true
+		}
+	}
+	for _, c := range s.codes {
+		if c.appid == appid && c.openid == openid {
+			return true
+		}
+	}
+	prefix := appid + "/" + openid + "/"
+	for k := range s.accepts {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // User returns the user with the given name: the registered one, or one
@@ -145,10 +224,12 @@ func (s *Sim) LoginCode(appid, openid, unionid string) string {
 }
 
 // LoginCodeFor issues a js_code for a named user: openid OpenID(appid, name)
-// and the user's unionid.
+// and the user's unionid (none if the app is unbound).
 func (s *Sim) LoginCodeFor(appid, name string) string {
-	u := s.User(name)
-	return s.LoginCode(appid, OpenID(appid, name), u.UnionID)
+	s.mu.Lock()
+	union := unionFor(s.apps[appid], s.userLocked(name))
+	s.mu.Unlock()
+	return s.LoginCode(appid, OpenID(appid, name), union)
 }
 
 // PhoneCode issues a phone-number code, as the getPhoneNumber button does: it
@@ -164,6 +245,8 @@ func (s *Sim) PhoneCode(appid, openid, phone string) string {
 
 // PhoneCodeFor issues a phone code for a named user's phone.
 func (s *Sim) PhoneCodeFor(appid, name string) string {
-	u := s.User(name)
+	s.mu.Lock()
+	u := s.userLocked(name)
+	s.mu.Unlock()
 	return s.PhoneCode(appid, OpenID(appid, name), u.Phone)
 }

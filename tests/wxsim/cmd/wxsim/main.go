@@ -1,16 +1,26 @@
 // Command wxsim runs the WeChat platform simulator and drives a running one.
 //
-//	wxsim serve [--addr 127.0.0.1:8090] [--app appid:secret]...
+//	wxsim serve [--addr 127.0.0.1:8090] [--app appid:secret]... [--corp corpid:secret]...
 //	wxsim login-code --sim http://127.0.0.1:8090 --appid wx… (--user alice | --openid o… [--unionid …])
 //	wxsim phone-code --sim … --appid wx… (--user alice | --openid o… --phone 138…)
 //	wxsim user       --sim … --appid wx… --user alice
+//	wxsim follow     --sim … --appid wx… --user alice [--scene 12345678]
+//	wxsim unfollow   --sim … --appid wx… --user alice
+//	wxsim contact    --sim … --corpid ww… --user alice --userid sales1 [--state inv_…]
+//	wxsim remove     --sim … --corpid ww… --user alice --userid sales1
+//	wxsim welcomes   --sim … [--corpid ww…]
+//	wxsim subscribe  --sim … --appid wx… --user alice --template tpl… [--times 3]
+//	wxsim messages   --sim … [--appid wx…]
 //	wxsim stats      --sim …
 //	wxsim advance    --sim … --by 6m
 //	wxsim add-app    --sim … --appid wx… --secret …
-//	wxsim revoke     --sim … --appid wx…
+//	wxsim add-corp   --sim … --corpid ww… --secret …
+//	wxsim revoke     --sim … --appid wx…|ww…
 //
-// A user name such as "alice" maps to the same openid (per app), unionid and
-// phone number on every run, so a walkthrough can be repeated.
+// A user name such as "alice" maps to the same openid (per app),
+// external_userid (per corp), unionid and phone number on every run, so a
+// walkthrough can be repeated. contact prints the external_userid and the
+// welcome_code to put in the add_external_contact push.
 package main
 
 import (
@@ -31,10 +41,13 @@ import (
 	"github.com/wemember/wemember/tests/wxsim"
 )
 
-// Demo app registered by serve when no --app is given.
+// Demo app and corp registered by serve when no --app or --corp is given.
+// The corpid is the push builders' default (push.DefaultWeComCorpID).
 const (
-	demoAppID  = "wxd000000000000001"
-	demoSecret = "wxsim-demo-secret"
+	demoAppID      = "wxd000000000000001"
+	demoSecret     = "wxsim-demo-secret"
+	demoCorpID     = "ww00000000000000001"
+	demoCorpSecret = "wxsim-demo-corp-secret"
 )
 
 func main() {
@@ -51,15 +64,16 @@ func (a *apps) Set(v string) error { *a = append(*a, v); return nil }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: wxsim serve|login-code|phone-code|user|stats|advance|add-app|revoke [flags]")
+		fmt.Fprintln(stderr, "usage: wxsim serve|login-code|phone-code|user|follow|unfollow|contact|remove|welcomes|subscribe|messages|stats|advance|add-app|add-corp|revoke [flags]")
 		return 2
 	}
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet("wxsim "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "serve: listen address")
-	var appFlags apps
+	var appFlags, corpFlags apps
 	fs.Var(&appFlags, "app", "serve: register an app as appid:secret (repeatable; default "+demoAppID+":"+demoSecret+")")
+	fs.Var(&corpFlags, "corp", "serve: register a WeCom corp as corpid:secret (repeatable; default "+demoCorpID+":"+demoCorpSecret+")")
 	userLimit := fs.Int("user-limit", wxsim.DefaultLimits().Code2SessionPerUser, "serve: jscode2session calls per user per minute (0: unlimited)")
 	forceLimit := fs.Int("force-limit", wxsim.DefaultLimits().StableForcePerDay, "serve: stable_token force refreshes per app per day (0: unlimited)")
 	sim := fs.String("sim", "http://127.0.0.1:8090", "the running simulator")
@@ -70,11 +84,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	unionid := fs.String("unionid", "", "a unionid (default: the user's)")
 	phone := fs.String("phone", "", "a phone number (default: the user's)")
 	by := fs.String("by", "", "advance: how far, e.g. 6m")
+	corpid := fs.String("corpid", demoCorpID, "the WeCom corp")
+	userid := fs.String("userid", "", "contact: the corp member the user adds")
+	state := fs.String("state", "", "contact: the contact way's state")
+	scene := fs.String("scene", "", "follow: the QR scene string")
+	template := fs.String("template", "", "subscribe: the template id")
+	times := fs.String("times", "", "subscribe: how many acceptances (default 1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	form := url.Values{}
-	for k, v := range map[string]string{"appid": *appid, "user": *user, "openid": *openid, "unionid": *unionid, "phone": *phone, "secret": *secret, "by": *by} {
+	for k, v := range map[string]string{"appid": *appid, "user": *user, "openid": *openid, "unionid": *unionid, "phone": *phone,
+		"secret": *secret, "by": *by, "corpid": *corpid, "userid": *userid, "state": *state, "scene": *scene,
+		"template_id": *template, "times": *times} {
 		if v != "" {
 			form.Set(k, v)
 		}
@@ -84,13 +106,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		limits := wxsim.DefaultLimits()
 		limits.Code2SessionPerUser, limits.StableForcePerDay = *userLimit, *forceLimit
-		err = serve(ctx, *addr, appFlags, limits, stderr)
+		err = serve(ctx, *addr, appFlags, corpFlags, limits, stderr)
 	case "login-code":
 		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/mp/code", form, "code")
 	case "phone-code":
 		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/mp/phone-code", form, "code")
 	case "user":
 		err = control(ctx, stdout, http.MethodGet, *sim, "/sim/user", form, "")
+	case "follow":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/oa/follow", form, "")
+	case "unfollow":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/oa/unfollow", form, "")
+	case "contact":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/wecom/contact", form, "")
+	case "remove":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/wecom/remove", form, "")
+	case "welcomes":
+		err = control(ctx, stdout, http.MethodGet, *sim, "/sim/wecom/welcome-messages", url.Values{"corpid": {*corpid}}, "")
+	case "subscribe":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/mp/subscribe", form, "")
+	case "messages":
+		err = control(ctx, stdout, http.MethodGet, *sim, "/sim/mp/subscribe-messages", url.Values{"appid": {*appid}}, "")
+	case "add-corp":
+		err = control(ctx, stdout, http.MethodPost, *sim, "/sim/corps", form, "")
 	case "stats":
 		err = control(ctx, stdout, http.MethodGet, *sim, "/sim/stats", nil, "")
 	case "advance":
@@ -109,10 +147,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func serve(ctx context.Context, addr string, appFlags apps, limits wxsim.Limits, log io.Writer) error {
+func serve(ctx context.Context, addr string, appFlags, corpFlags apps, limits wxsim.Limits, log io.Writer) error {
 	sim := wxsim.New(wxsim.WithLimits(limits))
 	if len(appFlags) == 0 {
 		appFlags = apps{demoAppID + ":" + demoSecret}
+	}
+	if len(corpFlags) == 0 {
+		corpFlags = apps{demoCorpID + ":" + demoCorpSecret}
 	}
 	for _, a := range appFlags {
 		id, sec, ok := strings.Cut(a, ":")
@@ -121,6 +162,14 @@ func serve(ctx context.Context, addr string, appFlags apps, limits wxsim.Limits,
 		}
 		sim.AddApp(id, sec)
 		fmt.Fprintf(log, "wxsim: app %s registered\n", id)
+	}
+	for _, c := range corpFlags {
+		id, sec, ok := strings.Cut(c, ":")
+		if !ok || id == "" || sec == "" {
+			return fmt.Errorf("--corp %q: want corpid:secret", c)
+		}
+		sim.AddCorp(id, sec, false)
+		fmt.Fprintf(log, "wxsim: WeCom corp %s registered\n", id)
 	}
 	srv := &http.Server{Addr: addr, Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
