@@ -84,6 +84,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		return nil, errs.E(op, err)
 	}
 	wechat.UseAPIBase(cfg.WeChatAPIBase)
+	wechat.SetCallTimeout(10 * time.Second)
 	d.Store, d.Box, d.Sessions = st, box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID)

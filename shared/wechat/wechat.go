@@ -13,8 +13,10 @@ package wechat
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
@@ -107,3 +109,10 @@ func transport(op string, err error) error {
 	}
 	return errs.E(op, errs.Internal, fmt.Errorf("unexpected failure calling WeChat (%T)", err))
 }
+
+// SetCallTimeout bounds every call silenceper makes. silenceper sends its
+// requests through http.DefaultClient, which has no timeout, and several of
+// its APIs take no context; without a bound, a hung WeChat call would hang
+// its goroutine for good. Like UseAPIBase it is process-global by the
+// library's design: call it once at start-up.
+func SetCallTimeout(d time.Duration) { http.DefaultClient.Timeout = d }
