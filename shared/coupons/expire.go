@@ -151,12 +151,21 @@ type loaded struct {
 // loadAll reads the instances of due items, a few at a time in parallel: on
 // a remote store the reads, not the one batched write, bound the sweep.
 func (s *Service) loadAll(ctx context.Context, keys []store.Key) ([]loaded, error) {
-	out := make([]loaded, len(keys))
-	errc := make([]error, len(keys))
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		_, ids[i], _ = strings.Cut(k.SK, "#")
+	}
+	return s.loadIDs(ctx, ids)
+}
+
+// loadIDs reads instances by id, at most 8 at a time; an unknown id yields
+// ver 0.
+func (s *Service) loadIDs(ctx context.Context, ids []string) ([]loaded, error) {
+	out := make([]loaded, len(ids))
+	errc := make([]error, len(ids))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
-	for i, k := range keys {
-		_, id, _ := strings.Cut(k.SK, "#")
+	for i, id := range ids {
 		out[i].id = id
 		sem <- struct{}{}
 		wg.Go(func() {

@@ -62,6 +62,10 @@ func (s *Service) IssueBirthday(ctx context.Context, memberID, birthday string, 
 	return got, err == nil, err
 }
 
+// BirthdayLead is how many days before a birthday its coupon is due
+// (Triggers.BirthdayLead): the birthday sweep reads that many days ahead.
+func (s *Service) BirthdayLead() int { return s.trig.BirthdayLead }
+
 // BirthdayDue reports whether a birthday ("MM-DD") is due at now: from lead
 // days before it through the day itself, in CST. year is the year of the
 // birthday that is due (a 2 January birthday is due on 30 December for the

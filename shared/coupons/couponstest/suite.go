@@ -17,8 +17,27 @@ import (
 // Opener returns a fresh, empty store for one test; the test closes it.
 type Opener func(t *testing.T) store.Store
 
+// Option tunes a suite run.
+type Option func(*suiteConfig)
+
+type suiteConfig struct {
+	contenders, workers int
+}
+
+// WithContenders sets how many members race, over how many goroutines, for
+// the 100 coupons of the stock concurrency test (default 1000 over 32). A
+// remote store (DynamoDB Local, a few milliseconds a round trip) keeps the
+// suite short with fewer; more contenders than stock still prove the cap.
+func WithContenders(members, workers int) Option {
+	return func(c *suiteConfig) { c.contenders, c.workers = members, workers }
+}
+
 // RunSuite runs every coupon rule test against the stores open returns.
-func RunSuite(t *testing.T, open Opener) {
+func RunSuite(t *testing.T, open Opener, opts ...Option) {
+	cfg := suiteConfig{contenders: 1000, workers: 32}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		run  func(*testing.T, Opener)
@@ -31,7 +50,9 @@ func RunSuite(t *testing.T, open Opener) {
 		{"IssueRefusals", testIssueRefusals},
 		{"IssueKeyOnce", testIssueKeyOnce},
 		{"IssueKeyConcurrent", testIssueKeyConcurrent},
-		{"StockUnderConcurrency", testStockUnderConcurrency},
+		{"StockUnderConcurrency", func(t *testing.T, open Opener) {
+			testStockUnderConcurrency(t, open, cfg.contenders, cfg.workers)
+		}},
 		{"TakeLimitUnderConcurrency", testTakeLimitUnderConcurrency},
 		{"ShardedStockGrows", testShardedStockGrows},
 		{"RedeemOnce", testRedeemOnce},
@@ -45,6 +66,9 @@ func RunSuite(t *testing.T, open Opener) {
 		{"ExpireDueAcrossDays", testExpireDueAcrossDays},
 		{"ExpiringSoon", testExpiringSoon},
 		{"Triggers", testTriggers},
+		{"Absorb", testAbsorb},
+		{"AbsorbAgain", testAbsorbAgain},
+		{"AbsorbConcurrent", testAbsorbConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
