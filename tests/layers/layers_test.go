@@ -12,7 +12,7 @@ import (
 // domain lists the packages that hold business rules.
 var domain = []string{
 	"errs", "store", "web", "config", "session", "pii", "idem", "auth",
-	"member", "channels", "loyalty", "coupons", "onboard", "imports",
+	"member", "channels", "loyalty", "coupons", "onboard", "imports", "reminders",
 }
 
 // foreign are import path prefixes a domain package must not reach.
