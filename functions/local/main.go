@@ -58,6 +58,7 @@ func run(log *slog.Logger) error {
 	sim := wxsim.New()
 	sim.AddApp(cfg.MPAppID, cfg.MPSecret)
 	sim.AddApp(cfg.OAAppID, cfg.OASecret)
+	sim.AddCorp(cfg.WeComCorpID, cfg.WeComSecret, false)
 	simLn, err := net.Listen("tcp", simAddr)
 	if err != nil {
 		return err

@@ -3,7 +3,8 @@
 package main
 
 import (
+	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("wecom-callback", boot.Unbuilt("wecom-callback")) }
+func main() { boot.Main("wecom-callback", wecomcallback.Build) }

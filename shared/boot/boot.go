@@ -90,6 +90,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
 	d.Channels = channels.New(st, d.Now)
+	// A merge moves everything a member has across: points and growth,
+	// coupons and takes, follows and pending attribution.
+	d.Members.AddAbsorber(d.Loyalty)
+	d.Members.AddAbsorber(d.Coupons)
+	d.Members.AddAbsorber(d.Channels)
 	if cfg.MPAppID != "" {
 		d.MP = wechat.NewMiniProgram(cfg.MPAppID, cfg.MPSecret, wechat.NewTokenSource(st, cfg.MPAppID, cfg.MPSecret))
 	}

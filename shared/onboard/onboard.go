@@ -25,7 +25,15 @@ func (s *Service) Welcome(ctx context.Context, m member.Member) error {
 	if m.Welcomed {
 		return nil
 	}
-	if _, err := s.Coupons.OnRegistration(ctx, m.ID); err != nil && !errs.Is(errs.Conflict, err) {
+	_, err := s.Coupons.OnRegistration(ctx, m.ID)
+	if errs.Is(errs.NotExist, err) {
+		// A new deployment: install the default templates, then try again.
+		if err := s.Coupons.InstallDefaults(ctx); err != nil {
+			return errs.E(op, err)
+		}
+		_, err = s.Coupons.OnRegistration(ctx, m.ID)
+	}
+	if err != nil && !errs.Is(errs.Conflict, err) {
 		return errs.E(op, err)
 	}
 	if err := s.Members.MarkWelcomed(ctx, m.ID); err != nil {

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 
 // env is one wemember deployment over one backend.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	deps     *boot.Deps
 	handlers map[string]web.Handler
 	http     *httptest.Server
@@ -70,7 +70,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newEnv(t *testing.T, b backends.Backend) *env {
+func newEnv(t testing.TB, b backends.Backend) *env {
 	t.Helper()
 	storeSetting, endpoint := b.Target(t)
 	vars := config.Dev(t.TempDir(), simURL)
@@ -112,7 +112,7 @@ type reply struct {
 	Body   []byte
 }
 
-func (r reply) decode(t *testing.T, v any) {
+func (r reply) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)

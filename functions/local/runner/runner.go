@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
 	"github.com/wemember/wemember/functions/member-api/memberapi"
 	"github.com/wemember/wemember/functions/mp-login/mplogin"
+	"github.com/wemember/wemember/functions/oa-callback/oacallback"
+	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/local"
 	"github.com/wemember/wemember/shared/web"
@@ -28,11 +31,11 @@ func Functions() []Function {
 	return []Function{
 		{"mp-login", mplogin.Build},
 		{"member-api", memberapi.Build},
-		{"oa-callback", boot.Unbuilt("oa-callback")},
-		{"wecom-callback", boot.Unbuilt("wecom-callback")},
+		{"oa-callback", oacallback.Build},
+		{"wecom-callback", wecomcallback.Build},
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},
 		{"pay-notify", boot.Unbuilt("pay-notify")},
-		{"expiry-sweep", boot.Unbuilt("expiry-sweep")},
+		{"expiry-sweep", sweep.Build},
 		{"admin-api", boot.Unbuilt("admin-api")},
 	}
 }

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	user := fs.String("user", "zhangsan", "staff UserID (wecom-*)")
 	external := fs.String("external", "wmwxpush0000000000000000000001", "customer ExternalUserID (wecom-*)")
 	state := fs.String("state", "", "contact way state (wecom-add)")
+	welcome := fs.String("welcome-code", "", "welcome_code (wecom-add), e.g. from `wxsim contact`; WELCOMECODE-<external> if empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -103,7 +104,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "wecom-verify":
 		p, err = wc.VerifyURL(*target, []byte(*echostr))
 	case "wecom-add":
-		p, err = wc.Build(*target, push.WeComAdd(*user, *external, *state))
+		ev := push.WeComAdd(*user, *external, *state)
+		if *welcome != "" {
+			ev.WelcomeCode = *welcome
+		}
+		p, err = wc.Build(*target, ev)
 	case "wecom-del":
 		p, err = wc.Build(*target, push.WeComDelFollow(*user, *external))
 	default:

@@ -1,0 +1,285 @@
+// Package oacallback is the oa-callback function: the Official Account's
+// server URL. It answers WeChat's URL check, verifies and decrypts every
+// push (package wxoa), and turns follows into members: a subscribe or SCAN
+// registers or finds the member by openid and unionid, attributes it to the
+// QR scene, records the follow and a pending attribution when the scene
+// names an inviter or a code, grants the registration rewards, and answers
+// the welcome text. Unsubscribes end the follow (and, under the unlink rule,
+// drop the openid); text messages get keyword replies.
+//
+// WeChat waits 5 s for an answer and then retries, up to 3 tries, sometimes
+// concurrently: every push runs under an idempotency guard keyed by
+// WeChat's dedup key, so duplicates get the first answer, and every effect
+// underneath is idempotent anyway.
+package oacallback
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/channels"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
+	"github.com/wemember/wemember/shared/web"
+	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxoa"
+)
+
+// Followers is what oa-callback needs of the Official Account's API: who an
+// openid is (for the unionid that joins the follower to the member).
+type Followers interface {
+	UserInfo(ctx context.Context, openid string) (wechat.OAUser, error)
+}
+
+// Welcomer grants what a newly registered member is due. It must be
+// idempotent per member.
+type Welcomer interface {
+	Welcome(ctx context.Context, m member.Member) error
+}
+
+// Timing: WeChat gives up on an answer after 5 s.
+const (
+	// Budget bounds the work on one push, so the answer (or a 503 that
+	// makes WeChat retry) leaves before WeChat stops waiting.
+	Budget = 4 * time.Second
+	// LookupTimeout bounds the user/info call; past it the follower is
+	// registered without a unionid.
+	LookupTimeout = 1500 * time.Millisecond
+)
+
+// The channel kinds and follow prefix this function records.
+const (
+	SourceQR     = "oa-qr"     // An arrival through a parameterized QR code.
+	SourceFollow = "oa-follow" // A follow without a scene (search, article, …).
+)
+
+// Handler serves the Official Account's server URL.
+type Handler struct {
+	Server      *wxoa.Server
+	AppID       string // The account's appid: the scope of its openids.
+	Followers   Followers
+	Members     *member.Service
+	Channels    *channels.Service
+	Welcomer    Welcomer // Optional.
+	Guard       *idem.Guard
+	RegisterURL string       // Filled into the welcome and keyword replies.
+	Log         *slog.Logger // Optional.
+}
+
+// Mux routes the function's requests.
+func (h *Handler) Mux() *web.Mux {
+	mux := web.NewMux("/oa-callback")
+	mux.Handle(http.MethodGet, "/", h.Verify)
+	mux.Handle(http.MethodPost, "/", h.Receive)
+	return mux
+}
+
+// Verify answers the URL check WeChat sends when the server URL is saved:
+// echostr, verbatim, as text/plain.
+func (h *Handler) Verify(_ context.Context, r *web.Request) (*web.Response, error) {
+	echo, err := h.Server.VerifyURL(r.Query)
+	if err != nil {
+		return nil, errs.E("oacallback.Verify", err)
+	}
+	return web.Text(http.StatusOK, echo), nil
+}
+
+// Receive verifies, decrypts and handles one push. A push that does not
+// verify or parse is refused with a 4xx and nothing is stored.
+func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "oacallback.Receive"
+	msg, err := h.Server.Parse(r.Query, r.Body)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	resp, err := h.Guard.Do(ctx, msg.ToUserName+":"+msg.DedupKey(), func(ctx context.Context) (*web.Response, error) {
+		return h.handle(ctx, msg)
+	})
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	return resp, nil
+}
+
+// handle runs the push's command; it is called once per dedup key.
+func (h *Handler) handle(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+	switch {
+	case msg.IsEvent() && (msg.Event == wxoa.EventSubscribe || msg.Event == wxoa.EventScan):
+		return h.arrive(ctx, msg)
+	case msg.IsEvent() && msg.Event == wxoa.EventUnsubscribe:
+		return h.unsubscribe(ctx, msg)
+	case msg.MsgType == wxoa.TypeText:
+		return h.keyword(ctx, msg)
+	}
+	return success(), nil
+}
+
+// arrive registers or finds the follower's member, attributes it to the
+// scene, records the follow and welcomes a new member.
+func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+	const op = "oacallback.arrive"
+	ids := []member.Identity{{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()}}
+	if union := h.unionID(ctx, msg.OpenID()); union != "" {
+		ids = append(ids, member.Identity{Kind: member.UnionID, Value: union})
+	}
+	attr, scene, err := h.attribution(ctx, msg)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	res, err := h.Members.Arrive(ctx, member.Arrival{Identities: ids, Channel: attr.Channel})
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	m := res.Member
+	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(), true, scene); err != nil {
+		return nil, errs.E(op, err)
+	}
+	if scene != "" {
+		if _, err := h.Channels.RecordPending(ctx, m.ID, SourceQR, scene, attr); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	if h.Welcomer != nil && !m.Welcomed {
+		if err := h.Welcomer.Welcome(ctx, m); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	if msg.Event != wxoa.EventSubscribe {
+		return success(), nil
+	}
+	replies, err := h.Channels.Replies(ctx)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	return h.reply(msg, replies.WelcomeText(h.RegisterURL)), nil
+}
+
+// attribution is what the push's QR scene means: the registered scene's
+// channel, inviter and code, the scene itself as an "oa-qr" channel, or a
+// plain follow when there is no usable scene (scene "" then).
+func (h *Handler) attribution(ctx context.Context, msg *wxoa.Message) (channels.Attribution, string, error) {
+	plain := channels.Attribution{Channel: member.Channel{Kind: SourceFollow}}
+	scene, ok := msg.Scene()
+	if !ok {
+		return plain, "", nil
+	}
+	a, ok, err := h.Channels.Resolve(ctx, SourceQR, scene)
+	if err != nil {
+		return channels.Attribution{}, "", err
+	}
+	if !ok {
+		return plain, "", nil
+	}
+	return a, scene, nil
+}
+
+// unionID asks WeChat for the follower's unionid. No failure of that
+// call costs the follower their answer: the member is then registered by
+// openid alone and joined by unionid on a later event or arrival (a merge if
+// they registered elsewhere meanwhile). A slow, busy or refusing WeChat is
+// logged as a warning; anything else (a rejected secret) as an error, for
+// the operator to fix.
+func (h *Handler) unionID(ctx context.Context, openid string) string {
+	lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+	defer cancel()
+	u, err := h.Followers.UserInfo(lctx, openid)
+	switch {
+	case err == nil && u.OpenID == openid:
+		return u.UnionID
+	case err == nil:
+		return "" // Another openid's answer: trust nothing in it.
+	}
+	if h.Log != nil {
+		level := slog.LevelWarn
+		if errs.Is(errs.Internal, err) {
+			level = slog.LevelError
+		}
+		h.Log.Log(ctx, level, "user/info failed; registering without unionid",
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+	}
+	return ""
+}
+
+// unsubscribe ends the follow and, under the unlink rule, drops the
+// Official Account openid from the member.
+func (h *Handler) unsubscribe(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+	const op = "oacallback.unsubscribe"
+	id := member.Identity{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()}
+	m, err := h.Members.Resolve(ctx, id)
+	if errs.Is(errs.NotExist, err) {
+		return success(), nil // Never a member, or already unlinked.
+	}
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(), false, ""); err != nil {
+		return nil, errs.E(op, err)
+	}
+	rules, err := h.Members.Rules(ctx)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if rules.Unsubscribe == member.UnsubscribeUnlink {
+		if err := h.Members.Unlink(ctx, id); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	return success(), nil
+}
+
+// keyword answers a text message that matches a keyword.
+func (h *Handler) keyword(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+	replies, err := h.Channels.Replies(ctx)
+	if err != nil {
+		return nil, errs.E("oacallback.keyword", err)
+	}
+	text, ok := replies.Match(msg.Content, h.RegisterURL)
+	if !ok {
+		return success(), nil
+	}
+	return h.reply(msg, text), nil
+}
+
+// reply is the passive text reply to msg, encrypted when msg was. An empty
+// or unsendable text (too long after the link is filled in) is answered
+// "success": WeChat then shows nothing rather than an error.
+func (h *Handler) reply(msg *wxoa.Message, text string) *web.Response {
+	if text == "" {
+		return success()
+	}
+	b, err := h.Server.ReplyText(msg, text)
+	if err != nil {
+		if h.Log != nil {
+			h.Log.Warn("passive reply not sent", slog.String("kind", errs.KindOf(err).String()))
+		}
+		return success()
+	}
+	return web.XML(http.StatusOK, b)
+}
+
+func (h *Handler) via() string { return "oa:" + h.AppID }
+
+// success acknowledges a push without a reply.
+func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
+
+// Build makes the function's handler from the wired dependencies.
+func Build(d *boot.Deps) (web.Handler, error) {
+	oa, srv, err := d.OfficialAccount()
+	if err != nil {
+		return nil, errs.E("oacallback.Build", err)
+	}
+	h := &Handler{
+		Server: srv, AppID: oa.AppID(), Followers: oa, Members: d.Members, Channels: d.Channels,
+		Welcomer:    &onboard.Service{Members: d.Members, Coupons: d.Coupons},
+		Guard:       idem.New(d.Store, "oa", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
+		RegisterURL: d.Config.OARegisterURL, Log: d.Log,
+	}
+	return h.Mux().Serve, nil
+}

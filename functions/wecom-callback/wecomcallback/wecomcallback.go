@@ -1,0 +1,304 @@
+// Package wecomcallback is the wecom-callback function: the WeCom
+// customer-contact callback URL. It answers WeCom's URL check, verifies
+// msg_signature before decrypting any callback (package wxwork), and turns
+// external-contact changes into members: a customer who adds a sales rep is
+// registered or found by external_userid and unionid, attributed to the
+// contact way's state, recorded as following that rep, given the
+// registration rewards and sent the welcome message exactly once; an edit
+// refreshes the unionid link; a removal ends the follow.
+//
+// WeCom retries an unanswered callback and may deliver it concurrently:
+// every event runs under an idempotency guard keyed by its dedup key, the
+// welcome message is claimed per welcome code in the store before it is
+// sent, and every other effect is idempotent.
+package wecomcallback
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/channels"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
+	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/web"
+	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxwork"
+)
+
+// Contacts is what wecom-callback needs of WeCom's customer-contact API.
+type Contacts interface {
+	ExternalContact(ctx context.Context, externalUserID string) (wechat.Contact, error)
+	SendWelcome(ctx context.Context, welcomeCode, text string) error
+}
+
+// Welcomer grants what a newly registered member is due. It must be
+// idempotent per member.
+type Welcomer interface {
+	Welcome(ctx context.Context, m member.Member) error
+}
+
+// Timing: WeCom waits 5 s for an answer; a welcome code lives 20 s.
+const (
+	// Budget bounds the work on one callback.
+	Budget = 4 * time.Second
+	// LookupTimeout bounds the externalcontact/get call; past it the
+	// customer is registered without a unionid.
+	LookupTimeout = 1500 * time.Millisecond
+	// welcomeKeep is how long a welcome code's claim is kept: far longer
+	// than the code lives.
+	welcomeKeep = 24 * time.Hour
+)
+
+// Source is the channel kind of an arrival through WeCom.
+const Source = "wecom"
+
+// Handler serves the WeCom callback URL.
+type Handler struct {
+	Server      *wxwork.Server
+	CorpID      string // The scope of external_userids.
+	Contacts    Contacts
+	Members     *member.Service
+	Channels    *channels.Service
+	Welcomer    Welcomer // Optional.
+	Guard       *idem.Guard
+	Store       store.Store // Holds the welcome-code claims.
+	RegisterURL string      // Filled into the welcome message.
+	Now         func() time.Time
+	Log         *slog.Logger // Optional.
+}
+
+// Mux routes the function's requests.
+func (h *Handler) Mux() *web.Mux {
+	mux := web.NewMux("/wecom-callback")
+	mux.Handle(http.MethodGet, "/", h.Verify)
+	mux.Handle(http.MethodPost, "/", h.Receive)
+	return mux
+}
+
+// Verify answers the URL check: the decrypted echostr, byte-exact.
+func (h *Handler) Verify(_ context.Context, r *web.Request) (*web.Response, error) {
+	echo, err := h.Server.VerifyURL(r.Query)
+	if err != nil {
+		return nil, errs.E("wecomcallback.Verify", err)
+	}
+	return &web.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/plain"}}, Body: echo}, nil
+}
+
+// Receive verifies, decrypts and handles one callback. A callback that does
+// not verify or parse is refused with a 4xx and nothing is stored.
+func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "wecomcallback.Receive"
+	ev, err := h.Server.Parse(r.Query, r.Body)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if !ev.IsExternalContact() {
+		return success(), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	resp, err := h.Guard.Do(ctx, ev.ToUserName+":"+ev.DedupKey(), func(ctx context.Context) (*web.Response, error) {
+		return h.handle(ctx, ev)
+	})
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	return resp, nil
+}
+
+// handle runs the event's command; it is called once per dedup key.
+func (h *Handler) handle(ctx context.Context, ev *wxwork.Event) (*web.Response, error) {
+	var err error
+	switch ev.ChangeType {
+	case wxwork.ChangeAdd, wxwork.ChangeAddHalf:
+		err = h.add(ctx, ev)
+	case wxwork.ChangeEdit:
+		err = h.edit(ctx, ev)
+	case wxwork.ChangeDel, wxwork.ChangeDelFollow:
+		err = h.remove(ctx, ev)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return success(), nil
+}
+
+// add registers or finds the customer's member, attributes it to the
+// state, records the follow, welcomes a new member and sends the welcome
+// message.
+func (h *Handler) add(ctx context.Context, ev *wxwork.Event) error {
+	const op = "wecomcallback.add"
+	c := h.contact(ctx, ev.ExternalUserID)
+	attr := channels.Attribution{Channel: member.Channel{Kind: Source}}
+	a, ok, err := h.Channels.Resolve(ctx, Source, ev.State)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	state := ""
+	if ok {
+		attr, state = a, ev.State
+	}
+	res, err := h.Members.Arrive(ctx, member.Arrival{Identities: h.identities(ev.ExternalUserID, c.UnionID), Channel: attr.Channel})
+	if err != nil {
+		return errs.E(op, err)
+	}
+	m := res.Member
+	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(ev.UserID), true, state); err != nil {
+		return errs.E(op, err)
+	}
+	if state != "" {
+		if _, err := h.Channels.RecordPending(ctx, m.ID, Source, state, attr); err != nil {
+			return errs.E(op, err)
+		}
+	}
+	if h.Welcomer != nil && !m.Welcomed {
+		if err := h.Welcomer.Welcome(ctx, m); err != nil {
+			return errs.E(op, err)
+		}
+	}
+	if ev.WelcomeCode != "" {
+		if err := h.sendWelcome(ctx, ev.WelcomeCode); err != nil {
+			return errs.E(op, err)
+		}
+	}
+	return nil
+}
+
+// edit refreshes the link: the unionid may be known now.
+func (h *Handler) edit(ctx context.Context, ev *wxwork.Event) error {
+	const op = "wecomcallback.edit"
+	c := h.contact(ctx, ev.ExternalUserID)
+	ch := member.Channel{Kind: Source}
+	for _, f := range c.FollowUsers {
+		if f.UserID == ev.UserID && channels.Valid(f.State) {
+			ch.Value = f.State
+		}
+	}
+	if _, err := h.Members.Arrive(ctx, member.Arrival{Identities: h.identities(ev.ExternalUserID, c.UnionID), Channel: ch}); err != nil {
+		return errs.E(op, err)
+	}
+	return nil
+}
+
+// remove ends the customer's follow of the rep.
+func (h *Handler) remove(ctx context.Context, ev *wxwork.Event) error {
+	const op = "wecomcallback.remove"
+	m, err := h.Members.Resolve(ctx, member.Identity{Kind: member.External, Scope: h.CorpID, Value: ev.ExternalUserID})
+	if errs.Is(errs.NotExist, err) {
+		return nil
+	}
+	if err != nil {
+		return errs.E(op, err)
+	}
+	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(ev.UserID), false, ""); err != nil {
+		return errs.E(op, err)
+	}
+	return nil
+}
+
+// contact asks WeCom who the customer is. No failure of that call costs
+// the event: the customer is then known by external_userid alone and joined
+// by unionid on a later edit or arrival. A slow, busy or refusing WeCom, or
+// a customer already gone, is logged as a warning; anything else (a rejected
+// secret) as an error, for the operator to fix.
+func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Contact {
+	lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+	defer cancel()
+	c, err := h.Contacts.ExternalContact(lctx, externalUserID)
+	switch {
+	case err == nil && c.ExternalUserID == externalUserID:
+		return c
+	case err == nil:
+		return wechat.Contact{} // Another contact's answer: trust nothing in it.
+	}
+	if h.Log != nil {
+		level := slog.LevelWarn
+		if errs.Is(errs.Internal, err) {
+			level = slog.LevelError
+		}
+		h.Log.Log(ctx, level, "externalcontact/get failed; going on without unionid",
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+	}
+	return wechat.Contact{}
+}
+
+func (h *Handler) identities(externalUserID, unionID string) []member.Identity {
+	ids := []member.Identity{{Kind: member.External, Scope: h.CorpID, Value: externalUserID}}
+	if unionID != "" {
+		ids = append(ids, member.Identity{Kind: member.UnionID, Value: unionID})
+	}
+	return ids
+}
+
+func welcomeKey(corpID, code string) store.Key {
+	sum := sha256.Sum256([]byte(corpID + "\x00" + code))
+	return store.K("wecom-welcome#"+hex.EncodeToString(sum[:16]), "welcome")
+}
+
+// sendWelcome sends the configured welcome once per welcome code: the code
+// is claimed in the store first, so overlapping deliveries send once. A
+// failed send gives the claim back so a retry can send (a second send of a
+// code WeCom already took is answered 41051, which counts as sent). A code
+// that expired or a text WeCom refuses is logged, not retried: no retry
+// could succeed.
+func (h *Handler) sendWelcome(ctx context.Context, code string) error {
+	const op = "wecomcallback.sendWelcome"
+	w, err := h.Channels.WeComWelcome(ctx)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	text := w.TextFor(h.RegisterURL)
+	if text == "" {
+		return nil
+	}
+	k := welcomeKey(h.CorpID, code)
+	claim := store.Put(k, []byte(`{}`)).IfAbsent().ExpiresAt(h.Now().Add(welcomeKeep))
+	if err := h.Store.Write(ctx, claim); err != nil {
+		if errs.Is(errs.Conflict, err) {
+			return nil // Sent, or being sent, by another delivery.
+		}
+		return errs.E(op, err)
+	}
+	err = h.Contacts.SendWelcome(ctx, code, text)
+	switch {
+	case err == nil:
+		return nil
+	case errs.Is(errs.Expired, err), errs.Is(errs.Invalid, err), errs.Is(errs.TooLarge, err):
+		if h.Log != nil {
+			h.Log.Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
+		}
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = h.Store.Write(cctx, store.Delete(k))
+	return errs.E(op, err)
+}
+
+func (h *Handler) via(userID string) string { return "wecom:" + h.CorpID + ":" + userID }
+
+// success acknowledges a callback.
+func success() *web.Response { return web.Text(http.StatusOK, "success") }
+
+// Build makes the function's handler from the wired dependencies.
+func Build(d *boot.Deps) (web.Handler, error) {
+	wc, srv, err := d.WeCom()
+	if err != nil {
+		return nil, errs.E("wecomcallback.Build", err)
+	}
+	h := &Handler{
+		Server: srv, CorpID: wc.CorpID(), Contacts: wc, Members: d.Members, Channels: d.Channels,
+		Welcomer: &onboard.Service{Members: d.Members, Coupons: d.Coupons},
+		Guard:    idem.New(d.Store, "wecom", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
+		Store:    d.Store, RegisterURL: d.Config.OARegisterURL, Now: time.Now, Log: d.Log,
+	}
+	return h.Mux().Serve, nil
+}
