@@ -5,7 +5,9 @@ package memberapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/auth"
@@ -91,16 +93,23 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	lv, err := h.Loyalty.Level(ctx, m.ID)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	bal, err := h.Loyalty.Balance(ctx, m.ID)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	page, err := h.Coupons.List(ctx, coupons.ListQuery{MemberID: m.ID, Status: coupons.Available, Limit: 100})
-	if err != nil {
+	// The three reads are independent: on DynamoDB, overlap their round trips.
+	var (
+		lv                loyalty.LevelView
+		bal               loyalty.Balance
+		page              coupons.ListPage
+		lvErr, bErr, cErr error
+		wg                sync.WaitGroup
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); lv, lvErr = h.Loyalty.Level(ctx, m.ID) }()
+	go func() { defer wg.Done(); bal, bErr = h.Loyalty.Balance(ctx, m.ID) }()
+	go func() {
+		defer wg.Done()
+		page, cErr = h.Coupons.List(ctx, coupons.ListQuery{MemberID: m.ID, Status: coupons.Available, Limit: 100})
+	}()
+	wg.Wait()
+	if err := errors.Join(lvErr, bErr, cErr); err != nil {
 		return nil, errs.E(op, err)
 	}
 	card := Card{
