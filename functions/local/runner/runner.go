@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wemember/wemember/functions/admin-api/adminapi"
 	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
 	"github.com/wemember/wemember/functions/member-api/memberapi"
 	"github.com/wemember/wemember/functions/mp-login/mplogin"
@@ -36,7 +37,7 @@ func Functions() []Function {
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},
 		{"pay-notify", boot.Unbuilt("pay-notify")},
 		{"expiry-sweep", sweep.Build},
-		{"admin-api", boot.Unbuilt("admin-api")},
+		{"admin-api", adminapi.Build},
 	}
 }
 

@@ -1,0 +1,138 @@
+package adminapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/wemember/wemember/shared/auth"
+	"github.com/wemember/wemember/shared/channels"
+	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// ruleRoutes registers the rules an operator reads and changes without a
+// deploy: loyalty (levels, growth, points, sign-in), identity binding, the
+// Official Account's replies, QR scenes and coupon templates.
+func (h *Handler) ruleRoutes(mux *web.Mux) {
+	mux.Handle(http.MethodGet, "/rules/loyalty", h.getLoyaltyRules)
+	mux.Handle(http.MethodPut, "/rules/loyalty", h.putLoyaltyRules)
+	mux.Handle(http.MethodGet, "/rules/loyalty/history", h.loyaltyRulesHistory)
+	mux.Handle(http.MethodGet, "/rules/members", h.getMemberRules)
+	mux.Handle(http.MethodPut, "/rules/members", h.putMemberRules)
+	mux.Handle(http.MethodGet, "/rules/oa-replies", h.getReplies)
+	mux.Handle(http.MethodPut, "/rules/oa-replies", h.putReplies)
+	mux.Handle(http.MethodPut, "/scenes", h.putScene)
+	mux.Handle(http.MethodGet, "/coupon-templates", h.listTemplates)
+	mux.Handle(http.MethodPut, "/coupon-templates", h.putTemplate)
+}
+
+func (h *Handler) getLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	rules, err := h.Loyalty.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return web.JSON(http.StatusOK, rules), nil
+}
+
+// putLoyaltyRules replaces the loyalty rules; the body's version must be the
+// current one (409 otherwise), and the rules must validate (400).
+func (h *Handler) putLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var rules loyalty.Rules
+	if err := web.DecodeJSON(r, &rules); err != nil {
+		return nil, err
+	}
+	got, err := h.Loyalty.SetRules(ctx, rules, auth.OperatorName(ctx))
+	if err != nil {
+		return nil, errs.E("adminapi.putLoyaltyRules", err)
+	}
+	return web.JSON(http.StatusOK, got), nil
+}
+
+func (h *Handler) loyaltyRulesHistory(ctx context.Context, r *web.Request) (*web.Response, error) {
+	changes, next, err := h.Loyalty.RulesHistory(ctx, r.Query.Get("cursor"), 20)
+	if err != nil {
+		return nil, err
+	}
+	return web.JSON(http.StatusOK, map[string]any{"changes": changes, "next": next}), nil
+}
+
+func (h *Handler) getMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	rules, err := h.Members.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return web.JSON(http.StatusOK, rules), nil
+}
+
+func (h *Handler) putMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var rules member.Rules
+	if err := web.DecodeJSON(r, &rules); err != nil {
+		return nil, err
+	}
+	got, err := h.Members.SetRules(ctx, rules, auth.OperatorName(ctx))
+	if err != nil {
+		return nil, errs.E("adminapi.putMemberRules", err)
+	}
+	return web.JSON(http.StatusOK, got), nil
+}
+
+func (h *Handler) getReplies(ctx context.Context, r *web.Request) (*web.Response, error) {
+	rep, err := h.Channels.Replies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return web.JSON(http.StatusOK, rep), nil
+}
+
+func (h *Handler) putReplies(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var rep channels.Replies
+	if err := web.DecodeJSON(r, &rep); err != nil {
+		return nil, err
+	}
+	got, err := h.Channels.SetReplies(ctx, rep, auth.OperatorName(ctx))
+	if err != nil {
+		return nil, errs.E("adminapi.putReplies", err)
+	}
+	return web.JSON(http.StatusOK, got), nil
+}
+
+// putScene registers a QR scene or WeCom contact-way state.
+func (h *Handler) putScene(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var sc channels.Scene
+	if err := web.DecodeJSON(r, &sc); err != nil {
+		return nil, err
+	}
+	got, err := h.Channels.Save(ctx, sc, auth.OperatorName(ctx))
+	if err != nil {
+		return nil, errs.E("adminapi.putScene", err)
+	}
+	return web.JSON(http.StatusOK, got), nil
+}
+
+func (h *Handler) listTemplates(ctx context.Context, r *web.Request) (*web.Response, error) {
+	ts, next, err := h.Coupons.Templates(ctx, r.Query.Get("cursor"), 50)
+	if err != nil {
+		return nil, err
+	}
+	if ts == nil {
+		ts = []coupons.Template{}
+	}
+	return web.JSON(http.StatusOK, map[string]any{"templates": ts, "next": next}), nil
+}
+
+// putTemplate creates (version 0) or updates (the current version) a coupon
+// template.
+func (h *Handler) putTemplate(ctx context.Context, r *web.Request) (*web.Response, error) {
+	var t coupons.Template
+	if err := web.DecodeJSON(r, &t); err != nil {
+		return nil, err
+	}
+	got, err := h.Coupons.SaveTemplate(ctx, t, auth.OperatorName(ctx))
+	if err != nil {
+		return nil, errs.E("adminapi.putTemplate", err)
+	}
+	return web.JSON(http.StatusOK, got), nil
+}
