@@ -122,7 +122,7 @@ type PointsRules struct {
 type Rules struct {
 	// Version is the stored version; SetRules requires the caller's Version
 	// to equal the current one (optimistic concurrency).
-	Version     int64       `json:"-"`
+	Version     int64       `json:"version"`
 	InstalledAt time.Time   `json:"installed_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
 	UpdatedBy   string      `json:"updated_by"`
