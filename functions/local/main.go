@@ -87,6 +87,7 @@ func run(log *slog.Logger) error {
 		return errors.New("WEMEMBER_SWEEP_INTERVAL must be a positive duration")
 	}
 	go runner.Tick(ctx, hs["expiry-sweep"], interval, log)
+	go d.Imports.Drive(ctx, 2*time.Second, time.Second) // Import jobs move on between polls.
 	addr := launch.Addr(os.Getenv)
 	log.Info("wemember is running", slog.String("addr", "http://"+addr), slog.String("simulator", "http://"+simAddr),
 		slog.String("store", cfg.Store))

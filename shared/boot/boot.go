@@ -16,6 +16,7 @@ import (
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/launch"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
@@ -39,6 +40,7 @@ type Deps struct {
 	Loyalty  *loyalty.Service
 	Coupons  *coupons.Service
 	Channels *channels.Service
+	Imports  *imports.Service
 }
 
 // EnsureDefaults installs the default rules and coupon templates where none
@@ -90,6 +92,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
 	d.Channels = channels.New(st, d.Now)
+	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	// A merge moves everything a member has across: points and growth,
 	// coupons and takes, follows and pending attribution.
 	d.Members.AddAbsorber(d.Loyalty)

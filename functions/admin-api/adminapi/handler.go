@@ -48,7 +48,7 @@ const DefaultImportSlice = 5 * time.Second
 func Build(d *boot.Deps) (web.Handler, error) {
 	h := &Handler{
 		Members:  d.Members,
-		Imports:  imports.New(d.Store, d.Box, d.Members, d.Now, member.NewID),
+		Imports:  d.Imports,
 		Loyalty:  d.Loyalty,
 		Coupons:  d.Coupons,
 		Channels: d.Channels,
