@@ -56,7 +56,9 @@ const MaxSceneLen = 64
 
 func sceneKey(id string) store.Key { return store.K("scene#"+id, "scene") }
 
-func pendingKey(memberID string) store.Key { return store.K(member.Partition(memberID), "attr#pending") }
+func pendingKey(memberID string) store.Key {
+	return store.K(member.Partition(memberID), "attr#pending")
+}
 
 // Valid reports whether a normalised scene can be used: not empty, not "0",
 // at most MaxSceneLen characters of [A-Za-z0-9_-:.], and a numeric scene a

@@ -163,21 +163,7 @@ func serveHTTP(ctx context.Context, h web.Handler, ev *events.APIGatewayV2HTTPRe
 	if err != nil {
 		return Response(web.Error(err, requestID(ctx, ev.RequestContext.RequestID)))
 	}
-	return Response(call(ctx, h, req))
-}
-
-// call runs h and settles its answer to one response: the handler's
-// response if any (the Errors middleware renders errors into one), else
-// the rendered error.
-func call(ctx context.Context, h web.Handler, req *web.Request) *web.Response {
-	resp, err := h(ctx, req)
-	if resp != nil {
-		return resp
-	}
-	if err == nil {
-		err = errs.E("lambda.Invoke", errs.Internal, "handler returned no response")
-	}
-	return web.Error(err, req.RequestID)
+	return Response(web.Serve(ctx, h, req))
 }
 
 // Response encodes a web.Response for API Gateway v2 (and, field for field,
@@ -223,7 +209,7 @@ func serveSchedule(ctx context.Context, h web.Handler, ev *events.EventBridgeEve
 	req.Trigger = web.TriggerSchedule
 	req.Header.Set("Content-Type", "application/json")
 	req.RequestID = requestID(ctx, ev.ID)
-	resp := call(ctx, h, req)
+	resp := web.Serve(ctx, h, req)
 	if resp.Status >= 500 {
 		return nil, errs.E("lambda.Invoke", errs.Internal, fmt.Errorf("scheduled run answered %d: %.512s", resp.Status, bodyText(resp.Body)))
 	}

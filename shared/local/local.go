@@ -32,7 +32,7 @@ func Handler(h web.Handler, bodyLimit int) http.Handler {
 			write(w, web.Error(errs.E("local.Handler", errs.Invalid, "request body could not be read", err), ""))
 			return
 		}
-		write(w, serve(r.Context(), h, Request(r, body)))
+		write(w, web.Serve(r.Context(), h, Request(r, body)))
 	})
 }
 
@@ -53,18 +53,6 @@ func Request(r *http.Request, body []byte) *web.Request {
 		req.RemoteIP = r.RemoteAddr
 	}
 	return req
-}
-
-// serve runs h and settles its answer to one response.
-func serve(ctx context.Context, h web.Handler, req *web.Request) *web.Response {
-	resp, err := h(ctx, req)
-	if resp != nil {
-		return resp
-	}
-	if err == nil {
-		err = errs.E("local.Handler", errs.Internal, "handler returned no response")
-	}
-	return web.Error(err, req.RequestID)
 }
 
 // write sends resp.

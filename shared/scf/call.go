@@ -138,7 +138,7 @@ func serveCall(ctx context.Context, h web.Handler, raw []byte, fc *functionconte
 	if fc != nil {
 		req.RemoteIP = fc.Environment["WX_CLIENTIP"]
 	}
-	return callResult(call(ctx, h, req), req.RequestID)
+	return callResult(web.Serve(ctx, h, req), req.RequestID)
 }
 
 // callResult encodes a web.Response for a CloudBase caller. The request id

@@ -220,21 +220,7 @@ func serveHTTP(ctx context.Context, h web.Handler, ev *HTTPEvent, fc *functionco
 	if err != nil {
 		return Response(web.Error(err, requestID(fc, "")))
 	}
-	return Response(call(ctx, h, req))
-}
-
-// call runs h and settles its answer to one response: the handler's
-// response if any (the Errors middleware renders errors into one), else
-// the rendered error.
-func call(ctx context.Context, h web.Handler, req *web.Request) *web.Response {
-	resp, err := h(ctx, req)
-	if resp != nil {
-		return resp
-	}
-	if err == nil {
-		err = errs.E("scf.Invoke", errs.Internal, "handler returned no response")
-	}
-	return web.Error(err, req.RequestID)
+	return Response(web.Serve(ctx, h, req))
 }
 
 // Response encodes a web.Response as an API Gateway integration response.
@@ -264,7 +250,7 @@ func serveTimer(ctx context.Context, h web.Handler, ev *events.TimerEvent, fc *f
 	req.Trigger = web.TriggerSchedule
 	req.Header.Set("Content-Type", "application/json")
 	req.RequestID = requestID(fc, "")
-	resp := call(ctx, h, req)
+	resp := web.Serve(ctx, h, req)
 	if resp.Status >= 500 {
 		return nil, errs.E("scf.Invoke", errs.Internal, fmt.Errorf("scheduled run answered %d: %.512s", resp.Status, textOf(resp.Body)))
 	}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+
+	"github.com/wemember/wemember/shared/errs"
 )
 
 // Trigger says what kind of event started an invocation.
@@ -82,4 +84,19 @@ func Text(status int, body string) *Response {
 // XML answers an XML body.
 func XML(status int, body []byte) *Response {
 	return &Response{Status: status, Header: http.Header{"Content-Type": {"application/xml; charset=utf-8"}}, Body: body}
+}
+
+// Serve runs h and settles its answer to one response: the handler's
+// response if it gave one (the Errors middleware renders errors into one),
+// else its error rendered. Platform adapters call it, so no invocation ends
+// without an answer.
+func Serve(ctx context.Context, h Handler, req *Request) *Response {
+	resp, err := h(ctx, req)
+	if resp != nil {
+		return resp
+	}
+	if err == nil {
+		err = errs.E("web.Serve", errs.Internal, "handler returned no response")
+	}
+	return Error(err, req.RequestID)
 }

@@ -1,0 +1,127 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/web"
+)
+
+func TestMuxRoutesRelativeToPrefix(t *testing.T) {
+	mux := web.NewMux("/member-api")
+	mux.Handle("GET", "/me", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "me"), nil })
+	mux.Handle("POST", "/", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "root"), nil })
+	tests := []struct {
+		method, path string
+		want         string
+		kind         errs.Kind
+	}{
+		{"GET", "/member-api/me", "me", errs.Other},
+		{"GET", "/me", "me", errs.Other},
+		{"GET", "/member-api/me/", "me", errs.Other},
+		{"POST", "/member-api", "root", errs.Other},
+		{"POST", "/", "root", errs.Other},
+		{"POST", "/member-api/me", "", errs.Invalid},
+		{"GET", "/member-api/nope", "", errs.NotExist},
+		{"GET", "/member-apiary/me", "", errs.NotExist},
+	}
+	for _, tt := range tests {
+		resp, err := mux.Serve(context.Background(), web.NewRequest(tt.method, tt.path, nil))
+		got := ""
+		if resp != nil {
+			got = string(resp.Body)
+		}
+		if got != tt.want || errs.KindOf(err) != tt.kind {
+			t.Errorf("%s %s = %q, %v; want %q, kind %v", tt.method, tt.path, got, err, tt.want, tt.kind)
+		}
+	}
+}
+
+func TestStandardMiddleware(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := web.Chain(func(ctx context.Context, r *web.Request) (*web.Response, error) {
+		switch string(r.Body) {
+		case "panic":
+			panic("boom")
+		case "fail":
+			return nil, errs.E("op", errs.Expired, "code used", io.ErrUnexpectedEOF)
+		case "nil":
+			return nil, nil
+		}
+		return web.Text(200, "ok"), nil
+	}, web.Standard("fn", log, 8)...)
+	tests := []struct {
+		body   string
+		status int
+		msg    string
+	}{
+		{"hi", 200, ""},
+		{"panic", 500, "internal"},
+		{"fail", 410, "code used"},
+		{"nil", 500, "handler returned no response"},
+		{"way too long", 413, "request body over 8 bytes"},
+	}
+	for _, tt := range tests {
+		resp := web.Serve(context.Background(), h, web.NewRequest("POST", "/x", []byte(tt.body)))
+		if resp.Status != tt.status {
+			t.Errorf("%q: status %d, want %d", tt.body, resp.Status, tt.status)
+		}
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%q: no request id", tt.body)
+		}
+		if tt.msg != "" {
+			var b web.ErrorBody
+			json.Unmarshal(resp.Body, &b)
+			if b.Error.Message != tt.msg || b.RequestID == "" {
+				t.Errorf("%q: error body %s, want message %q", tt.body, resp.Body, tt.msg)
+			}
+			if strings.Contains(string(resp.Body), "unexpected EOF") || strings.Contains(string(resp.Body), "boom") {
+				t.Errorf("%q: internal cause reached the client: %s", tt.body, resp.Body)
+			}
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var requests int
+	for _, l := range lines {
+		var rec map[string]any
+		json.Unmarshal([]byte(l), &rec)
+		if rec["msg"] == "request" {
+			requests++
+			if rec["function"] != "fn" || rec["request_id"] == "" || rec["status"] == nil {
+				t.Errorf("log line lacks fields: %s", l)
+			}
+		}
+	}
+	if requests != len(tests) {
+		t.Errorf("%d request log lines, want %d", requests, len(tests))
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	var v struct{ A int }
+	for body, msg := range map[string]string{
+		"":           "request body is empty; JSON expected",
+		"{":          "request body is not valid JSON",
+		`{"A":"x"}`:  "request body is not valid JSON",
+		`{"A":1} {}`: "request body has data after the JSON value",
+	} {
+		err := web.DecodeJSON(web.NewRequest("POST", "/", []byte(body)), &v)
+		if !errs.Is(errs.Invalid, err) || errs.SafeMessage(err) != msg {
+			t.Errorf("DecodeJSON(%q) = %v, want %q", body, err, msg)
+		}
+	}
+	if err := web.DecodeJSON(web.NewRequest("POST", "/", []byte(`{"A":7}`)), &v); err != nil || v.A != 7 {
+		t.Fatalf("good JSON: %v, %+v", err, v)
+	}
+	if web.Status(errs.E(errs.RateLimited)) != http.StatusTooManyRequests {
+		t.Fatal("rate limited is not 429")
+	}
+}
