@@ -19,6 +19,7 @@ const (
 	KindReverse EntryKind = "reverse"
 	KindExpire  EntryKind = "expire"
 	KindAdjust  EntryKind = "adjust"
+	KindMerge   EntryKind = "merge" // Lots and debt moved by a member merge (Absorb).
 )
 
 // Entry is one points ledger entry: one change with its reason and source.
@@ -40,6 +41,7 @@ type Entry struct {
 	DebtAdded int64     `json:"debt_added,omitempty"` // Part of a reversal that became debt.
 	Forgiven  int64     `json:"forgiven,omitempty"`   // Part of a reversal already lost to expiry.
 	Reverses  string    `json:"reverses,omitempty"`   // The entry a reversal undoes.
+	DebtMoved int64     `json:"debt_moved,omitempty"` // Debt a merge moved (negative on the merged-away side).
 	// After is the balance once the entry applied (pending lots by their
 	// state at that write).
 	After BalanceAfter `json:"after"`
@@ -197,6 +199,9 @@ func (s *Service) debit(ctx context.Context, op string, kind EntryKind, c SpendC
 		sm.Available += got.matured - got.taken
 		sm.Spent += got.taken
 		if sm.Available < 0 || sm.Pending < 0 {
+			if s.summaryMoved(ctx, c.MemberID, sm.version) {
+				return nil, Entry{}, errRetry
+			}
 			return nil, Entry{}, errs.E(op, errs.Internal, fmt.Errorf("member %s: summary below zero", c.MemberID))
 		}
 		e := Entry{ID: s.newID(), MemberID: c.MemberID, Kind: kind, Points: -c.Points, Reason: c.Reason,

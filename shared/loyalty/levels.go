@@ -20,7 +20,11 @@ type levelState struct {
 	ReviewSK   string    `json:"review_sk,omitempty"`
 	GraceUntil time.Time `json:"grace_until,omitzero"`
 	Set        *SetLevel `json:"set,omitempty"`
-	version    int64
+	// CarriedGrowth and CarriedSpend are what a merge already added to the
+	// survivor's totals (set on a merged-away member only).
+	CarriedGrowth int64 `json:"carried_growth,omitempty"`
+	CarriedSpend  int64 `json:"carried_spend,omitempty"`
+	version       int64
 }
 
 // SetLevel is a level set by an operator or bought (paid membership).

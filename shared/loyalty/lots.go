@@ -44,7 +44,18 @@ type summary struct {
 	Spent     int64 `json:"spent"`
 	Expired   int64 `json:"expired"`
 	Reversed  int64 `json:"reversed"`
-	version   int64
+	// Carried are the lifetime totals a merge already added to the
+	// survivor's (set on a merged-away member only).
+	Carried *totals `json:"carried,omitempty"`
+	version int64
+}
+
+// totals are the lifetime totals of a summary.
+type totals struct {
+	Earned   int64 `json:"earned"`
+	Spent    int64 `json:"spent"`
+	Expired  int64 `json:"expired"`
+	Reversed int64 `json:"reversed"`
 }
 
 func (s *Service) readSummary(ctx context.Context, member string) (summary, error) {
@@ -55,6 +66,14 @@ func (s *Service) readSummary(ctx context.Context, member string) (summary, erro
 	}
 	sm.version = it.Version
 	return sm, nil
+}
+
+// summaryMoved reports whether the member's summary is no longer at
+// version: the summary and the lots were then read across a concurrent
+// change, and the command should look again rather than fail.
+func (s *Service) summaryMoved(ctx context.Context, member string, version int64) bool {
+	sm, err := s.readSummary(ctx, member)
+	return err == nil && sm.version != version
 }
 
 func putSummary(member string, sm summary) store.Mutation {

@@ -20,6 +20,7 @@
 //	member#<id> | level                     growth, cumulative spend, level (the level lock)
 //	member#<id> | growth#<at>#<entryid>     growth and level history
 //	member#<id> | loysignin                 sign-in streak
+//	member#<id> | loymerged                 the member this one was merged into
 //	rules#loyalty | current, history#<n>    the rules and one history item per change
 //	due#points#<yyyymmdd> | <at>#<member>#<lot>        lot expiry index
 //	due#pointspending#<yyyymmdd> | <at>#<member>#<lot> pending-lot release index
@@ -51,6 +52,7 @@ package loyalty
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -82,6 +84,7 @@ type Service struct {
 	newID    func() string
 	maxTries int
 	idemTTL  time.Duration
+	workers  int
 }
 
 // Option adjusts a Service.
@@ -91,6 +94,13 @@ type Option func(*Service)
 // (default DefaultMaxTries).
 func WithMaxTries(n int) Option { return func(s *Service) { s.maxTries = max(1, n) } }
 
+// DefaultSweepWorkers is how many due items a sweep settles at once.
+const DefaultSweepWorkers = 8
+
+// WithSweepWorkers sets how many due items a sweep settles at once
+// (default DefaultSweepWorkers; 1 settles them one by one).
+func WithSweepWorkers(n int) Option { return func(s *Service) { s.workers = max(1, n) } }
+
 // WithIdempotencyTTL makes idempotency records expire after d (default: kept
 // forever). A duplicate arriving after d has a second effect.
 func WithIdempotencyTTL(d time.Duration) Option { return func(s *Service) { s.idemTTL = d } }
@@ -98,7 +108,7 @@ func WithIdempotencyTTL(d time.Duration) Option { return func(s *Service) { s.id
 // New builds a Service over st with an injected clock and ID generator. The
 // ID generator must return unique strings without '#'.
 func New(st store.Store, now func() time.Time, newID func() string, opts ...Option) *Service {
-	s := &Service{st: st, now: now, newID: newID, maxTries: DefaultMaxTries}
+	s := &Service{st: st, now: now, newID: newID, maxTries: DefaultMaxTries, workers: DefaultSweepWorkers}
 	for _, o := range opts {
 		o(s)
 	}
@@ -111,6 +121,8 @@ type Source struct {
 	OrderID   string `json:"order_id,omitempty"`   // The order behind a payment or refund.
 	SignInDay string `json:"signin_day,omitempty"` // yyyymmdd of a sign-in.
 	Operator  string `json:"operator,omitempty"`   // The operator of a manual change.
+	MergeFrom string `json:"merge_from,omitempty"` // The member merged into this one.
+	MergeInto string `json:"merge_into,omitempty"` // The member this one was merged into.
 }
 
 func memberPK(id string) string { return "member#" + id }
@@ -182,6 +194,9 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 		}
 		now := s.now()
 		ms, res, err := build(now)
+		if errors.Is(err, errRetry) {
+			continue // Read across a concurrent change: look again.
+		}
 		if err != nil {
 			return zero, err
 		}
@@ -205,6 +220,10 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 	}
 	return zero, errs.E(op, errs.Transient, "the account is busy; try again")
 }
+
+// errRetry tells runOnce that build read state across a concurrent change
+// and should run again.
+var errRetry = errors.New("loyalty: state changed while reading")
 
 // readIdem returns the stored result for ik, if any.
 func readIdem[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string) (T, bool, error) {

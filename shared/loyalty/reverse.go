@@ -105,13 +105,12 @@ func (s *Service) Reverse(ctx context.Context, c ReverseCmd) (Entry, error) {
 				}
 			case errs.Is(errs.NotExist, err):
 				// 2. The lot closed: the part that expired is gone already.
-				var done Lot
-				if _, err := store.GetJSON(ctx, s.st, lotDoneKey(c.MemberID, earn.LotID), &done); err == nil {
-					e.Forgiven = min(rest, done.Expired-rev.Forgiven)
-					rest -= e.Forgiven
-				} else if !errs.Is(errs.NotExist, err) {
+				done, err := s.lotDone(ctx, c.MemberID, earn)
+				if err != nil {
 					return nil, Entry{}, errs.E(op, err)
 				}
+				e.Forgiven = min(rest, done.Expired-rev.Forgiven)
+				rest -= e.Forgiven
 			default:
 				return nil, Entry{}, errs.E(op, err)
 			}
@@ -154,8 +153,35 @@ func (s *Service) earnEntry(ctx context.Context, op, member, key string) (Entry,
 	if err := json.Unmarshal(rec.Result, &e); err != nil {
 		return Entry{}, errs.E(op, errs.Internal, err)
 	}
-	if e.MemberID != member || e.Points <= 0 || (e.Kind != KindEarn && e.Kind != KindAdjust) {
+	if e.Points <= 0 || (e.Kind != KindEarn && e.Kind != KindAdjust) {
 		return Entry{}, errs.E(op, errs.NotExist, "no earning with that key")
 	}
+	if e.MemberID != member {
+		// An earning of a member merged into this one (its lot moved here).
+		ok, err := s.mergedInto(ctx, e.MemberID, member)
+		if err != nil {
+			return Entry{}, errs.E(op, err)
+		}
+		if !ok {
+			return Entry{}, errs.E(op, errs.NotExist, "no earning with that key")
+		}
+	}
 	return e, nil
+}
+
+// lotDone reads the closed lot of an earning: at member, or, for an
+// earning of a member merged into it, where the lot expired before the
+// merge. A lot not closed yields a zero Lot.
+func (s *Service) lotDone(ctx context.Context, member string, earn Entry) (Lot, error) {
+	for _, m := range []string{member, earn.MemberID} {
+		var done Lot
+		_, err := store.GetJSON(ctx, s.st, lotDoneKey(m, earn.LotID), &done)
+		if err == nil {
+			return done, nil
+		}
+		if !errs.Is(errs.NotExist, err) {
+			return Lot{}, err
+		}
+	}
+	return Lot{}, nil
 }

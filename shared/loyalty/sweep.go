@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -52,14 +52,18 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	if limit <= 0 {
 		return res, errs.E(op, errs.Invalid, "limit must be positive")
 	}
+	if ctx.Err() != nil {
+		res.More = true // Out of time before starting: the next run does it.
+		return res, nil
+	}
 	r, err := s.Rules(ctx)
 	if err != nil {
-		return res, errs.E(op, err)
+		return stopped(ctx, op, res, err)
 	}
 	var cur dueCursor
 	cit, err := store.GetJSON(ctx, s.st, cursorKey(kind), &cur)
 	if err != nil && !errs.Is(errs.NotExist, err) {
-		return res, errs.E(op, err)
+		return stopped(ctx, op, res, err)
 	}
 	if cur.Day == "" {
 		cur.Day = dayOf(r.InstalledAt)
@@ -80,7 +84,6 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	for day := from; day <= today; day = nextDay(day) {
 		clean := true
 		q := store.Query{PK: "due#" + kind + "#" + day, Limit: min(limit+1, 200)}
-	pages:
 		for {
 			if ctx.Err() != nil {
 				res.More = true
@@ -88,8 +91,13 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			}
 			page, err := s.st.Query(ctx, q)
 			if err != nil {
-				return res, errs.E(op, err)
+				if res, err := stopped(ctx, op, res, err); err != nil {
+					return res, err
+				}
+				return res, first
 			}
+			var batch []dueItem
+			later, full := false, false
 			for _, it := range page.Items {
 				var ref dueRef
 				if err := json.Unmarshal(it.Data, &ref); err != nil {
@@ -100,32 +108,21 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 					continue
 				}
 				if ref.At.After(now) {
-					clean = false
-					break pages
+					clean, later = false, true
+					break
 				}
 				if seen >= limit {
-					res.More = true
-					return res, first
+					full = true
+					break
 				}
 				seen++
-				done, pts, err := settle(ctx, it, ref)
-				switch {
-				case err != nil && ctx.Err() != nil:
-					res.More = true
-					return res, first
-				case err != nil:
-					res.Failed, clean = res.Failed+1, false
-					if first == nil {
-						first = err
-					}
-				case done:
-					res.Items++
-					res.Points += pts
-				default:
-					res.Skipped++
-				}
+				batch = append(batch, dueItem{it, ref})
 			}
-			if page.Next == "" {
+			if cut := s.settleAll(ctx, batch, settle, &res, &clean, &first); cut || full {
+				res.More = true
+				return res, first
+			}
+			if later || page.Next == "" {
 				break
 			}
 			q.After = page.Next
@@ -135,6 +132,83 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 		}
 	}
 	return res, first
+}
+
+// dueItem is a due index item and its decoded reference.
+type dueItem struct {
+	it  store.Item
+	ref dueRef
+}
+
+// settleAll settles items, the items of one member in order and up to
+// s.workers members at a time (members are independent; items of one
+// member would only collide on its summary version), and adds the outcomes
+// to res. It reports whether the context ended first, leaving items for
+// the next run.
+func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleFunc, res *SweepResult, clean *bool, first *error) bool {
+	var groups [][]dueItem
+	at := map[string]int{}
+	for _, d := range items {
+		i, ok := at[d.ref.MemberID]
+		if !ok {
+			i = len(groups)
+			at[d.ref.MemberID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	cut := false
+	sem := make(chan struct{}, s.workers)
+	for _, g := range groups {
+		if ctx.Err() != nil {
+			cut = true
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for _, d := range g {
+				if ctx.Err() != nil {
+					mu.Lock()
+					cut = true
+					mu.Unlock()
+					return
+				}
+				done, pts, err := settle(ctx, d.it, d.ref)
+				mu.Lock()
+				switch {
+				case err != nil && ctx.Err() != nil:
+					cut = true
+				case err != nil:
+					res.Failed, *clean = res.Failed+1, false
+					if *first == nil {
+						*first = err
+					}
+				case done:
+					res.Items++
+					res.Points += pts
+				default:
+					res.Skipped++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return cut
+}
+
+// stopped is a sweep's answer to err: when the context ended (the run's
+// deadline), progress so far with More and no error; otherwise the error.
+func stopped(ctx context.Context, op string, res SweepResult, err error) (SweepResult, error) {
+	if ctx.Err() != nil {
+		res.More = true
+		return res, nil
+	}
+	return res, errs.E(op, err)
 }
 
 // retrySettle runs one settle attempt with bounded retries on version
@@ -314,77 +388,4 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 		}
 		return done, 0, err
 	})
-}
-
-// Reminder is a pre-expiry reminder candidate: a lot with points left that
-// expires soon.
-type Reminder struct {
-	MemberID string    `json:"member_id"`
-	LotID    string    `json:"lot_id"`
-	Points   int64     `json:"points"`
-	At       time.Time `json:"at"`
-}
-
-// ExpiringWithin lists lots expiring after now and within d, from the
-// expiry index (one partition per day, no table scan), in expiry order, a
-// page of at most limit at a time; pass the returned cursor ("" when done)
-// to continue. Lots already spent are left out.
-func (s *Service) ExpiringWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]Reminder, string, error) {
-	const op = "loyalty.ExpiringWithin"
-	if limit <= 0 || d <= 0 {
-		return nil, "", errs.E(op, errs.Invalid, "limit and window must be positive")
-	}
-	day, after := dayOf(now), ""
-	if cursor != "" {
-		var ok bool
-		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
-			return nil, "", errs.E(op, errs.Invalid, "bad cursor")
-		}
-	}
-	end := now.Add(d)
-	var out []Reminder
-	for ; day <= dayOf(end); day, after = nextDay(day), "" {
-		q := store.Query{PK: "due#" + dueExpiry + "#" + day, Limit: limit}
-		if after != "" {
-			q.After = store.EncodeCursor(after)
-		}
-		for {
-			page, err := s.st.Query(ctx, q)
-			if err != nil {
-				return nil, "", errs.E(op, err)
-			}
-			for _, it := range page.Items {
-				var ref dueRef
-				if err := json.Unmarshal(it.Data, &ref); err != nil {
-					return nil, "", errs.E(op, errs.Internal, err)
-				}
-				if ref.At.After(end) {
-					return out, "", nil
-				}
-				if !ref.At.After(now) {
-					continue
-				}
-				if len(out) >= limit {
-					return out, fmt.Sprintf("%s|%s", day, after), nil
-				}
-				after = it.Key.SK
-				lit, err := s.st.Get(ctx, store.K(memberPK(ref.MemberID), ref.LotSK))
-				if errs.Is(errs.NotExist, err) {
-					continue
-				} else if err != nil {
-					return nil, "", errs.E(op, err)
-				}
-				l, err := decodeLot(lit)
-				if err != nil || l.Remaining <= 0 {
-					continue
-				}
-				out = append(out, Reminder{MemberID: ref.MemberID, LotID: l.ID, Points: l.Remaining, At: l.ExpiresAt})
-			}
-			if page.Next == "" {
-				break
-			}
-			q.After = page.Next
-		}
-	}
-	return out, "", nil
 }

@@ -3,6 +3,7 @@ package loyaltytest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,19 +53,35 @@ func BenchSpend(b *testing.B, st store.Store) {
 }
 
 // BenchExpireDue measures ExpireDue over n due lots (b.N when n is 0),
-// spread over 50 members, and reports items/s.
+// spread over 50 members, and reports items/s. The lots are seeded by one
+// goroutine per member (untimed).
 func BenchExpireDue(b *testing.B, st store.Store, n int) {
 	svc, clk := benchService(b, st)
 	ctx := context.Background()
 	if n <= 0 {
 		n = b.N
 	}
-	for i := 0; i < n; i++ {
-		_, err := svc.Earn(ctx, loyalty.EarnCmd{MemberID: fmt.Sprintf("b%d", i%50), Points: 3, Key: fmt.Sprintf("e%d", i),
-			Expiry: &loyalty.ExpiryRule{Mode: loyalty.ExpireRolling, Days: 1 + i%3}})
-		if err != nil {
-			b.Fatal(err)
-		}
+	const members = 50
+	var wg sync.WaitGroup
+	errc := make(chan error, members)
+	for m := 0; m < members; m++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := m; i < n; i += members {
+				_, err := svc.Earn(ctx, loyalty.EarnCmd{MemberID: fmt.Sprintf("b%d", m), Points: 3, Key: fmt.Sprintf("e%d", i),
+					Expiry: &loyalty.ExpiryRule{Mode: loyalty.ExpireRolling, Days: 1 + i%3}})
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		b.Fatal(err)
 	}
 	clk.Add(4 * 24 * time.Hour)
 	b.ResetTimer()
