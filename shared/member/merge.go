@@ -169,24 +169,32 @@ func (s *Service) absorb(ctx context.Context, fromID string) error {
 // The expiry sweep calls it; it reports how many merges it advanced.
 func (s *Service) ResumeMerges(ctx context.Context, limit int) (int, error) {
 	const op = "member.ResumeMerges"
-	page, err := s.store.Query(ctx, store.Query{PK: pendingMergesPK, Limit: limit})
-	if err != nil {
-		return 0, errs.E(op, err)
-	}
 	now := s.now()
 	n := 0
-	for _, it := range page.Items {
-		var rec mergeRecord
-		if _, err := store.GetJSON(ctx, s.store, mergeKey(it.SK), &rec); err != nil {
+	for cursor := ""; ; {
+		page, err := s.store.Query(ctx, store.Query{PK: pendingMergesPK, After: cursor})
+		if err != nil {
 			return n, errs.E(op, err)
 		}
-		if rec.Passes >= 1 && now.Sub(rec.At) < recheckAfter {
-			continue
+		for _, it := range page.Items {
+			if n >= limit || ctx.Err() != nil {
+				return n, nil
+			}
+			var rec mergeRecord
+			if _, err := store.GetJSON(ctx, s.store, mergeKey(it.SK), &rec); err != nil {
+				return n, errs.E(op, err)
+			}
+			if rec.Passes >= 1 && now.Sub(rec.At) < recheckAfter {
+				continue // Its catch-up pass is not due yet.
+			}
+			if err := s.absorb(ctx, it.SK); err != nil {
+				return n, errs.E(op, err)
+			}
+			n++
 		}
-		if err := s.absorb(ctx, it.SK); err != nil {
-			return n, errs.E(op, err)
+		if page.Next == "" {
+			return n, nil
 		}
-		n++
+		cursor = page.Next
 	}
-	return n, nil
 }

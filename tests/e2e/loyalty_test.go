@@ -123,6 +123,29 @@ func TestEndToEndLoyalty(t *testing.T) {
 		if r.Status != http.StatusOK || qr.Token == "" {
 			t.Fatalf("coupon QR: %d %s", r.Status, r.Body)
 		}
+		// The sweep, by an operator and by each cloud's schedule, runs every
+		// job without failing.
+		var rep struct {
+			Failed bool `json:"failed"`
+			Jobs   []struct {
+				Name  string `json:"name"`
+				Error string `json:"error"`
+			} `json:"jobs"`
+		}
+		r = e.do("POST", "/expiry-sweep", e.deps.Config.AdminToken, nil)
+		r.decode(t, &rep)
+		if r.Status != http.StatusOK || rep.Failed || len(rep.Jobs) < 8 {
+			t.Fatalf("sweep: %d %s", r.Status, r.Body)
+		}
+		if r := e.do("POST", "/expiry-sweep", l.Token, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("a member ran the sweep: %d", r.Status)
+		}
+		for _, fx := range []string{"eventbridge-schedule.json", "scf-timer.json"} {
+			if r := e.invoke("expiry-sweep", fx, nil); r.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", fx, r.Status, r.Body)
+			}
+		}
+
 		other := e.login("eve-" + b.Name)
 		if r := e.do("GET", "/member-api/coupons/qr?id="+c.Coupons.Items[0].ID, other.Token, nil); r.Status != http.StatusNotFound {
 			t.Fatalf("another member's coupon QR: %d, want 404", r.Status)

@@ -6,8 +6,10 @@ import (
 
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/reminders"
 )
 
 // Jobs is the sweep's job list, in the order a round calls them. Adding a
@@ -28,9 +30,57 @@ func Jobs(d *boot.Deps) []Job {
 	if d.Members != nil {
 		jobs = append(jobs, Job{"merges-resume", Merges(d.Members)})
 	}
-	// The lead adds here: member archive (180 days inactive), birthday
-	// coupons, pre-expiry reminders, import jobs.
+	if d.Members != nil {
+		jobs = append(jobs, Job{"members-archive", Archive(d.Members)})
+	}
+	if d.Members != nil && d.Coupons != nil && d.Loyalty != nil {
+		var send reminders.Sender // Without a mini-program, birthdays only.
+		if d.MP != nil {
+			send = d.MP
+		}
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.Config.MPAppID})
+		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)})
+		if d.MP != nil {
+			jobs = append(jobs, Job{"expiry-reminders", Reminders(r.Reminders)})
+		}
+	}
+	if d.Imports != nil {
+		jobs = append(jobs, Job{"imports-advance", Imports(d.Imports)})
+	}
 	return jobs
+}
+
+// Archive archives members inactive for 180 days (member.Service.ArchiveInactive).
+func Archive(m *member.Service) JobFunc {
+	return func(ctx context.Context, now time.Time, limit int) (Result, error) {
+		n, more, err := m.ArchiveInactive(ctx, now, limit)
+		return Result{Items: n, More: more}, err
+	}
+}
+
+// Reminders adapts a reminders job (birthday coupons, pre-expiry reminders).
+func Reminders(f func(ctx context.Context, now time.Time, limit int) (reminders.Result, error)) JobFunc {
+	return func(ctx context.Context, now time.Time, limit int) (Result, error) {
+		r, err := f(ctx, now, limit)
+		return Result{Items: r.Items, Skipped: r.Skipped, Failed: r.Failed, More: r.More}, err
+	}
+}
+
+// importSlice is how long one call may advance import jobs, so they share
+// the run with the other jobs.
+const importSlice = 5 * time.Second
+
+// Imports carries on unfinished member import jobs (imports.Service.AdvanceAny).
+func Imports(s *imports.Service) JobFunc {
+	return func(ctx context.Context, _ time.Time, _ int) (Result, error) {
+		jobs, err := s.AdvanceAny(ctx, importSlice)
+		res := Result{}
+		for _, j := range jobs {
+			res.Items += j.Processed
+			res.More = res.More || j.Status != imports.Done
+		}
+		return res, err
+	}
 }
 
 // Loyalty adapts a loyalty sweep (ExpireDue, ReleaseDue, ReviewLevels).

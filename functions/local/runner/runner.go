@@ -82,7 +82,7 @@ func Mount(hs map[string]web.Handler, bodyLimit int) http.Handler {
 // Tick runs the expiry sweep every interval until ctx is done, as the
 // cloud's schedule would: the local stand-in for the EventBridge rule and
 // the SCF timer.
-func Tick(ctx context.Context, sweep web.Handler, interval time.Duration, log *slog.Logger) {
+func Tick(ctx context.Context, run web.Handler, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -94,7 +94,7 @@ func Tick(ctx context.Context, sweep web.Handler, interval time.Duration, log *s
 		req := web.NewRequest(http.MethodPost, "/", []byte(`{"name":"local-ticker"}`))
 		req.Trigger = web.TriggerSchedule
 		rctx, cancel := context.WithTimeout(ctx, interval)
-		resp, err := sweep(rctx, req)
+		resp, err := run(rctx, req)
 		cancel()
 		if err != nil || resp == nil || resp.Status >= 500 {
 			log.Warn("scheduled sweep failed")
