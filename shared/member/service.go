@@ -168,12 +168,16 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 }
 
 // link adds the arrival's new identities to an existing member, restores an
-// archived one and marks it active. Identities owned by another member are
-// left with that member; joining two members is Merge's job.
+// archived one and marks it active. A member merged away, or an identity
+// another member claimed, since Arrive looked is a conflict: Arrive looks
+// again (and merges).
 func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity) (Result, error) {
 	it, err := store.GetJSON(ctx, s.store, profileKey(m.ID), &m)
 	if err != nil {
 		return Result{}, err
+	}
+	if m.Status == Merged {
+		return Result{}, errs.E(errs.Conflict, "merged meanwhile")
 	}
 	res := Result{Member: m}
 	var ms []store.Mutation
@@ -181,9 +185,12 @@ func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity)
 		if m.Has(id) {
 			continue
 		}
-		_, err := s.Resolve(ctx, id)
+		owner, err := s.Resolve(ctx, id)
+		if err == nil && owner.ID != m.ID {
+			return Result{}, errs.E(errs.Conflict, "identity claimed meanwhile")
+		}
 		if err == nil {
-			continue // Another member owns it.
+			continue
 		}
 		if !errs.Is(errs.NotExist, err) {
 			return Result{}, err
