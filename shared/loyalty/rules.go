@@ -150,10 +150,10 @@ func DefaultRules() Rules {
 			Table: []Level{
 				{ID: "normal", Name: "普通会员", Benefits: Benefits{DiscountPercent: 100}},
 				{ID: "silver", Name: "白银会员", MinGrowth: 1000, MinSpendFen: 100_00, ReviewMonths: 12,
-					Benefits: Benefits{DiscountPercent: 98, MonthlyCouponTemplate: "level-silver-monthly"}},
+					Benefits: Benefits{DiscountPercent: 98, MonthlyCouponTemplate: "level-silver"}},
 				{ID: "gold", Name: "黄金会员", MinGrowth: 5000, MinSpendFen: 500_00, ReviewMonths: 3,
 					Benefits: Benefits{DiscountPercent: 95, FreeDelivery: true,
-						MonthlyCouponTemplate: "level-gold-monthly", PriorityService: true}},
+						MonthlyCouponTemplate: "level-gold", PriorityService: true}},
 			},
 			Downgrade: DowngradeAfterDays,
 			GraceDays: 30,

@@ -1,10 +1,12 @@
 package e2e_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/tests/backends"
 	"github.com/wemember/wemember/tests/wxsim"
 )
@@ -123,6 +125,20 @@ func TestEndToEndLoyalty(t *testing.T) {
 		if r.Status != http.StatusOK || qr.Token == "" {
 			t.Fatalf("coupon QR: %d %s", r.Status, r.Body)
 		}
+		// Reaching silver: the level's monthly coupon comes with the next
+		// look at the card, once a month.
+		if _, err := e.deps.Loyalty.AddGrowth(context.Background(), loyalty.GrowthCmd{MemberID: l.MemberID,
+			Growth: 1000, Reason: "test", Key: "grow-" + b.Name}); err != nil {
+			t.Fatal(err)
+		}
+		silver := e.card(l.Token)
+		if silver.Level.ID != "silver" || silver.Coupons.Available != 2 {
+			t.Fatalf("at silver: level %s, %d coupons; want silver with the monthly coupon", silver.Level.ID, silver.Coupons.Available)
+		}
+		if again := e.card(l.Token); again.Coupons.Available != 2 {
+			t.Fatalf("second look: %d coupons, want still 2", again.Coupons.Available)
+		}
+
 		// The sweep, by an operator and by each cloud's schedule, runs every
 		// job without failing.
 		var rep struct {
