@@ -60,15 +60,13 @@ type JobReport struct {
 
 // Report is the answer of a run.
 type Report struct {
-	Now      time.Time   `json:"now"`        // The business time the run settled at.
-	Jobs     []JobReport `json:"jobs"`       // In list order.
-	More     bool        `json:"more"`       // Some job has work left.
-	Stopped  bool        `json:"stopped"`    // The run stopped on its deadline.
-	Failed   bool        `json:"failed"`     // Some job failed.
-	Duration string      `json:"duration"`   // Wall time of the run.
-	Rounds   int         `json:"rounds"`     // Rounds of calls made.
-	Defaults bool        `json:"defaults"`   // The default rules were ensured first.
-	Elapsed  int64       `json:"elapsed_ms"` // Wall time in milliseconds.
+	Now     time.Time   `json:"now"`        // The business time the run settled at.
+	Jobs    []JobReport `json:"jobs"`       // In list order.
+	More    bool        `json:"more"`       // Some job has work left.
+	Stopped bool        `json:"stopped"`    // The run stopped on its deadline.
+	Failed  bool        `json:"failed"`     // Some job failed.
+	Rounds  int         `json:"rounds"`     // Rounds of calls made.
+	Elapsed int64       `json:"elapsed_ms"` // Wall time in milliseconds.
 }
 
 // Defaults of a Sweeper.
