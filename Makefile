@@ -15,6 +15,7 @@ run:
 test: vet
 	tests/run.sh
 	@$(MAKE) --no-print-directory check-deploy
+	@cat .cache/go-test.summary
 
 vet:
 	@mkdir -p .cache

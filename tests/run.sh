@@ -34,5 +34,5 @@ if [ $rc -ne 0 ]; then
 fi
 passed=$(grep -cE -- '^\s*--- PASS' "$log")
 failed=$(grep -cE -- '^\s*--- FAIL' "$log")
-echo "go-tests: $passed passed, $failed failed"
+echo "go-tests: $passed passed, $failed failed" | tee .cache/go-test.summary
 exit $rc
