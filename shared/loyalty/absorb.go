@@ -238,7 +238,7 @@ func (s *Service) absorbLevel(ctx context.Context, op, from, into string) error 
 		now := s.now()
 		dg, ds := stF.Growth-stF.CarriedGrowth, stF.SpendFen-stF.CarriedSpend
 		carrySet := betterSet(r, stF.Set, stI.Set, now)
-		if dg == 0 && ds == 0 && !carrySet && stF.ReviewSK == "" {
+		if dg == 0 && ds == 0 && !carrySet && stF.ReviewSK == "" && len(stF.Ends) == 0 {
 			return nil
 		}
 		verF, verI := stF.version, stI.version
@@ -261,8 +261,10 @@ func (s *Service) absorbLevel(ctx context.Context, op, from, into string) error 
 		eF := GrowthEntry{ID: s.newID(), MemberID: from, Kind: "merge", From: stF.Level, To: stF.Level,
 			Growth: -dg, SpendFen: -ds, Reason: "merge", Source: Source{MergeInto: into}, Key: key, At: now,
 			GrowthAfter: stF.Growth, SpendAfter: stF.SpendFen}
-		stF.CarriedGrowth, stF.CarriedSpend = stF.Growth, stF.SpendFen
+		stF.CarriedGrowth, stF.CarriedSpend, stF.Merged = stF.Growth, stF.SpendFen, true
 		ms = append(ms, stF.schedule(from, time.Time{})...)
+		ms = append(ms, stF.indexEnds(from)...)
+		ms = append(ms, stI.indexEnds(into)...)
 		ms = append(ms, store.PutJSON(levelKey(from), stF).IfVersion(verF),
 			store.PutJSON(levelKey(into), stI).IfVersion(verI),
 			store.PutJSON(growthKey(from, now, eF.ID), eF).IfAbsent(),

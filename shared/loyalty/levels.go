@@ -24,7 +24,11 @@ type levelState struct {
 	// survivor's totals (set on a merged-away member only).
 	CarriedGrowth int64 `json:"carried_growth,omitempty"`
 	CarriedSpend  int64 `json:"carried_spend,omitempty"`
-	version       int64
+	// Merged marks a merged-away member: its level no longer ends for anyone.
+	Merged bool `json:"merged,omitempty"`
+	// Ends are the level-end index items written, by kind (see levelends.go).
+	Ends    map[string]time.Time `json:"ends,omitempty"`
+	version int64
 }
 
 // SetLevel is a level set by an operator or bought (paid membership).
@@ -172,6 +176,7 @@ func (s *Service) AddGrowth(ctx context.Context, c GrowthCmd) (GrowthEntry, erro
 			ms = st.schedule(c.MemberID, reviewAfter(r, q, now))
 		}
 		e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
+		ms = append(ms, st.indexEnds(c.MemberID)...)
 		ms = append(ms, store.PutJSON(levelKey(c.MemberID), st).IfVersion(ver),
 			store.PutJSON(growthKey(c.MemberID, now, e.ID), e).IfAbsent())
 		return ms, e, nil
@@ -229,8 +234,9 @@ func (s *Service) SetLevel(ctx context.Context, c SetLevelCmd) (GrowthEntry, err
 		if c.Level != "" {
 			st.Set = &SetLevel{Level: c.Level, Until: c.Until, Operator: c.Operator, At: now}
 		}
-		return []store.Mutation{store.PutJSON(levelKey(c.MemberID), st).IfVersion(st.version),
-			store.PutJSON(growthKey(c.MemberID, now, e.ID), e).IfAbsent()}, e, nil
+		ms := st.indexEnds(c.MemberID)
+		return append(ms, store.PutJSON(levelKey(c.MemberID), st).IfVersion(st.version),
+			store.PutJSON(growthKey(c.MemberID, now, e.ID), e).IfAbsent()), e, nil
 	})
 }
 

@@ -379,6 +379,7 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 			}
 			ms = append(ms, review(r, &st, ref.MemberID, now)...)
 			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
+			ms = append(ms, st.indexEnds(ref.MemberID)...)
 			ms = append(ms, store.PutJSON(levelKey(ref.MemberID), st).IfVersion(ver),
 				store.PutJSON(growthKey(ref.MemberID, now, e.ID), e).IfAbsent())
 			return ms, 0, []int{0, 1}, nil

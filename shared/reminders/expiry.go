@@ -30,12 +30,14 @@ func scanKey(kind string, today time.Time) store.Key {
 	return store.K("remind#scan#"+kind, today.Format(dayLayout))
 }
 
-// Reminders sends pre-expiry reminders: for every lot of points and every
-// available coupon that expires within Config.Ahead (default 3 days) after
-// now, one subscribe message to its owner's mini-program openid.
+// Reminders sends pre-expiry reminders: for every lot of points, every
+// available coupon and (with a Levels service) every set level or grace
+// period that ends within Config.Ahead (default 3 days) after now, one
+// subscribe message to its owner's mini-program openid.
 //
 // A member hears at most once about an item: before sending, a record
-// remind#<kind>#<item id> is written IfAbsent, and an item that has one is
+// remind#<kind>#<item id> is written IfAbsent (for a level
+// remind#level#<member id>#<yyyymmdd of the end>), and an item that has one is
 // skipped. The record comes first because a reminder lost to a crash or a
 // WeChat timeout is better than a member spammed twice; a send that WeChat
 // answered with an error that says nothing was sent (quota, unknown
@@ -62,7 +64,11 @@ func (j *Jobs) Reminders(ctx context.Context, now time.Time, limit int) (Result,
 	if j.send == nil || j.points == nil || j.cfg.MiniProgramAppID == "" {
 		return r, errs.E(op, errs.Invalid, "reminders need a sender, the points service and the mini-program app id")
 	}
-	for _, kind := range []string{KindPoints, KindCoupon} {
+	kinds := []string{KindPoints, KindCoupon}
+	if j.levels != nil {
+		kinds = append(kinds, KindLevel)
+	}
+	for _, kind := range kinds {
 		err := j.remindKind(ctx, now, kind, limit, &r)
 		if err != nil || r.More {
 			return stopped(ctx, op, r, err)
@@ -105,7 +111,15 @@ func (j *Jobs) remindKind(ctx context.Context, now time.Time, kind string, limit
 // expiring lists a page of one kind's items expiring within the window.
 func (j *Jobs) expiring(ctx context.Context, now time.Time, kind, cursor string, n int) ([]Item, string, error) {
 	var out []Item
-	if kind == KindPoints {
+	switch kind {
+	case KindLevel:
+		ls, next, err := j.levels.LevelsEndingWithin(ctx, now, j.cfg.Ahead, cursor, n)
+		for _, x := range ls {
+			out = append(out, Item{Kind: kind, ID: x.MemberID + "#" + day(x.At).Format(dayLayout), MemberID: x.MemberID,
+				Level: x.Level, Next: x.Next, At: x.At})
+		}
+		return out, next, err
+	case KindPoints:
 		rs, next, err := j.points.ExpiringWithin(ctx, now, j.cfg.Ahead, cursor, n)
 		for _, x := range rs {
 			out = append(out, Item{Kind: kind, ID: x.LotID, MemberID: x.MemberID, Points: x.Points, At: x.At})

@@ -157,7 +157,7 @@ func TestRemindersResume(t *testing.T) {
 	if _, err := e.jobs.Reminders(e.ctx, now, 0); !errs.Is(errs.Invalid, err) {
 		t.Errorf("limit 0: %v, want errs.Invalid", err)
 	}
-	bare := reminders.New(e.st, e.members, e.coupons, nil, nil, reminders.Config{})
+	bare := reminders.New(e.st, e.members, e.coupons, nil, nil, nil, reminders.Config{})
 	if _, err := bare.Reminders(e.ctx, now, 10); !errs.Is(errs.Invalid, err) {
 		t.Errorf("jobs without a sender: %v, want errs.Invalid", err)
 	}

@@ -1,10 +1,11 @@
 // Package reminders holds two resumable sweep jobs that reach out to
 // members: birthday coupons, issued a few days before each birthday, and
-// pre-expiry reminders for points and coupons, sent as mini-program
+// pre-expiry reminders for points, coupons and levels, sent as mini-program
 // subscribe messages (订阅消息).
 //
 // Both jobs read only indexes (the birthday index, one partition per
-// month-day; the points and coupon expiry indexes, one partition per day),
+// month-day; the points, coupon and level-end indexes, one partition per
+// day),
 // keep a per-day scan cursor in the store so a run stopped by its limit or
 // its deadline continues where it stopped, and are safe to run twice or
 // concurrently: a birthday coupon is issued once per member and birthday
@@ -15,6 +16,8 @@
 //	remind#bday#<yyyymmdd>      | <MM-DD>   birthday scan cursor of a run day (CST)
 //	remind#scan#<kind>          | <yyyymmdd> reminder scan cursor of a run day (CST)
 //	remind#<kind>#<item id>     | remind    the reminder sent (or tried) for an item
+//
+// The item id of a level is <member id>#<yyyymmdd of its end, CST>.
 //
 // Scan cursors and reminder records expire on their own once they cannot
 // matter any more.
@@ -61,6 +64,14 @@ type Points interface {
 	ExpiringWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]loyalty.Reminder, string, error)
 }
 
+// Levels is what the reminder job needs of the loyalty service
+// (*loyalty.Service) for levels.
+type Levels interface {
+	// LevelsEndingWithin pages through set levels and grace periods ending
+	// within a window.
+	LevelsEndingWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]loyalty.LevelReminder, string, error)
+}
+
 // Sender sends a mini-program subscribe message ((*wechat.MiniProgram).
 // SendSubscribe). It fails with errs.Permission when the user has no
 // acceptance of the template left, errs.Invalid for an openid or data
@@ -74,15 +85,18 @@ type Sender interface {
 const (
 	KindPoints = "points"
 	KindCoupon = "coupon"
+	KindLevel  = "level"
 )
 
 // Item is one thing about to expire that a member is told about.
 type Item struct {
-	Kind     string    // KindPoints or KindCoupon.
-	ID       string    // Lot id or coupon instance id.
+	Kind     string    // KindPoints, KindCoupon or KindLevel.
+	ID       string    // Lot id, coupon instance id, or member id#yyyymmdd for a level.
 	MemberID string    // Its owner.
-	Name     string    // The coupon's name; empty for points.
-	Points   int64     // Points left in the lot; 0 for coupons.
+	Name     string    // The coupon's name; empty for points and levels.
+	Points   int64     // Points left in the lot; 0 for coupons and levels.
+	Level    string    // A level's id now; empty for points and coupons.
+	Next     string    // A level's id after At.
 	At       time.Time // When it expires.
 }
 
@@ -96,7 +110,8 @@ type Config struct {
 	// Ahead is how long before an expiry members are reminded. Default 3 days.
 	Ahead time.Duration
 	// Pages are the mini-program pages a reminder opens, by item kind.
-	// Default "pages/points/index" and "pages/coupons/index".
+	// Default "pages/points/index", "pages/coupons/index" and
+	// "pages/level/index".
 	Pages map[string]string
 	// Data renders an item as the template's keyword values. Default
 	// DefaultData.
@@ -109,19 +124,22 @@ type Jobs struct {
 	members Members
 	coupons Coupons
 	points  Points
+	levels  Levels
 	send    Sender
 	cfg     Config
 }
 
-// New builds the jobs. points and send may be nil when only Birthday runs.
-func New(st store.Store, m Members, c Coupons, p Points, send Sender, cfg Config) *Jobs {
+// New builds the jobs. points and send may be nil when only Birthday runs;
+// levels may be nil to send no level reminders.
+func New(st store.Store, m Members, c Coupons, p Points, l Levels, send Sender, cfg Config) *Jobs {
 	if cfg.TemplateID == "" {
 		cfg.TemplateID = "expiry-reminder"
 	}
 	if cfg.Ahead <= 0 {
 		cfg.Ahead = 3 * 24 * time.Hour
 	}
-	pages := map[string]string{KindPoints: "pages/points/index", KindCoupon: "pages/coupons/index"}
+	pages := map[string]string{KindPoints: "pages/points/index", KindCoupon: "pages/coupons/index",
+		KindLevel: "pages/level/index"}
 	for k, v := range cfg.Pages {
 		pages[k] = v
 	}
@@ -129,15 +147,19 @@ func New(st store.Store, m Members, c Coupons, p Points, send Sender, cfg Config
 	if cfg.Data == nil {
 		cfg.Data = DefaultData
 	}
-	return &Jobs{st: st, members: m, coupons: c, points: p, send: send, cfg: cfg}
+	return &Jobs{st: st, members: m, coupons: c, points: p, levels: l, send: send, cfg: cfg}
 }
 
 // DefaultData renders an item for the default template: thing1 what
-// expires, number2 how many points (coupons: 1), time3 when (CST).
+// expires, number2 how many points (coupons and levels: 1), time3 when
+// (CST).
 func DefaultData(it Item) map[string]string {
 	what, n := "积分即将过期", it.Points
-	if it.Kind == KindCoupon {
+	switch it.Kind {
+	case KindCoupon:
 		what, n = it.Name+" 即将过期", 1
+	case KindLevel:
+		what, n = "会员等级即将到期", 1
 	}
 	if r := []rune(what); len(r) > 20 { // A "thing" keyword holds at most 20 characters.
 		what = string(r[:20])

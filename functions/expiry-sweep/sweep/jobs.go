@@ -38,7 +38,7 @@ func Jobs(d *boot.Deps) []Job {
 		if d.MP != nil {
 			send = d.MP
 		}
-		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.Config.MPAppID})
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.Config.MPAppID})
 		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)})
 		if d.MP != nil {
 			jobs = append(jobs, Job{"expiry-reminders", Reminders(r.Reminders)})
