@@ -261,20 +261,9 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 	return s.walkDue(ctx, op, dueExpiry, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
 		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
 		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
-			sm, err := s.readSummary(ctx, ref.MemberID)
+			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
 			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			lit, err := s.st.Get(ctx, lk)
-			if errs.Is(errs.NotExist, err) {
-				return nil, 0, nil, errStale
-			}
-			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			l, err := decodeLot(lit)
-			if err != nil {
-				return nil, 0, nil, errs.E(op, errs.Internal, err)
+				return nil, 0, nil, err
 			}
 			if l.ID != ref.LotID || !l.ExpiresAt.Equal(ref.At) {
 				return nil, 0, nil, errStale
@@ -318,20 +307,9 @@ func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (Swe
 	return s.walkDue(ctx, op, duePending, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
 		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
 		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
-			sm, err := s.readSummary(ctx, ref.MemberID)
+			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
 			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			lit, err := s.st.Get(ctx, lk)
-			if errs.Is(errs.NotExist, err) {
-				return nil, 0, nil, errStale
-			}
-			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			l, err := decodeLot(lit)
-			if err != nil {
-				return nil, 0, nil, errs.E(op, errs.Internal, err)
+				return nil, 0, nil, err
 			}
 			if l.ID != ref.LotID || !l.Pending {
 				return nil, 0, nil, errStale
@@ -389,4 +367,25 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 		}
 		return done, 0, err
 	})
+}
+
+// dueLot reads the balance summary and the lot a due index item names. A
+// lot that is gone is errStale: its index item is left over.
+func (s *Service) dueLot(ctx context.Context, op, member string, lk store.Key) (summary, Lot, error) {
+	sm, err := s.readSummary(ctx, member)
+	if err != nil {
+		return summary{}, Lot{}, errs.E(op, err)
+	}
+	lit, err := s.st.Get(ctx, lk)
+	if errs.Is(errs.NotExist, err) {
+		return summary{}, Lot{}, errStale
+	}
+	if err != nil {
+		return summary{}, Lot{}, errs.E(op, err)
+	}
+	l, err := decodeLot(lit)
+	if err != nil {
+		return summary{}, Lot{}, errs.E(op, errs.Internal, err)
+	}
+	return sm, l, nil
 }
