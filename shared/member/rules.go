@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -63,17 +64,44 @@ func (r Rules) Validate() error {
 
 func rulesKey() store.Key { return store.K("rules#member", "current") }
 
+// RulesTTL is how long an instance keeps the identity rules before reading
+// them again: a change made through another instance is in force everywhere
+// within it. Every arrival needs the rules; this saves it a read.
+const RulesTTL = 30 * time.Second
+
+// rulesCache holds the rules an instance read last.
+type rulesCache struct {
+	mu   sync.Mutex
+	r    Rules
+	read time.Time
+}
+
 // Rules returns the identity rules in force (the defaults until set).
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	now := s.now()
+	s.rules.mu.Lock()
+	if !s.rules.read.IsZero() && now.Sub(s.rules.read) < RulesTTL && !now.Before(s.rules.read) {
+		r := s.rules.r
+		s.rules.mu.Unlock()
+		return r, nil
+	}
+	s.rules.mu.Unlock()
 	var r Rules
 	_, err := store.GetJSON(ctx, s.store, rulesKey(), &r)
 	if errs.Is(errs.NotExist, err) {
-		return DefaultRules(), nil
+		r, err = DefaultRules(), nil
 	}
 	if err != nil {
 		return Rules{}, errs.E("member.Rules", err)
 	}
+	s.remember(r, now)
 	return r, nil
+}
+
+func (s *Service) remember(r Rules, at time.Time) {
+	s.rules.mu.Lock()
+	s.rules.r, s.rules.read = r, at
+	s.rules.mu.Unlock()
 }
 
 // SetRules validates and stores new identity rules, recording who and when.
@@ -90,6 +118,7 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err := s.store.Write(ctx, store.PutJSON(rulesKey(), r), hist); err != nil {
 		return Rules{}, errs.E(op, err)
 	}
+	s.remember(r, s.now())
 	return r, nil
 }
 

@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -18,6 +19,7 @@ type Service struct {
 	newID func() string
 
 	absorbers []Absorber
+	rules     rulesCache
 }
 
 // NewService returns a member service over a store. box protects phone
@@ -125,26 +127,40 @@ func (s *Service) identities(a Arrival) ([]Identity, error) {
 }
 
 // owners resolves each identity to its live member, in the order given,
-// without repeats. The first entry is the member the arrival belongs to.
-func (s *Service) owners(ctx context.Context, ids []Identity) ([]Member, error) {
-	var out []Member
+// without repeats, reading each member's profile once. The first entry is
+// the member the arrival belongs to.
+func (s *Service) owners(ctx context.Context, ids []Identity) ([]owner, error) {
+	var out []owner
+	seen := map[string]bool{} // Index targets already read.
 	for _, id := range ids {
-		m, err := s.Resolve(ctx, id)
+		var e indexEntry
+		_, err := store.GetJSON(ctx, s.store, indexKey(id), &e)
 		if errs.Is(errs.NotExist, err) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		dup := false
-		for _, o := range out {
-			dup = dup || o.ID == m.ID
+		if seen[e.MemberID] {
+			continue // Its profile is read already: one read per member.
 		}
-		if !dup {
-			out = append(out, m)
+		seen[e.MemberID] = true
+		m, v, err := s.get(ctx, e.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(out, func(o owner) bool { return o.ID == m.ID }) {
+			out = append(out, owner{Member: m, version: v})
 		}
 	}
 	return out, nil
+}
+
+// owner is a member found through an identity, with the version of its
+// profile as read, so a write can require that nothing changed since.
+type owner struct {
+	Member
+	version int64
 }
 
 func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Result, error) {
@@ -171,11 +187,8 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 // archived one and marks it active. A member merged away, or an identity
 // another member claimed, since Arrive looked is a conflict: Arrive looks
 // again (and merges).
-func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity) (Result, error) {
-	it, err := store.GetJSON(ctx, s.store, profileKey(m.ID), &m)
-	if err != nil {
-		return Result{}, err
-	}
+func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) (Result, error) {
+	m := o.Member
 	if m.Status == Merged {
 		return Result{}, errs.E(errs.Conflict, "merged meanwhile")
 	}
@@ -217,7 +230,7 @@ func (s *Service) link(ctx context.Context, m Member, a Arrival, ids []Identity)
 	}
 	ms = append(ms, touch(m, now)...)
 	m.ActiveAt = now
-	ms = append([]store.Mutation{store.PutJSON(profileKey(m.ID), m).IfVersion(it.Version)}, ms...)
+	ms = append([]store.Mutation{store.PutJSON(profileKey(m.ID), m).IfVersion(o.version)}, ms...)
 	if err := s.store.Write(ctx, ms...); err != nil {
 		return Result{}, err
 	}
@@ -260,21 +273,28 @@ func (s *Service) Resolve(ctx context.Context, id Identity) (Member, error) {
 // Get returns a member by id, following merges to the surviving member. It
 // fails with errs.NotExist for an unknown id.
 func (s *Service) Get(ctx context.Context, id string) (Member, error) {
+	m, _, err := s.get(ctx, id)
+	return m, err
+}
+
+// get is Get with the version of the profile it read.
+func (s *Service) get(ctx context.Context, id string) (Member, int64, error) {
 	const op = "member.Get"
 	for hops := 0; hops < 8; hops++ {
 		var m Member
-		if _, err := store.GetJSON(ctx, s.store, profileKey(id), &m); err != nil {
+		it, err := store.GetJSON(ctx, s.store, profileKey(id), &m)
+		if err != nil {
 			if errs.Is(errs.NotExist, err) {
-				return Member{}, errs.E(op, errs.NotExist, "member not found", err)
+				return Member{}, 0, errs.E(op, errs.NotExist, "member not found", err)
 			}
-			return Member{}, errs.E(op, err)
+			return Member{}, 0, errs.E(op, err)
 		}
 		if m.Status != Merged {
-			return m, nil
+			return m, it.Version, nil
 		}
 		id = m.MergedInto
 	}
-	return Member{}, errs.E(op, errs.Internal, fmt.Errorf("merge chain too long at %s", id))
+	return Member{}, 0, errs.E(op, errs.Internal, fmt.Errorf("merge chain too long at %s", id))
 }
 
 // Unlink removes an identity from its member (an Official Account follower
