@@ -120,52 +120,24 @@ func levelEnd(r Rules, st levelState, kind string, at time.Time) (from, to strin
 // earned one, a member qualified again), are left out.
 func (s *Service) LevelsEndingWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]LevelReminder, string, error) {
 	const op = "loyalty.LevelsEndingWithin"
-	if limit <= 0 || d <= 0 {
-		return nil, "", errs.E(op, errs.Invalid, "limit and window must be positive")
-	}
-	day, after := dayOf(now), ""
-	if cursor != "" {
-		var ok bool
-		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
-			return nil, "", errs.E(op, errs.Invalid, "bad cursor")
-		}
-	}
 	r, err := s.Rules(ctx)
 	if err != nil {
 		return nil, "", errs.E(op, err)
 	}
 	end := now.Add(d)
 	var out []LevelReminder
-	for ; day <= dayOf(end); day, after = nextDay(day), "" {
-		q := store.Query{PK: "due#" + dueLevelEnd + "#" + day, Limit: limit}
-		if after != "" {
-			q.After = store.EncodeCursor(after)
+	next, err := s.walkWindow(ctx, op, dueLevelEnd, now, end, cursor, limit, func(it store.Item) (bool, bool, error) {
+		lr, ok, err := s.levelEndOf(ctx, r, it, it.Key.PK[len("due#"+dueLevelEnd+"#"):])
+		if err != nil || !ok || !lr.At.After(now) || lr.At.After(end) {
+			return false, false, err
 		}
-		for {
-			page, err := s.st.Query(ctx, q)
-			if err != nil {
-				return nil, "", errs.E(op, err)
-			}
-			for _, it := range page.Items {
-				if len(out) >= limit {
-					return out, day + "|" + after, nil
-				}
-				after = it.Key.SK
-				lr, ok, err := s.levelEndOf(ctx, r, it, day)
-				if err != nil {
-					return nil, "", errs.E(op, err)
-				}
-				if ok && lr.At.After(now) && !lr.At.After(end) {
-					out = append(out, lr)
-				}
-			}
-			if page.Next == "" {
-				break
-			}
-			q.After = page.Next
-		}
+		out = append(out, lr)
+		return true, false, nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	return out, "", nil
+	return out, next, nil
 }
 
 // levelEndOf checks one index item of day against the member's level item;

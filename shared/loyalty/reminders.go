@@ -3,7 +3,6 @@ package loyalty
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -26,54 +25,81 @@ type Reminder struct {
 // to continue. Lots already spent are left out.
 func (s *Service) ExpiringWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]Reminder, string, error) {
 	const op = "loyalty.ExpiringWithin"
-	if limit <= 0 || d <= 0 {
-		return nil, "", errs.E(op, errs.Invalid, "limit and window must be positive")
+	end := now.Add(d)
+	var out []Reminder
+	next, err := s.walkWindow(ctx, op, dueExpiry, now, end, cursor, limit, func(it store.Item) (bool, bool, error) {
+		var ref dueRef
+		if err := json.Unmarshal(it.Data, &ref); err != nil {
+			return false, false, errs.E(errs.Internal, err)
+		}
+		if ref.At.After(end) {
+			return false, true, nil // Sorted by time: the window is done.
+		}
+		if !ref.At.After(now) {
+			return false, false, nil
+		}
+		lit, err := s.st.Get(ctx, store.K(memberPK(ref.MemberID), ref.LotSK))
+		if errs.Is(errs.NotExist, err) {
+			return false, false, nil
+		} else if err != nil {
+			return false, false, err
+		}
+		l, err := decodeLot(lit)
+		if err != nil || l.Remaining <= 0 {
+			return false, false, nil
+		}
+		out = append(out, Reminder{MemberID: ref.MemberID, LotID: l.ID, Points: l.Remaining, At: l.ExpiresAt})
+		return true, false, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// walkWindow reads one due index day by day, from the cursor's day (or
+// now's) through end's, and calls visit for each item until visit has kept
+// limit of them. visit reports whether it kept the item, and done to end
+// the walk early. The cursor ("day|sort key") resumes after the last item
+// visited; it is "" when the window is done.
+func (s *Service) walkWindow(ctx context.Context, op, kind string, now, end time.Time, cursor string, limit int,
+	visit func(it store.Item) (kept, done bool, err error)) (string, error) {
+	if limit <= 0 || !end.After(now) {
+		return "", errs.E(op, errs.Invalid, "limit and window must be positive")
 	}
 	day, after := dayOf(now), ""
 	if cursor != "" {
 		var ok bool
 		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
-			return nil, "", errs.E(op, errs.Invalid, "bad cursor")
+			return "", errs.E(op, errs.Invalid, "bad cursor")
 		}
 	}
-	end := now.Add(d)
-	var out []Reminder
+	kept := 0
 	for ; day <= dayOf(end); day, after = nextDay(day), "" {
-		q := store.Query{PK: "due#" + dueExpiry + "#" + day, Limit: limit}
+		q := store.Query{PK: "due#" + kind + "#" + day, Limit: limit}
 		if after != "" {
 			q.After = store.EncodeCursor(after)
 		}
 		for {
 			page, err := s.st.Query(ctx, q)
 			if err != nil {
-				return nil, "", errs.E(op, err)
+				return "", errs.E(op, err)
 			}
 			for _, it := range page.Items {
-				var ref dueRef
-				if err := json.Unmarshal(it.Data, &ref); err != nil {
-					return nil, "", errs.E(op, errs.Internal, err)
+				if kept >= limit {
+					return day + "|" + after, nil
 				}
-				if ref.At.After(end) {
-					return out, "", nil
+				k, done, err := visit(it)
+				if err != nil {
+					return "", errs.E(op, err)
 				}
-				if !ref.At.After(now) {
-					continue
-				}
-				if len(out) >= limit {
-					return out, fmt.Sprintf("%s|%s", day, after), nil
+				if done {
+					return "", nil
 				}
 				after = it.Key.SK
-				lit, err := s.st.Get(ctx, store.K(memberPK(ref.MemberID), ref.LotSK))
-				if errs.Is(errs.NotExist, err) {
-					continue
-				} else if err != nil {
-					return nil, "", errs.E(op, err)
+				if k {
+					kept++
 				}
-				l, err := decodeLot(lit)
-				if err != nil || l.Remaining <= 0 {
-					continue
-				}
-				out = append(out, Reminder{MemberID: ref.MemberID, LotID: l.ID, Points: l.Remaining, At: l.ExpiresAt})
 			}
 			if page.Next == "" {
 				break
@@ -81,5 +107,5 @@ func (s *Service) ExpiringWithin(ctx context.Context, now time.Time, d time.Dura
 			q.After = page.Next
 		}
 	}
-	return out, "", nil
+	return "", nil
 }
