@@ -36,12 +36,6 @@ type Followers interface {
 	UserInfo(ctx context.Context, openid string) (wechat.OAUser, error)
 }
 
-// Welcomer grants what a newly registered member is due. It must be
-// idempotent per member.
-type Welcomer interface {
-	Welcome(ctx context.Context, m member.Member) error
-}
-
 // Timing: WeChat gives up on an answer after 5 s.
 const (
 	// Budget bounds the work on one push, so the answer (or a 503 that
@@ -65,7 +59,7 @@ type Handler struct {
 	Followers   Followers
 	Members     *member.Service
 	Channels    *channels.Service
-	Welcomer    Welcomer // Optional.
+	Welcomer    onboard.Welcomer // Optional.
 	Guard       *idem.Guard
 	RegisterURL string       // Filled into the welcome and keyword replies.
 	Log         *slog.Logger // Optional.
@@ -129,27 +123,11 @@ func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message) (*web.Response,
 	if union := h.unionID(ctx, msg.OpenID()); union != "" {
 		ids = append(ids, member.Identity{Kind: member.UnionID, Value: union})
 	}
-	attr, scene, err := h.attribution(ctx, msg)
-	if err != nil {
+	scene, _ := msg.Scene()
+	arrivals := onboard.Arrivals{Members: h.Members, Channels: h.Channels, Welcomer: h.Welcomer}
+	if _, err := arrivals.Follow(ctx, onboard.Entry{Identities: ids, Source: SourceQR, Scene: scene,
+		Plain: member.Channel{Kind: SourceFollow}, Via: h.via()}); err != nil {
 		return nil, errs.E(op, err)
-	}
-	res, err := h.Members.Arrive(ctx, member.Arrival{Identities: ids, Channel: attr.Channel})
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	m := res.Member
-	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(), true, scene); err != nil {
-		return nil, errs.E(op, err)
-	}
-	if scene != "" {
-		if _, err := h.Channels.RecordPending(ctx, m.ID, SourceQR, scene, attr); err != nil {
-			return nil, errs.E(op, err)
-		}
-	}
-	if h.Welcomer != nil && !m.Welcomed {
-		if err := h.Welcomer.Welcome(ctx, m); err != nil {
-			return nil, errs.E(op, err)
-		}
 	}
 	if msg.Event != wxoa.EventSubscribe {
 		return success(), nil
@@ -159,25 +137,6 @@ func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message) (*web.Response,
 		return nil, errs.E(op, err)
 	}
 	return h.reply(msg, replies.WelcomeText(h.RegisterURL)), nil
-}
-
-// attribution is what the push's QR scene means: the registered scene's
-// channel, inviter and code, the scene itself as an "oa-qr" channel, or a
-// plain follow when there is no usable scene (scene "" then).
-func (h *Handler) attribution(ctx context.Context, msg *wxoa.Message) (channels.Attribution, string, error) {
-	plain := channels.Attribution{Channel: member.Channel{Kind: SourceFollow}}
-	scene, ok := msg.Scene()
-	if !ok {
-		return plain, "", nil
-	}
-	a, ok, err := h.Channels.Resolve(ctx, SourceQR, scene)
-	if err != nil {
-		return channels.Attribution{}, "", err
-	}
-	if !ok {
-		return plain, "", nil
-	}
-	return a, scene, nil
 }
 
 // unionID asks WeChat for the follower's unionid. No failure of that

@@ -39,12 +39,6 @@ type Contacts interface {
 	SendWelcome(ctx context.Context, welcomeCode, text string) error
 }
 
-// Welcomer grants what a newly registered member is due. It must be
-// idempotent per member.
-type Welcomer interface {
-	Welcome(ctx context.Context, m member.Member) error
-}
-
 // Timing: WeCom waits 5 s for an answer; a welcome code lives 20 s.
 const (
 	// Budget bounds the work on one callback.
@@ -67,7 +61,7 @@ type Handler struct {
 	Contacts    Contacts
 	Members     *member.Service
 	Channels    *channels.Service
-	Welcomer    Welcomer // Optional.
+	Welcomer    onboard.Welcomer // Optional.
 	Guard       *idem.Guard
 	Store       store.Store // Holds the welcome-code claims.
 	RegisterURL string      // Filled into the welcome message.
@@ -137,32 +131,10 @@ func (h *Handler) handle(ctx context.Context, ev *wxwork.Event) (*web.Response, 
 func (h *Handler) add(ctx context.Context, ev *wxwork.Event) error {
 	const op = "wecomcallback.add"
 	c := h.contact(ctx, ev.ExternalUserID)
-	attr := channels.Attribution{Channel: member.Channel{Kind: Source}}
-	a, ok, err := h.Channels.Resolve(ctx, Source, ev.State)
-	if err != nil {
+	arrivals := onboard.Arrivals{Members: h.Members, Channels: h.Channels, Welcomer: h.Welcomer}
+	if _, err := arrivals.Follow(ctx, onboard.Entry{Identities: h.identities(ev.ExternalUserID, c.UnionID),
+		Source: Source, Scene: ev.State, Plain: member.Channel{Kind: Source}, Via: h.via(ev.UserID)}); err != nil {
 		return errs.E(op, err)
-	}
-	state := ""
-	if ok {
-		attr, state = a, ev.State
-	}
-	res, err := h.Members.Arrive(ctx, member.Arrival{Identities: h.identities(ev.ExternalUserID, c.UnionID), Channel: attr.Channel})
-	if err != nil {
-		return errs.E(op, err)
-	}
-	m := res.Member
-	if _, err := h.Channels.SetFollow(ctx, m.ID, h.via(ev.UserID), true, state); err != nil {
-		return errs.E(op, err)
-	}
-	if state != "" {
-		if _, err := h.Channels.RecordPending(ctx, m.ID, Source, state, attr); err != nil {
-			return errs.E(op, err)
-		}
-	}
-	if h.Welcomer != nil && !m.Welcomed {
-		if err := h.Welcomer.Welcome(ctx, m); err != nil {
-			return errs.E(op, err)
-		}
 	}
 	if ev.WelcomeCode != "" {
 		if err := h.sendWelcome(ctx, ev.WelcomeCode); err != nil {
