@@ -22,14 +22,21 @@ const (
 
 // MemberID is the authenticated member's id, or "" outside Member.
 func MemberID(ctx context.Context) string {
-	id, _ := ctx.Value(memberKey).(string)
-	return id
+	m, _ := ctx.Value(memberKey).(member.Member)
+	return m.ID
 }
 
-// WithMember returns a context carrying an authenticated member id; tests
-// and trusted internal callers use it.
-func WithMember(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, memberKey, id)
+// CurrentMember is the authenticated member as Member read it, so a handler
+// need not read it again; ok is false outside Member.
+func CurrentMember(ctx context.Context) (member.Member, bool) {
+	m, ok := ctx.Value(memberKey).(member.Member)
+	return m, ok
+}
+
+// WithMember returns a context carrying an authenticated member; tests and
+// trusted internal callers use it.
+func WithMember(ctx context.Context, m member.Member) context.Context {
+	return context.WithValue(ctx, memberKey, m)
 }
 
 // Member authenticates a member: a bearer session token, or — when the
@@ -66,7 +73,7 @@ func Member(sessions *session.Issuer, members *member.Service, mpAppID string) w
 			if err != nil {
 				return nil, errs.E(op, err)
 			}
-			return next(WithMember(ctx, m.ID), r)
+			return next(WithMember(ctx, m), r)
 		}
 	}
 }
