@@ -74,9 +74,8 @@ const importSlice = 5 * time.Second
 func Imports(s *imports.Service) JobFunc {
 	return func(ctx context.Context, _ time.Time, _ int) (Result, error) {
 		jobs, err := s.AdvanceAny(ctx, importSlice)
-		res := Result{}
+		res := Result{Items: len(jobs)} // Jobs advanced; their progress is on the job.
 		for _, j := range jobs {
-			res.Items += j.Processed
 			res.More = res.More || j.Status != imports.Done
 		}
 		return res, err
