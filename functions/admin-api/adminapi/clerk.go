@@ -73,19 +73,32 @@ type IssueRequest struct {
 	Key        string `json:"key"` // The operator's idempotency key for this issue.
 }
 
-// issueCoupon issues a coupon to a member by an operator, once per key.
+// issueCoupon issues a coupon to a member by an operator, once per key. The
+// member must exist (404 otherwise, and nothing is stored); a member merged
+// into another gets it on the surviving record.
 func (h *Handler) issueCoupon(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "adminapi.issueCoupon"
 	var in IssueRequest
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || len(in.Key) > 128 {
-		return nil, errs.E("adminapi.issueCoupon", errs.Invalid, "key is required (≤ 128 characters)")
+		return nil, errs.E(op, errs.Invalid, "key is required (≤ 128 characters)")
 	}
-	got, err := h.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: in.TemplateID, MemberID: in.MemberID,
+	if in.MemberID == "" || len(in.MemberID) > 64 {
+		return nil, errs.E(op, errs.Invalid, "member_id is required")
+	}
+	m, err := h.Members.Get(ctx, in.MemberID)
+	if errs.Is(errs.NotExist, err) {
+		return nil, errs.E(op, errs.NotExist, "member not found", err)
+	}
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	got, err := h.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: in.TemplateID, MemberID: m.ID,
 		Reason: "operator", Operator: auth.OperatorName(ctx), Key: "op#" + in.Key})
 	if err != nil {
-		return nil, errs.E("adminapi.issueCoupon", err)
+		return nil, errs.E(op, err)
 	}
 	return web.JSON(http.StatusOK, got), nil
 }
