@@ -59,8 +59,8 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 	if err := memberOf(op, cmd.MemberID); err != nil {
 		return Instance{}, err
 	}
-	if cmd.OrderAmount < 0 {
-		return Instance{}, errs.E(op, errs.Invalid, "order amount must not be negative")
+	if cmd.OrderAmount < 0 || cmd.OrderAmount > MaxFen {
+		return Instance{}, errs.E(op, errs.Invalid, fmt.Sprintf("order_amount must be 0..%d fen", MaxFen))
 	}
 	var out Instance
 	err := s.retry(ctx, cmd.Key, func(int) error {

@@ -69,6 +69,8 @@ func testRedeemRescan(t *testing.T, open Opener) {
 		return e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: in.ID, MemberID: "m1", Clerk: "clerk-1",
 			OrderID: order, OrderAmount: amount, Key: "qr#same"})
 	}
+	_, err := scan("o-1", coupons.MaxFen+1)
+	wantKind(t, "an order over MaxFen", err, errs.Invalid)
 	first, err := scan("o-1", 5000)
 	if err != nil || first.OrderID != "o-1" || first.OrderAmount != 5000 {
 		t.Fatalf("first scan = %+v, %v; want used for o-1, 5000 fen", first, err)
