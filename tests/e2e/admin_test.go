@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/tests/backends"
@@ -40,11 +41,13 @@ func TestEndToEndClerkRedeem(t *testing.T) {
 		if r := e.do("POST", "/admin-api/clerk/redeem", "", []byte(`{"qr":"`+qr.Token+`","clerk":"c1"}`)); r.Status != http.StatusUnauthorized {
 			t.Fatalf("no operator token: %d, want 401", r.Status)
 		}
-		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token[:len(qr.Token)-3] + "AAA", "clerk": "c1"}); r.Status != http.StatusUnauthorized {
-			t.Fatalf("forged QR: %d %s, want 401", r.Status, r.Body)
+		// A bad code is the scanned input's fault (400), not the operator's
+		// credentials (401).
+		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token[:len(qr.Token)-3] + "AAA", "clerk": "c1"}); r.Status != http.StatusBadRequest || !bytes.Contains(r.Body, []byte(`"qr: invalid coupon token"`)) {
+			t.Fatalf("forged QR: %d %s, want 400 qr: invalid coupon token", r.Status, r.Body)
 		}
-		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": l.Token, "clerk": "c1"}); r.Status != http.StatusUnauthorized {
-			t.Fatalf("a session token as QR: %d, want 401", r.Status)
+		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": l.Token, "clerk": "c1"}); r.Status != http.StatusBadRequest {
+			t.Fatalf("a session token as QR: %d, want 400", r.Status)
 		}
 		first := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token, "clerk": "c1", "order_id": "o-1"})
 		if first.Status != http.StatusOK || !bytes.Contains(first.Body, []byte(`"status":"used"`)) {
@@ -130,6 +133,10 @@ func TestEndToEndClerkRescanAndIssue(t *testing.T) {
 		r := scan("o-2", 7000)
 		if r.Status != http.StatusConflict || !bytes.Contains(r.Body, []byte("already used for order o-1")) {
 			t.Fatalf("rescan for another order: %d %s, want 409 already used for order o-1", r.Status, r.Body)
+		}
+		e.clock.Advance(6 * time.Minute)
+		if r := scan("o-1", 5000); r.Status != http.StatusBadRequest || !bytes.Contains(r.Body, []byte(`"qr: coupon token expired"`)) {
+			t.Fatalf("an expired QR: %d %s, want 400 qr: coupon token expired", r.Status, r.Body)
 		}
 		got, err := e.deps.Coupons.Get(context.Background(), c.Coupons.Items[0].ID)
 		if err != nil || got.OrderID != "o-1" || got.OrderAmount != 5000 {
