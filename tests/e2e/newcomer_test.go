@@ -145,9 +145,15 @@ func TestEndToEndRuleDocuments(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			return reply{Status: resp.StatusCode, Body: body}
 		}
-		get := e.admin("GET", "/rules/loyalty", nil)
-		if etag := ""; get.Status != http.StatusOK {
-			t.Fatalf("get rules: %d %s %s", get.Status, get.Body, etag)
+		req, _ := http.NewRequest("GET", e.http.URL+"/admin-api/rules/loyalty", nil)
+		req.Header.Set("Authorization", "Bearer "+e.deps.Config.AdminToken)
+		resp, err := e.http.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") != `"1"` {
+			t.Fatalf("get rules: %d, ETag %q; want 200, ETag \"1\"", resp.StatusCode, resp.Header.Get("ETag"))
 		}
 		fresh := func() map[string]any {
 			var rules map[string]any
