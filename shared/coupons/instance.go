@@ -44,10 +44,13 @@ type Instance struct {
 	IssuedAt time.Time `json:"issued_at"`
 	Shard    int       `json:"shard"` // Stock shard it took.
 
-	UsedAt    time.Time `json:"used_at,omitzero"`
-	UsedBy    string    `json:"used_by,omitempty"` // Clerk, or the member.
-	OrderID   string    `json:"order_id,omitempty"`
-	RedeemKey string    `json:"redeem_key,omitempty"`
+	UsedAt  time.Time `json:"used_at,omitzero"`
+	UsedBy  string    `json:"used_by,omitempty"` // Clerk, or the member.
+	OrderID string    `json:"order_id,omitempty"`
+	// OrderAmount is the order's amount in fen as the redemption gave it
+	// (0 when not given).
+	OrderAmount int64  `json:"order_amount,omitempty"`
+	RedeemKey   string `json:"redeem_key,omitempty"`
 
 	ClosedAt    time.Time `json:"closed_at,omitzero"` // Expired or revoked at.
 	ClosedBy    string    `json:"closed_by,omitempty"`

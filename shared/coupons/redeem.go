@@ -18,8 +18,9 @@ type RedeemCmd struct {
 	OrderID    string // Optional order it pays for.
 	// OrderAmount, when positive, is checked against the threshold (fen).
 	OrderAmount int64
-	// Key makes the redemption idempotent: resending the same key after a
-	// success returns the redeemed coupon instead of "already used".
+	// Key makes the redemption idempotent: resending the same key with the
+	// same order after a success returns the redeemed coupon; the same key
+	// with another order is "already used for order …".
 	Key string
 }
 
@@ -48,8 +49,8 @@ func (s *Service) load(ctx context.Context, op, id string) (Instance, int64, err
 //
 // Errors: errs.Invalid (bad command, order below threshold), errs.NotExist
 // (unknown coupon), errs.Permission (another member's coupon), errs.Conflict
-// ("coupon already used", revoked, or not valid yet), errs.Expired (past its
-// validity or swept), errs.Transient.
+// ("coupon already used for order …", revoked, or not valid yet),
+// errs.Expired (past its validity or swept), errs.Transient.
 func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 	const op = "coupons.Redeem"
 	if err := validKey(op, cmd.Key); err != nil {
@@ -58,8 +59,8 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 	if err := memberOf(op, cmd.MemberID); err != nil {
 		return Instance{}, err
 	}
-	if cmd.OrderAmount < 0 {
-		return Instance{}, errs.E(op, errs.Invalid, "order amount must not be negative")
+	if cmd.OrderAmount < 0 || cmd.OrderAmount > MaxFen {
+		return Instance{}, errs.E(op, errs.Invalid, fmt.Sprintf("order_amount must be 0..%d fen", MaxFen))
 	}
 	var out Instance
 	err := s.retry(ctx, cmd.Key, func(int) error {
@@ -68,11 +69,13 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 			if in.MemberID != cmd.MemberID {
 				return false, errs.E(op, errs.Permission, "coupon belongs to another member")
 			}
-			if in.Status == Used && in.RedeemKey == cmd.Key {
+			if in.Status == Used && in.RedeemKey == cmd.Key && in.OrderID == cmd.OrderID && in.OrderAmount == cmd.OrderAmount {
 				return false, nil // A retry of our own redemption.
 			}
 			now := s.clock()
 			switch {
+			case in.Status == Used && in.OrderID != "":
+				return false, errs.E(op, errs.Conflict, "coupon already used for order "+in.OrderID)
 			case in.Status == Used:
 				return false, errs.E(op, errs.Conflict, "coupon already used")
 			case in.Status == Revoked:
@@ -84,7 +87,7 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 			case cmd.OrderAmount > 0 && cmd.OrderAmount < in.Threshold:
 				return false, errs.E(op, errs.Invalid, "order amount is below the coupon threshold")
 			}
-			in.Status, in.UsedAt, in.OrderID, in.RedeemKey = Used, now, cmd.OrderID, cmd.Key
+			in.Status, in.UsedAt, in.OrderID, in.OrderAmount, in.RedeemKey = Used, now, cmd.OrderID, cmd.OrderAmount, cmd.Key
 			in.UsedBy = cmd.MemberID
 			if cmd.Clerk != "" {
 				in.UsedBy = cmd.Clerk

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // Kind is what a coupon takes off.
@@ -87,6 +88,11 @@ type Template struct {
 
 var templateID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
+// MaxFen bounds every amount of money a template or a redemption names:
+// 1,000,000 yuan, far above any real coupon or order and far below where
+// sums of them could overflow.
+const MaxFen = 100_000_000
+
 // Validate checks a template's rules and returns an errs.Invalid error with a
 // message an operator can act on.
 func (t Template) Validate() error {
@@ -98,10 +104,13 @@ func (t Template) Validate() error {
 	if t.Name == "" || len(t.Name) > 200 {
 		return bad("template name is required (at most 200 bytes)")
 	}
+	if p := text.Problem(t.Name, 200); p != "" {
+		return bad("name " + p)
+	}
 	switch t.Kind {
 	case AmountOff:
-		if t.AmountOff <= 0 {
-			return bad("amount off must be a positive number of fen")
+		if t.AmountOff <= 0 || t.AmountOff > MaxFen {
+			return bad(fmt.Sprintf("amount_off must be 1..%d fen", MaxFen))
 		}
 		if t.Rate != 0 || t.MaxOff != 0 {
 			return bad("an amount-off coupon has no rate or max off")
@@ -113,14 +122,14 @@ func (t Template) Validate() error {
 		if t.AmountOff != 0 {
 			return bad("a discount coupon has no amount off")
 		}
-		if t.MaxOff < 0 {
-			return bad("max off must not be negative")
+		if t.MaxOff < 0 || t.MaxOff > MaxFen {
+			return bad(fmt.Sprintf("max_off must be 0..%d fen (0: no cap)", MaxFen))
 		}
 	default:
 		return bad("coupon kind must be amount_off or discount")
 	}
-	if t.Threshold < 0 {
-		return bad("threshold must not be negative")
+	if t.Threshold < 0 || t.Threshold > MaxFen {
+		return bad(fmt.Sprintf("threshold must be 0..%d fen (0: none)", MaxFen))
 	}
 	if t.Kind == AmountOff && t.Threshold > 0 && t.AmountOff > t.Threshold {
 		return bad("amount off must not exceed the threshold")

@@ -24,6 +24,7 @@ const (
 	Transient                 // A dependency failed in a way that may pass.
 	Internal                  // A bug or an unexpected failure.
 	Unimplemented             // The feature is not built.
+	NotAllowed                // The route exists but does not take this method.
 )
 
 var kindNames = [...]string{
@@ -31,7 +32,7 @@ var kindNames = [...]string{
 	Permission: "permission", NotExist: "not_exist", Exist: "exist",
 	Conflict: "conflict", InProgress: "in_progress", TooLarge: "too_large",
 	RateLimited: "rate_limited", Expired: "expired", Transient: "transient",
-	Internal: "internal", Unimplemented: "unimplemented",
+	Internal: "internal", Unimplemented: "unimplemented", NotAllowed: "method_not_allowed",
 }
 
 // String names the kind as it appears in JSON error bodies and logs.

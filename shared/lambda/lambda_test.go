@@ -220,12 +220,12 @@ func TestResponseEncoding(t *testing.T) {
 			name:       "error without response is rendered",
 			err:        errs.E("test", errs.Permission, "not yours"),
 			wantStatus: 403, wantHeaders: map[string]string{"Content-Type": "application/json"},
-			wantBody: []byte(`{"error":{"kind":"permission","message":"not yours"},"request_id":"Pj3eYhLQoAMEbvw="}`),
+			wantBody: []byte(`{"error":{"kind":"permission","message":"not yours"},"request_id":"Pj3eYhLQoAMEbvw="}` + "\n"),
 		},
 		{
 			name:       "no response and no error is internal",
 			wantStatus: 500, wantHeaders: map[string]string{"Content-Type": "application/json"},
-			wantBody: []byte(`{"error":{"kind":"internal","message":"handler returned no response"},"request_id":"Pj3eYhLQoAMEbvw="}`),
+			wantBody: []byte(`{"error":{"kind":"internal","message":"handler returned no response"},"request_id":"Pj3eYhLQoAMEbvw="}` + "\n"),
 		},
 	}
 	raw, err := eventfix.Load("lambda-http-v2.json", nil)

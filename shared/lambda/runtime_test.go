@@ -67,5 +67,5 @@ func Example() {
 	out, _ := invoke(context.Background(), ev)
 	b, _ := json.Marshal(out)
 	fmt.Println(string(b))
-	// Output: {"statusCode":200,"headers":{"Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"path\":\"/member-api/me\"}","cookies":null}
+	// Output: {"statusCode":200,"headers":{"Content-Type":"application/json"},"multiValueHeaders":null,"body":"{\"path\":\"/member-api/me\"}\n","cookies":null}
 }

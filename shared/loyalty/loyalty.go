@@ -190,6 +190,9 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 			}
 		}
 		if res, ok, err := readIdem[T](ctx, s, op, ik, scope); err != nil || ok {
+			if r, isRepeat := any(&res).(repeatable); ok && isRepeat {
+				r.markRepeat()
+			}
 			return res, err
 		}
 		now := s.now()
@@ -220,6 +223,10 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 	}
 	return zero, errs.E(op, errs.Transient, "the account is busy; try again")
 }
+
+// repeatable is a command result that can say it answers a repeat of the
+// command from its first run's record.
+type repeatable interface{ markRepeat() }
 
 // errRetry tells runOnce that build read state across a concurrent change
 // and should run again.

@@ -54,9 +54,10 @@ func (s *Service) readRules(ctx context.Context) (Rules, error) {
 }
 
 // SetRules validates r and stores it as the next version, with a history
-// item naming operator and time. r.Version must be the current version
-// (errs.Conflict otherwise: someone changed the rules meanwhile). It fails
-// with errs.Invalid when the rules break a rule of Validate.
+// item naming operator and time. r.Version must be the current version:
+// errs.Invalid when it is missing (0), errs.Conflict when it is stale
+// (someone changed the rules meanwhile), each saying the current version.
+// It fails with errs.Invalid when the rules break a rule of Validate.
 func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules, error) {
 	const op = "loyalty.SetRules"
 	if operator == "" {
@@ -69,8 +70,13 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
-	if r.Version != cur.Version {
-		return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry")
+	switch {
+	case r.Version == 0:
+		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
+			"version is required: send the version of the rules you edited (the rules are at version %d)", cur.Version))
+	case r.Version != cur.Version:
+		return Rules{}, errs.E(op, errs.Conflict, fmt.Sprintf(
+			"version %d is stale: the rules are at version %d; reload and retry", r.Version, cur.Version))
 	}
 	now := s.now()
 	r.InstalledAt, r.UpdatedAt, r.UpdatedBy = cur.InstalledAt, now, operator

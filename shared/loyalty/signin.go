@@ -22,7 +22,13 @@ type SignInResult struct {
 	Points int64  `json:"points"` // Per Rules.Points.SignIn for this streak day.
 	Growth int64  `json:"growth"` // Rules.Growth.SignIn.
 	Entry  Entry  `json:"entry"`  // The earn entry (zero when Points is 0).
+	// Repeat says the member had signed in today already: the result is
+	// the first sign-in's and nothing was credited again.
+	Repeat bool `json:"-"`
 }
+
+// markRepeat notes a result answered from the first sign-in's record.
+func (r *SignInResult) markRepeat() { r.Repeat = true }
 
 // SignIn records the member's sign-in for today (Shanghai) and credits the
 // points of the streak day from the sign-in table, and the sign-in growth.

@@ -51,6 +51,10 @@ type Channel struct {
 	Value   string            `json:"value,omitempty"`
 	Inviter string            `json:"inviter,omitempty"`
 	UTM     map[string]string `json:"utm,omitempty"`
+	// Claimed marks a channel the client reported (its launch scene, a
+	// share, UTM parameters) rather than one a verified source set: good
+	// for statistics, never a reason to pay anyone.
+	Claimed bool `json:"claimed,omitempty"`
 }
 
 // Consent is a recorded privacy-agreement consent.

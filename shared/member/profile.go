@@ -6,6 +6,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // ProfileUpdate is what a member may change about themself. Nil fields are
@@ -97,10 +98,41 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, u ProfileUpdate)
 	return Member{}, errs.E(op, errs.Transient, "too much contention, retry")
 }
 
+// The longest nickname and avatar URL, in bytes.
+const (
+	MaxNickname = 64
+	MaxAvatar   = 512
+)
+
+// CheckProfileText refuses, as errs.Invalid naming the field, a nickname
+// that is not plain text (NUL, control or bidi-override characters, over
+// MaxNickname bytes) and an avatar that is not an https URL of at most
+// MaxAvatar bytes. Empty values pass: they clear the field.
+func CheckProfileText(nickname, avatar string) error {
+	if p := text.Problem(nickname, MaxNickname); p != "" {
+		return errs.E(errs.Invalid, "nickname "+p)
+	}
+	if avatar == "" {
+		return nil
+	}
+	if p := text.HTTPSURLProblem(avatar, MaxAvatar); p != "" {
+		return errs.E(errs.Invalid, "avatar "+p)
+	}
+	return nil
+}
+
 func (u ProfileUpdate) validate() error {
+	var nick, avatar string
+	if u.Nickname != nil {
+		nick = *u.Nickname
+	}
+	if u.Avatar != nil {
+		avatar = *u.Avatar
+	}
+	if err := CheckProfileText(nick, avatar); err != nil {
+		return err
+	}
 	switch {
-	case u.Nickname != nil && len(*u.Nickname) > 64, u.Avatar != nil && len(*u.Avatar) > 512:
-		return errs.E(errs.Invalid, "nickname or avatar too long")
 	case u.Gender != nil && *u.Gender != "" && *u.Gender != "male" && *u.Gender != "female" && *u.Gender != "other":
 		return errs.E(errs.Invalid, "gender must be male, female or other")
 	case u.Consent != nil && (u.Consent.Version == "" || len(u.Consent.Version) > 32 || len(u.Consent.Channel) > 32):

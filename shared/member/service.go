@@ -55,10 +55,13 @@ type Result struct {
 // identities, linking identities the member does not have yet. Concurrent
 // arrivals of the same new person create exactly one member. An archived
 // member is restored. It fails with errs.Invalid for an arrival without
-// identities or with a malformed phone, and errs.Transient when it loses too
-// many races.
+// identities, with a malformed phone, nickname or avatar (CheckProfileText),
+// and errs.Transient when it loses too many races.
 func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	const op = "member.Arrive"
+	if err := CheckProfileText(a.Nickname, a.Avatar); err != nil {
+		return Result{}, errs.E(op, err)
+	}
 	rules, err := s.Rules(ctx)
 	if err != nil {
 		return Result{}, errs.E(op, err)

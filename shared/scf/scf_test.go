@@ -203,7 +203,7 @@ func TestHTTPResponseEncoding(t *testing.T) {
 			name: "error without response is rendered",
 			err:  errs.E("test", errs.Unauthorized, "token expired"),
 			want: events.APIGatewayResponse{StatusCode: 401, Headers: map[string]string{"Content-Type": "application/json"},
-				Body: `{"error":{"kind":"unauthorized","message":"token expired"},"request_id":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}`},
+				Body: `{"error":{"kind":"unauthorized","message":"token expired"},"request_id":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}` + "\n"},
 		},
 	}
 	raw, err := eventfix.Load("scf-apigw.json", nil)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -27,16 +28,31 @@ func (m *Mux) Handle(method, path string, h Handler) {
 	m.paths[path] = true
 }
 
-// Serve is the mux as a Handler.
+// Serve is the mux as a Handler. A path it knows asked with another method
+// is errs.NotAllowed with the methods it takes (the Allow header); an
+// unknown path is errs.NotExist naming the function.
 func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 	p := m.Route(req.Path)
 	if h, ok := m.routes[req.Method+" "+p]; ok {
 		return h(ctx, req)
 	}
 	if m.paths[p] {
-		return nil, errs.E("web.Mux", errs.Invalid, "method "+req.Method+" not allowed on "+p)
+		var allow []string
+		for route := range m.routes {
+			if method, path, _ := strings.Cut(route, " "); path == p {
+				allow = append(allow, method)
+			}
+		}
+		slices.Sort(allow)
+		methods := strings.Join(allow, ", ")
+		msg := "method " + req.Method + " not allowed on " + p + "; it takes " + methods
+		return nil, WithHeader(errs.E("web.Mux", errs.NotAllowed, msg), "Allow", methods)
 	}
-	return nil, errs.E("web.Mux", errs.NotExist, "no route "+req.Method+" "+p)
+	fn := strings.TrimPrefix(m.prefix, "/")
+	if fn == "" {
+		fn = "this function"
+	}
+	return nil, errs.E("web.Mux", errs.NotExist, fn+" has no route "+req.Method+" "+p)
 }
 
 // Route is a request path relative to the function's prefix.

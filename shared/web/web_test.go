@@ -28,7 +28,7 @@ func TestMuxRoutesRelativeToPrefix(t *testing.T) {
 		{"GET", "/member-api/me/", "me", errs.Other},
 		{"POST", "/member-api", "root", errs.Other},
 		{"POST", "/", "root", errs.Other},
-		{"POST", "/member-api/me", "", errs.Invalid},
+		{"POST", "/member-api/me", "", errs.NotAllowed},
 		{"GET", "/member-api/nope", "", errs.NotExist},
 		{"GET", "/member-apiary/me", "", errs.NotExist},
 	}
@@ -123,5 +123,58 @@ func TestDecodeJSON(t *testing.T) {
 	}
 	if web.Status(errs.E(errs.RateLimited)) != http.StatusTooManyRequests {
 		t.Fatal("rate limited is not 429")
+	}
+}
+
+func TestMuxWrongMethodAndUnknownRoute(t *testing.T) {
+	mux := web.NewMux("/member-api")
+	ok := func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "ok"), nil }
+	mux.Handle("GET", "/me", ok)
+	mux.Handle("PUT", "/me", ok)
+	h := web.Chain(mux.Serve, web.Errors())
+	resp := web.Serve(context.Background(), h, web.NewRequest("DELETE", "/member-api/me", nil))
+	if resp.Status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, PUT" {
+		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, PUT\"", resp.Status, resp.Header.Get("Allow"))
+	}
+	var b web.ErrorBody
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /me; it takes GET, PUT" {
+		t.Errorf("405 body = %s (%v)", resp.Body, err)
+	}
+	resp = web.Serve(context.Background(), h, web.NewRequest("GET", "/member-api/nope", nil))
+	b = web.ErrorBody{}
+	if err := json.Unmarshal(resp.Body, &b); err != nil || resp.Status != http.StatusNotFound ||
+		b.Error.Message != "member-api has no route GET /nope" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET /nope = %d %s (%v); want a JSON 404 naming member-api", resp.Status, resp.Body, err)
+	}
+}
+
+func TestJSONAnswersEndWithNewline(t *testing.T) {
+	for name, resp := range map[string]*web.Response{
+		"JSON":  web.JSON(200, map[string]int{"a": 1}),
+		"Error": web.Error(errs.E(errs.Invalid, "bad"), "rid"),
+	} {
+		if !bytes.HasSuffix(resp.Body, []byte("}\n")) || bytes.Count(resp.Body, []byte("\n")) != 1 {
+			t.Errorf("%s body %q does not end with one newline", name, resp.Body)
+		}
+	}
+}
+
+func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
+	var v struct {
+		A int
+		B struct{ C int } `json:"b"`
+	}
+	for body, msg := range map[string]string{
+		`{"A":1,"typo":2}`:    `request body has an unknown field "typo"`,
+		`{"b":{"C":1,"d":2}}`: `request body has an unknown field "d"`,
+		`{"A":"x"}`:           "request body is not valid JSON",
+	} {
+		err := web.DecodeStrict(web.NewRequest("PUT", "/", []byte(body)), &v)
+		if !errs.Is(errs.Invalid, err) || errs.SafeMessage(err) != msg {
+			t.Errorf("DecodeStrict(%s) = %v, want %q", body, err, msg)
+		}
+	}
+	if err := web.DecodeStrict(web.NewRequest("PUT", "/", []byte(`{"A":7,"b":{"C":2}}`)), &v); err != nil || v.A != 7 || v.B.C != 2 {
+		t.Fatalf("known fields: %v, %+v", err, v)
 	}
 }

@@ -2,10 +2,13 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/tests/backends"
 )
 
@@ -38,11 +41,13 @@ func TestEndToEndClerkRedeem(t *testing.T) {
 		if r := e.do("POST", "/admin-api/clerk/redeem", "", []byte(`{"qr":"`+qr.Token+`","clerk":"c1"}`)); r.Status != http.StatusUnauthorized {
 			t.Fatalf("no operator token: %d, want 401", r.Status)
 		}
-		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token[:len(qr.Token)-3] + "AAA", "clerk": "c1"}); r.Status != http.StatusUnauthorized {
-			t.Fatalf("forged QR: %d %s, want 401", r.Status, r.Body)
+		// A bad code is the scanned input's fault (400), not the operator's
+		// credentials (401).
+		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token[:len(qr.Token)-3] + "AAA", "clerk": "c1"}); r.Status != http.StatusBadRequest || !bytes.Contains(r.Body, []byte(`"qr: invalid coupon token"`)) {
+			t.Fatalf("forged QR: %d %s, want 400 qr: invalid coupon token", r.Status, r.Body)
 		}
-		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": l.Token, "clerk": "c1"}); r.Status != http.StatusUnauthorized {
-			t.Fatalf("a session token as QR: %d, want 401", r.Status)
+		if r := e.admin("POST", "/clerk/redeem", map[string]any{"qr": l.Token, "clerk": "c1"}); r.Status != http.StatusBadRequest {
+			t.Fatalf("a session token as QR: %d, want 400", r.Status)
 		}
 		first := e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token, "clerk": "c1", "order_id": "o-1"})
 		if first.Status != http.StatusOK || !bytes.Contains(first.Body, []byte(`"status":"used"`)) {
@@ -101,6 +106,54 @@ func TestEndToEndRules(t *testing.T) {
 		e.admin("GET", "/rules/loyalty/history", nil).decode(t, &hist)
 		if len(hist.Changes) != 2 {
 			t.Fatalf("history = %+v, want defaults + one change", hist.Changes)
+		}
+	})
+}
+
+// TestEndToEndClerkRescanAndIssue: a clerk scanning a used coupon's code
+// again for another order is refused naming the first order, which the
+// coupon records with its amount; an operator cannot issue a coupon to a
+// member that does not exist.
+func TestEndToEndClerkRescanAndIssue(t *testing.T) {
+	backends.Run(t, func(t *testing.T, b backends.Backend) {
+		e := newEnv(t, b)
+		l := e.login("rescan-" + b.Name)
+		c := e.card(l.Token)
+		var qr struct{ Token string }
+		e.do("GET", "/member-api/coupons/qr?id="+c.Coupons.Items[0].ID, l.Token, nil).decode(t, &qr)
+		scan := func(order string, amount int64) reply {
+			return e.admin("POST", "/clerk/redeem", map[string]any{"qr": qr.Token, "clerk": "c1", "order_id": order, "order_amount": amount})
+		}
+		if r := scan("o-1", 5000); r.Status != http.StatusOK {
+			t.Fatalf("first scan: %d %s", r.Status, r.Body)
+		}
+		if r := scan("o-1", 5000); r.Status != http.StatusOK {
+			t.Fatalf("the same scan again: %d %s, want the first redemption", r.Status, r.Body)
+		}
+		r := scan("o-2", 7000)
+		if r.Status != http.StatusConflict || !bytes.Contains(r.Body, []byte("already used for order o-1")) {
+			t.Fatalf("rescan for another order: %d %s, want 409 already used for order o-1", r.Status, r.Body)
+		}
+		e.clock.Advance(6 * time.Minute)
+		if r := scan("o-1", 5000); r.Status != http.StatusBadRequest || !bytes.Contains(r.Body, []byte(`"qr: coupon token expired"`)) {
+			t.Fatalf("an expired QR: %d %s, want 400 qr: coupon token expired", r.Status, r.Body)
+		}
+		got, err := e.deps.Coupons.Get(context.Background(), c.Coupons.Items[0].ID)
+		if err != nil || got.OrderID != "o-1" || got.OrderAmount != 5000 {
+			t.Fatalf("stored coupon = %+v, %v; want order o-1 of 5000 fen", got, err)
+		}
+
+		r = e.admin("POST", "/coupons/issue", map[string]any{"template_id": "birthday", "member_id": "mnosuchmember", "key": "orphan-1"})
+		if r.Status != http.StatusNotFound || !bytes.Contains(r.Body, []byte("member not found")) {
+			t.Fatalf("issue to a missing member: %d %s, want 404 member not found", r.Status, r.Body)
+		}
+		page, err := e.deps.Coupons.List(context.Background(), coupons.ListQuery{MemberID: "mnosuchmember"})
+		if err != nil || len(page.Items) != 0 {
+			t.Fatalf("coupons of the missing member = %+v, %v; want none stored", page.Items, err)
+		}
+		r = e.admin("POST", "/coupons/issue", map[string]any{"template_id": "birthday", "member_id": l.MemberID, "key": "orphan-1"})
+		if r.Status != http.StatusOK {
+			t.Fatalf("the same key for a real member: %d %s; the refused issue must not have claimed it", r.Status, r.Body)
 		}
 	})
 }

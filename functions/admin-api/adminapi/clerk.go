@@ -32,8 +32,10 @@ type RedeemRequest struct {
 }
 
 // clerkRedeem redeems (核销) the coupon a member's QR code names, once.
-// Scanning the same code twice answers the redeemed coupon, not an error;
-// another code for a used coupon answers 409 "coupon already used".
+// Scanning the same code again for the same order answers the redeemed
+// coupon, not an error; the same code for another order, or another code
+// for a used coupon, answers 409 "coupon already used for order …". A code
+// that does not verify or has expired is 400.
 func (h *Handler) clerkRedeem(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.clerkRedeem"
 	var in RedeemRequest
@@ -43,13 +45,15 @@ func (h *Handler) clerkRedeem(ctx context.Context, r *web.Request) (*web.Respons
 	if in.Clerk == "" || len(in.Clerk) > 64 || len(in.OrderID) > 64 || in.OrderAmount < 0 {
 		return nil, errs.E(op, errs.Invalid, "clerk is required; order fields must be sane")
 	}
+	// A code that does not verify is bad input from the scanner (400): the
+	// operator's own credentials were fine.
 	c, err := h.Sessions.VerifyScoped(CouponQRScope, in.QR)
 	if err != nil {
-		return nil, err
+		return nil, errs.E(op, errs.Invalid, "qr: "+errs.SafeMessage(err), err)
 	}
 	memberID, couponID, ok := strings.Cut(c.MemberID, ":")
 	if !ok {
-		return nil, errs.E(op, errs.Unauthorized, "invalid coupon token")
+		return nil, errs.E(op, errs.Invalid, "qr: invalid coupon token")
 	}
 	in2 := coupons.RedeemCmd{InstanceID: couponID, MemberID: memberID, Clerk: in.Clerk,
 		OrderID: in.OrderID, OrderAmount: in.OrderAmount, Key: "qr#" + tokenHash(in.QR)}
@@ -73,19 +77,32 @@ type IssueRequest struct {
 	Key        string `json:"key"` // The operator's idempotency key for this issue.
 }
 
-// issueCoupon issues a coupon to a member by an operator, once per key.
+// issueCoupon issues a coupon to a member by an operator, once per key. The
+// member must exist (404 otherwise, and nothing is stored); a member merged
+// into another gets it on the surviving record.
 func (h *Handler) issueCoupon(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "adminapi.issueCoupon"
 	var in IssueRequest
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || len(in.Key) > 128 {
-		return nil, errs.E("adminapi.issueCoupon", errs.Invalid, "key is required (≤ 128 characters)")
+		return nil, errs.E(op, errs.Invalid, "key is required (≤ 128 characters)")
 	}
-	got, err := h.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: in.TemplateID, MemberID: in.MemberID,
+	if in.MemberID == "" || len(in.MemberID) > 64 {
+		return nil, errs.E(op, errs.Invalid, "member_id is required")
+	}
+	m, err := h.Members.Get(ctx, in.MemberID)
+	if errs.Is(errs.NotExist, err) {
+		return nil, errs.E(op, errs.NotExist, "member not found", err)
+	}
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	got, err := h.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: in.TemplateID, MemberID: m.ID,
 		Reason: "operator", Operator: auth.OperatorName(ctx), Key: "op#" + in.Key})
 	if err != nil {
-		return nil, errs.E("adminapi.issueCoupon", err)
+		return nil, errs.E(op, err)
 	}
 	return web.JSON(http.StatusOK, got), nil
 }

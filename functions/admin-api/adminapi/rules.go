@@ -2,7 +2,10 @@ package adminapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/channels"
@@ -29,26 +32,46 @@ func (h *Handler) ruleRoutes(mux *web.Mux) {
 	mux.Handle(http.MethodPut, "/coupon-templates", h.putTemplate)
 }
 
+// getLoyaltyRules answers the loyalty rules, with their version as ETag.
 func (h *Handler) getLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	rules, err := h.Loyalty.Rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return web.JSON(http.StatusOK, rules), nil
+	return versioned(web.JSON(http.StatusOK, rules), rules.Version), nil
 }
 
-// putLoyaltyRules replaces the loyalty rules; the body's version must be the
-// current one (409 otherwise), and the rules must validate (400).
+// putLoyaltyRules replaces the loyalty rules. The version edited comes in
+// the body or as If-Match (the ETag of GET); it is required (400) and must
+// be the current one (409 otherwise), and the rules must validate (400).
+// Unknown fields are refused, so a misspelt rule is not silently dropped.
 func (h *Handler) putLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "adminapi.putLoyaltyRules"
 	var rules loyalty.Rules
-	if err := web.DecodeJSON(r, &rules); err != nil {
+	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
+	}
+	if m := r.Header.Get("If-Match"); m != "" {
+		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(m, "W/"), `"`), 10, 64)
+		switch {
+		case err != nil || v <= 0:
+			return nil, errs.E(op, errs.Invalid, `If-Match must be the version of the rules edited, as "3"`)
+		case rules.Version != 0 && rules.Version != v:
+			return nil, errs.E(op, errs.Invalid, fmt.Sprintf("If-Match %d and version %d disagree", v, rules.Version))
+		}
+		rules.Version = v
 	}
 	got, err := h.Loyalty.SetRules(ctx, rules, auth.OperatorName(ctx))
 	if err != nil {
-		return nil, errs.E("adminapi.putLoyaltyRules", err)
+		return nil, errs.E(op, err)
 	}
-	return web.JSON(http.StatusOK, got), nil
+	return versioned(web.JSON(http.StatusOK, got), got.Version), nil
+}
+
+// versioned sets a document's version as the answer's ETag.
+func versioned(resp *web.Response, version int64) *web.Response {
+	resp.Header.Set("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
+	return resp
 }
 
 func (h *Handler) loyaltyRulesHistory(ctx context.Context, r *web.Request) (*web.Response, error) {
@@ -69,7 +92,7 @@ func (h *Handler) getMemberRules(ctx context.Context, r *web.Request) (*web.Resp
 
 func (h *Handler) putMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	var rules member.Rules
-	if err := web.DecodeJSON(r, &rules); err != nil {
+	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
 	}
 	got, err := h.Members.SetRules(ctx, rules, auth.OperatorName(ctx))
@@ -89,7 +112,7 @@ func (h *Handler) getReplies(ctx context.Context, r *web.Request) (*web.Response
 
 func (h *Handler) putReplies(ctx context.Context, r *web.Request) (*web.Response, error) {
 	var rep channels.Replies
-	if err := web.DecodeJSON(r, &rep); err != nil {
+	if err := web.DecodeStrict(r, &rep); err != nil {
 		return nil, err
 	}
 	got, err := h.Channels.SetReplies(ctx, rep, auth.OperatorName(ctx))
@@ -102,7 +125,7 @@ func (h *Handler) putReplies(ctx context.Context, r *web.Request) (*web.Response
 // putScene registers a QR scene or WeCom contact-way state.
 func (h *Handler) putScene(ctx context.Context, r *web.Request) (*web.Response, error) {
 	var sc channels.Scene
-	if err := web.DecodeJSON(r, &sc); err != nil {
+	if err := web.DecodeStrict(r, &sc); err != nil {
 		return nil, err
 	}
 	got, err := h.Channels.Save(ctx, sc, auth.OperatorName(ctx))
@@ -127,7 +150,7 @@ func (h *Handler) listTemplates(ctx context.Context, r *web.Request) (*web.Respo
 // template.
 func (h *Handler) putTemplate(ctx context.Context, r *web.Request) (*web.Response, error) {
 	var t coupons.Template
-	if err := web.DecodeJSON(r, &t); err != nil {
+	if err := web.DecodeStrict(r, &t); err != nil {
 		return nil, err
 	}
 	got, err := h.Coupons.SaveTemplate(ctx, t, auth.OperatorName(ctx))

@@ -9,7 +9,6 @@ import (
 	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -41,8 +40,15 @@ func (h *Handler) UpdateProfile(ctx context.Context, r *web.Request) (*web.Respo
 
 // SignInReply is the answer of POST /sign-in.
 type SignInReply struct {
-	loyalty.SignInResult
-	Coupon *coupons.Instance `json:"coupon,omitempty"` // The streak coupon, on the day it is earned.
+	Day    string     `json:"day"`             // yyyymmdd, Shanghai.
+	Streak int        `json:"streak"`          // Consecutive days including today.
+	Points int64      `json:"points"`          // Earned by today's sign-in.
+	Growth int64      `json:"growth"`          // Earned by today's sign-in.
+	Entry  *EntryView `json:"entry,omitempty"` // The points entry; none when Points is 0.
+	// AlreadySignedIn says this is a repeat of today's sign-in: the answer
+	// is the first one's, and nothing was credited again.
+	AlreadySignedIn bool        `json:"already_signed_in"`
+	Coupon          *CouponView `json:"coupon,omitempty"` // The streak coupon, on the day it is earned.
 }
 
 // SignIn answers POST /sign-in: once a day (Asia/Shanghai), points by the
@@ -54,14 +60,20 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	out := SignInReply{SignInResult: res}
+	out := SignInReply{Day: res.Day, Streak: res.Streak, Points: res.Points, Growth: res.Growth,
+		AlreadySignedIn: res.Repeat}
+	if res.Points > 0 {
+		e := entryView(res.Entry)
+		out.Entry = &e
+	}
 	if res.Streak > 0 && res.Streak%StreakDays == 0 {
 		got, err := h.Coupons.OnSignInStreak(ctx, id, res.Day)
 		if err != nil && !errs.Is(errs.Conflict, err) { // Sold out or paused: the sign-in still counts.
 			return nil, errs.E(op, err)
 		}
 		if err == nil {
-			out.Coupon = &got.Instance
+			c := couponView(got.Instance, h.Now())
+			out.Coupon = &c
 		}
 	}
 	return web.JSON(http.StatusOK, out), nil
@@ -90,10 +102,11 @@ func (h *Handler) Points(ctx context.Context, r *web.Request) (*web.Response, er
 	if err != nil {
 		return nil, errs.E("memberapi.Points", err)
 	}
-	if entries == nil {
-		entries = []loyalty.Entry{}
+	views := make([]EntryView, 0, len(entries))
+	for _, e := range entries {
+		views = append(views, entryView(e))
 	}
-	return web.JSON(http.StatusOK, map[string]any{"entries": entries, "next": next}), nil
+	return web.JSON(http.StatusOK, map[string]any{"entries": views, "next": next}), nil
 }
 
 // CouponList answers GET /coupons?status=…: the member's coupons, a page at a time.
@@ -112,10 +125,7 @@ func (h *Handler) CouponList(ctx context.Context, r *web.Request) (*web.Response
 	if err != nil {
 		return nil, errs.E("memberapi.Coupons", err)
 	}
-	if p.Items == nil {
-		p.Items = []coupons.Instance{}
-	}
-	return web.JSON(http.StatusOK, map[string]any{"coupons": p.Items, "next": p.Next}), nil
+	return web.JSON(http.StatusOK, map[string]any{"coupons": couponViews(p.Items, h.Now()), "next": p.Next}), nil
 }
 
 // QRReply carries the content of a coupon's QR code.

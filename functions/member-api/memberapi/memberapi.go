@@ -85,8 +85,8 @@ type LevelCard struct {
 
 // CouponSummary counts the member's usable coupons and shows the first few.
 type CouponSummary struct {
-	Available int                `json:"available"`
-	Items     []coupons.Instance `json:"items"`
+	Available int          `json:"available"`
+	Items     []CouponView `json:"items"`
 }
 
 // Card answers GET /me.
@@ -130,7 +130,7 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 		Level:    levelCard(lv),
 		Points:   bal,
 		Benefits: lv.Level.Benefits,
-		Coupons:  CouponSummary{Items: []coupons.Instance{}},
+		Coupons:  CouponSummary{Items: []CouponView{}},
 	}
 	now := h.Now()
 	for _, c := range page.Items {
@@ -139,7 +139,7 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 		}
 		card.Coupons.Available++
 		if len(card.Coupons.Items) < 5 {
-			card.Coupons.Items = append(card.Coupons.Items, c)
+			card.Coupons.Items = append(card.Coupons.Items, couponView(c, now))
 		}
 	}
 	return web.JSON(http.StatusOK, card), nil

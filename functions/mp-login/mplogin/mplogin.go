@@ -7,6 +7,8 @@ package mplogin
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/boot"
@@ -14,6 +16,7 @@ import (
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/session"
+	"github.com/wemember/wemember/shared/text"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wechat"
 )
@@ -42,12 +45,14 @@ type Handler struct {
 
 // Request is the body of POST /mp-login.
 type Request struct {
-	Code      string          `json:"code"`       // From wx.login; required unless the platform vouches for the caller.
-	PhoneCode string          `json:"phone_code"` // From the getPhoneNumber button; optional.
-	Channel   *member.Channel `json:"channel"`    // Attribution for a new member; optional.
-	Scene     string          `json:"scene"`      // The launch scene or QR scene; optional.
-	Nickname  string          `json:"nickname"`
-	Avatar    string          `json:"avatar"`
+	Code      string `json:"code"`       // From wx.login; required unless the platform vouches for the caller.
+	PhoneCode string `json:"phone_code"` // From the getPhoneNumber button; optional.
+	// Channel is how the client says it was reached, for a new member:
+	// only the kinds in ClaimableChannels, stored as claimed. Optional.
+	Channel  *member.Channel `json:"channel"`
+	Scene    string          `json:"scene"` // The launch scene or QR scene; optional, stored as claimed.
+	Nickname string          `json:"nickname"`
+	Avatar   string          `json:"avatar"`
 }
 
 // Response is the answer of POST /mp-login.
@@ -124,17 +129,54 @@ func (h *Handler) identify(ctx context.Context, caller *web.Caller, code string)
 	}, nil
 }
 
+// ClaimableChannels are the channel kinds a client may report about itself:
+// its launch scene, a share it was opened from, UTM parameters. Attribution
+// that pays anyone (an invitation, an Official Account scene, a WeCom
+// contact-way state) comes only from verified sources: invite-redeem and
+// the signed pushes of oa-callback and wecom-callback.
+var ClaimableChannels = []string{"mp-scene", "share", "utm"}
+
+// channel is the new member's attribution: what the client claimed, marked
+// as claimed, or plainly the mini-program.
 func channel(in Request) member.Channel {
 	if in.Channel != nil && in.Channel.Kind != "" {
 		c := *in.Channel
 		c.Inviter = "" // Only a redeemed invitation names an inviter.
+		c.Claimed = true
 		return c
 	}
 	c := member.Channel{Kind: "mini-program"}
 	if in.Scene != "" {
-		c.Kind, c.Value = "mp-scene", in.Scene
+		c.Kind, c.Value, c.Claimed = "mp-scene", in.Scene, true
 	}
 	return c
+}
+
+// checkChannel refuses a claimed channel of a kind a client may not claim,
+// and free text that is not plain text, naming the field.
+func checkChannel(c *member.Channel) error {
+	if c == nil || c.Kind == "" {
+		return nil
+	}
+	if !slices.Contains(ClaimableChannels, c.Kind) {
+		return errs.E(errs.Invalid, "channel.kind must be "+strings.Join(ClaimableChannels, ", ")+
+			"; other attribution comes only from verified sources")
+	}
+	if p := text.Problem(c.Value, 128); p != "" {
+		return errs.E(errs.Invalid, "channel.value "+p)
+	}
+	if len(c.UTM) > 8 {
+		return errs.E(errs.Invalid, "channel.utm takes at most 8 parameters")
+	}
+	for k, v := range c.UTM {
+		if p := text.Problem(k, 32); p != "" || k == "" {
+			return errs.E(errs.Invalid, "channel.utm keys must be 1..32 bytes of plain text")
+		}
+		if p := text.Problem(v, 128); p != "" {
+			return errs.E(errs.Invalid, "channel.utm values "+p)
+		}
+	}
+	return nil
 }
 
 // validate checks the request's shape; trusted says the platform vouches for
@@ -147,12 +189,14 @@ func (in Request) validate(trusted bool) error {
 		return errs.E(errs.Invalid, "code is malformed")
 	case !token(in.PhoneCode, 128):
 		return errs.E(errs.Invalid, "phone_code is malformed")
-	case len(in.Scene) > 64, len(in.Nickname) > 64, len(in.Avatar) > 512:
-		return errs.E(errs.Invalid, "a field is too long")
-	case in.Channel != nil && (len(in.Channel.Kind) > 32 || len(in.Channel.Value) > 128 || len(in.Channel.UTM) > 8):
-		return errs.E(errs.Invalid, "channel is malformed")
 	}
-	return nil
+	if p := text.Problem(in.Scene, 64); p != "" {
+		return errs.E(errs.Invalid, "scene "+p)
+	}
+	if err := member.CheckProfileText(in.Nickname, in.Avatar); err != nil {
+		return err
+	}
+	return checkChannel(in.Channel)
 }
 
 // token reports whether s is empty or a short run of URL-safe characters, the

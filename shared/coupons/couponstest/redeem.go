@@ -41,8 +41,8 @@ func testRedeemOnce(t *testing.T, open Opener) {
 	}
 	_, err = redeem("m1", "", "r2", 5000)
 	wantKind(t, "second redemption", err, errs.Conflict)
-	if got := errs.SafeMessage(err); got != "coupon already used" {
-		t.Errorf("message = %q, want %q", got, "coupon already used")
+	if got := errs.SafeMessage(err); got != "coupon already used for order o-r1" {
+		t.Errorf("message = %q, want %q", got, "coupon already used for order o-r1")
 	}
 	if l := e.list("m1", coupons.Used); len(l) != 1 || l[0].ID != in.ID {
 		t.Errorf("used list = %v, want the coupon", l)
@@ -55,6 +55,42 @@ func testRedeemOnce(t *testing.T, open Opener) {
 	got, err := e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: own.ID, MemberID: "m1", Key: "r3"})
 	if err != nil || got.UsedBy != "m1" {
 		t.Errorf("owner redemption = %+v, %v; want used by m1", got, err)
+	}
+}
+
+// testRedeemRescan: a clerk scanning a used coupon's code again for another
+// order (the same redemption key) is refused naming the first order; only
+// the very same redemption is answered again.
+func testRedeemRescan(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.save(tpl("a"))
+	in := e.issue("a", "m1", "k1")
+	scan := func(order string, amount int64) (coupons.Instance, error) {
+		return e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: in.ID, MemberID: "m1", Clerk: "clerk-1",
+			OrderID: order, OrderAmount: amount, Key: "qr#same"})
+	}
+	_, err := scan("o-1", coupons.MaxFen+1)
+	wantKind(t, "an order over MaxFen", err, errs.Invalid)
+	first, err := scan("o-1", 5000)
+	if err != nil || first.OrderID != "o-1" || first.OrderAmount != 5000 {
+		t.Fatalf("first scan = %+v, %v; want used for o-1, 5000 fen", first, err)
+	}
+	if again, err := scan("o-1", 5000); err != nil || again.OrderID != "o-1" {
+		t.Errorf("the same scan again = %+v, %v; want the first redemption", again, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		order  string
+		amount int64
+	}{{"another order", "o-2", 5000}, {"another amount", "o-1", 9000}, {"no order", "", 0}} {
+		_, err := scan(tc.order, tc.amount)
+		wantKind(t, tc.name, err, errs.Conflict)
+		if got := errs.SafeMessage(err); got != "coupon already used for order o-1" {
+			t.Errorf("%s: message = %q, want %q", tc.name, got, "coupon already used for order o-1")
+		}
+	}
+	if got, _ := e.svc.Get(e.ctx, in.ID); got.OrderID != "o-1" || got.OrderAmount != 5000 || got.Status != coupons.Used {
+		t.Errorf("stored = %+v; want used for o-1 at 5000 fen", got)
 	}
 }
 

@@ -56,6 +56,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"TakeLimitUnderConcurrency", testTakeLimitUnderConcurrency},
 		{"ShardedStockGrows", testShardedStockGrows},
 		{"RedeemOnce", testRedeemOnce},
+		{"RedeemRescan", testRedeemRescan},
 		{"RedeemConcurrent", testRedeemConcurrent},
 		{"RedeemValidity", testRedeemValidity},
 		{"Revoke", testRevoke},

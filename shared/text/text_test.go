@@ -1,0 +1,57 @@
+package text_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wemember/wemember/shared/text"
+)
+
+func TestProblem(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"", ""},
+		{"小明 🐱‍👤 Ann-Marie", ""},
+		{"a\x00b", "must not contain control characters"},
+		{"tab\there", "must not contain control characters"},
+		{"line\nbreak", "must not contain control characters"},
+		{"\u0085next", "must not contain control characters"},
+		{"evil\u202Egnp.exe", "must not contain direction-override characters"},
+		{"\u2066isolate\u2069", "must not contain direction-override characters"},
+		{"mark\u200Fx", "must not contain direction-override characters"},
+		{"sep\u2028x", "must not contain control characters"},
+		{"bad \xff utf8", "must be valid UTF-8"},
+		{strings.Repeat("好", 22), "must be at most 64 bytes"},
+	}
+	for _, tt := range tests {
+		if got := text.Problem(tt.in, 64); got != tt.want {
+			t.Errorf("Problem(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHTTPSURL(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"https://thirdwx.qlogo.cn/mmopen/vi_32/abc/132", ""},
+		{"javascript:alert(1)", "must be an https URL"},
+		{"JAVASCRIPT://x.com/%0aalert(1)", "must be an https URL"},
+		{"http://example.com/a.png", "must be an https URL"},
+		{"data:image/png;base64,AAAA", "must be an https URL"},
+		{"https:///nohost", "must be an https URL"},
+		{"https://user:pw@example.com/a.png", "must be an https URL without credentials"},
+		{"https://example.com/a b.png", "must be an https URL"},
+		{"https://example.com/\u202Egnp.png", "must be an https URL"},
+		{"//example.com/a.png", "must be an https URL"},
+		{"https://example.com/" + strings.Repeat("a", 600), "must be at most 512 bytes"},
+	}
+	for _, tt := range tests {
+		if got := text.HTTPSURLProblem(tt.in, 512); got != tt.want {
+			t.Errorf("HTTPSURLProblem(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
