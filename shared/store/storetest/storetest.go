@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FirstFailingIndex", testFirstFailingIndex},
 		{"MaxWrite", testMaxWrite},
 		{"Validation", testValidation},
+		{"KeyRules", testKeyRules},
 		{"AddBounds", testAddBounds},
 		{"Expiry", testExpiry},
 		{"Query", testQuery},
