@@ -193,7 +193,7 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, errCond):
-		return store.ConditionFailed(op, failed, ms[failed].Key)
+		return store.ConditionFailed(op, ms[failed].Key)
 	default:
 		return errs.E(op, errs.Internal, err)
 	}

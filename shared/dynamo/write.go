@@ -78,7 +78,7 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 				return errs.E(op, errs.Internal, err)
 			}
 			if !holds(ms[i], old) {
-				return store.ConditionFailed(op, i, ms[i].Key)
+				return store.ConditionFailed(op, ms[i].Key)
 			}
 			fresh[i] = old == nil
 		}

@@ -147,8 +147,8 @@ type Store interface {
 
 	// Write applies up to MaxWrite mutations atomically: either every
 	// condition holds and every mutation is applied, or nothing changes and
-	// the error (kind errs.Conflict) is a *ConditionError naming the first
-	// mutation whose condition failed. Two mutations of the same key, a key
+	// the error (kind errs.Conflict) is a *ConditionError naming the key of
+	// the first mutation, in write order, whose condition failed (FailedKey). Two mutations of the same key, a key
 	// ValidKey refuses, or more than MaxWrite mutations fail with
 	// errs.Invalid. Backend trouble is errs.Transient or errs.Internal.
 	Write(ctx context.Context, ms ...Mutation) error
@@ -163,28 +163,30 @@ type Store interface {
 	Close() error
 }
 
-// ConditionError reports which mutation of a Write failed its condition.
+// ConditionError reports which mutation of a Write failed its condition, by
+// its key: a Write holds each key at most once, so the key names the
+// mutation whatever order the write lists them in.
 type ConditionError struct {
-	Index int // Position of the mutation in the Write.
-	Key   Key
+	Key Key
 }
 
 func (e *ConditionError) Error() string {
-	return fmt.Sprintf("condition failed on mutation %d (%s)", e.Index, e.Key)
+	return fmt.Sprintf("condition failed on %s", e.Key)
 }
 
 // ConditionFailed wraps a ConditionError in an errs.Error of kind Conflict.
-func ConditionFailed(op string, index int, k Key) error {
-	return errs.E(op, errs.Conflict, &ConditionError{Index: index, Key: k})
+func ConditionFailed(op string, k Key) error {
+	return errs.E(op, errs.Conflict, &ConditionError{Key: k})
 }
 
-// FailedIndex reports which mutation failed its condition, if err says so.
-func FailedIndex(err error) (int, bool) {
+// FailedKey reports the key of the mutation that failed its condition, if
+// err is a condition failure of a Write.
+func FailedKey(err error) (Key, bool) {
 	var ce *ConditionError
 	if errors.As(err, &ce) {
-		return ce.Index, true
+		return ce.Key, true
 	}
-	return -1, false
+	return Key{}, false
 }
 
 // Validate checks a batch of mutations against the rules both backends share.
