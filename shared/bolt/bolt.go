@@ -54,8 +54,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// The on-disk key is pk, a zero byte, sk; keys may not contain a zero byte
-// in pk, which ValidKey's callers guarantee by never using one.
+// The on-disk key is pk, a zero byte, sk; store.ValidKey refuses keys with a
+// zero byte, so the split is unambiguous.
 func dbKey(k store.Key) []byte {
 	b := make([]byte, 0, len(k.PK)+1+len(k.SK))
 	b = append(b, k.PK...)
@@ -114,20 +114,10 @@ func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time) (store.Item, b
 	return it, true, nil
 }
 
-func validKey(op string, k store.Key) error {
-	if err := store.ValidKey(op, k); err != nil {
-		return err
-	}
-	if bytes.IndexByte([]byte(k.PK), 0) >= 0 {
-		return errs.E(op, errs.Invalid, "bad key")
-	}
-	return nil
-}
-
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	const op = "bolt.Get"
-	if err := validKey(op, k); err != nil {
+	if err := store.ValidKey(op, k); err != nil {
 		return store.Item{}, err
 	}
 	var it store.Item
@@ -151,11 +141,6 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	const op = "bolt.Write"
 	if err := store.Validate(op, ms); err != nil {
 		return err
-	}
-	for _, m := range ms {
-		if err := validKey(op, m.Key); err != nil {
-			return err
-		}
 	}
 	if err := ctx.Err(); err != nil {
 		return errs.E(op, errs.Transient, err)
@@ -208,7 +193,7 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, errCond):
-		return store.ConditionFailed(op, failed, ms[failed].Key)
+		return store.ConditionFailed(op, ms[failed].Key)
 	default:
 		return errs.E(op, errs.Internal, err)
 	}
@@ -229,8 +214,8 @@ func holds(m store.Mutation, cur store.Item, exists bool) bool {
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	const op = "bolt.Query"
-	if q.PK == "" || len(q.PK) > store.MaxKeyLen || bytes.IndexByte([]byte(q.PK), 0) >= 0 {
-		return store.Page{}, errs.E(op, errs.Invalid, "bad partition key")
+	if err := store.ValidQuery(op, q); err != nil {
+		return store.Page{}, err
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > store.MaxPage {

@@ -120,7 +120,7 @@ func (s *Service) expireBatch(ctx context.Context, now time.Time, keys []store.K
 		expired++
 	}
 	err = s.st.Write(ctx, ms...)
-	if _, ok := store.FailedIndex(err); !ok {
+	if _, ok := store.FailedKey(err); !ok {
 		if err != nil {
 			return 0, 0, err
 		}

@@ -122,38 +122,39 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 			return Issued{}, errs.E(op, err)
 		}
 		in.ID, in.Shard = s.newID(), shard
-		stock := store.Add(stockKey(t.ID, shard), 1)
+		stockK, takeK := stockKey(t.ID, shard), takeKey(cmd.MemberID, t.ID)
+		stock := store.Add(stockK, 1)
 		if t.Stock > 0 {
 			stock = stock.AtMost(shardCap(t.Stock, n, shard))
 		}
-		take := store.Add(takeKey(cmd.MemberID, t.ID), 1)
+		take := store.Add(takeK, 1)
 		if t.PerMember > 0 {
 			take = take.AtMost(t.PerMember)
 		}
 		rec := idemRecord{InstanceID: in.ID, TemplateID: t.ID, MemberID: cmd.MemberID}
 		err = s.st.Write(ctx,
-			store.PutJSON(idemKey(cmd.Key), rec).IfAbsent(), // 0
-			store.PutJSON(instKey(in.ID), in).IfAbsent(),    // 1
-			take,  // 2
-			stock, // 3
+			store.PutJSON(idemKey(cmd.Key), rec).IfAbsent(),
+			store.PutJSON(instKey(in.ID), in).IfAbsent(),
+			take,
+			stock,
 			store.PutJSON(listKey(in), in),
 			store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
 		)
 		if err == nil {
 			return Issued{Instance: in}, nil
 		}
-		i, ok := store.FailedIndex(err)
+		k, ok := store.FailedKey(err)
 		switch {
 		case !ok:
 			return Issued{}, errs.E(op, err)
-		case i == 0:
+		case k == idemKey(cmd.Key):
 			return s.replay(ctx, op, cmd)
-		case i == 1:
+		case k == instKey(in.ID):
 			continue // An id collision: draw another.
-		case i == 2:
+		case k == takeK:
 			return Issued{}, errs.E(op, errs.Conflict,
 				fmt.Sprintf("member has already taken this coupon %d time(s)", t.PerMember), err)
-		case i == 3:
+		case k == stockK:
 			tried[shard] = true // Filled up since we looked; choose again.
 		default:
 			return Issued{}, errs.E(op, errs.Internal, err)

@@ -155,7 +155,7 @@ func (s *Service) change(ctx context.Context, op, id string, f func(*Instance) (
 		if err == nil {
 			return in, nil
 		}
-		if _, ok := store.FailedIndex(err); !ok {
+		if _, ok := store.FailedKey(err); !ok {
 			return Instance{}, errs.E(op, err)
 		}
 	}

@@ -23,7 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -104,7 +103,7 @@ func (s *Store) Close() error { return nil }
 // Get implements store.Store with a strongly consistent read.
 func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	const op = "dynamo.Get"
-	if err := validKey(op, k); err != nil {
+	if err := store.ValidKey(op, k); err != nil {
 		return store.Item{}, err
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -126,18 +125,6 @@ func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 		return store.Item{}, errs.E(op, errs.NotExist, fmt.Errorf("item %s expired", k))
 	}
 	return it, nil
-}
-
-// validKey checks a key against the store's rules and DynamoDB's: string
-// attributes must be valid UTF-8.
-func validKey(op string, k store.Key) error {
-	if err := store.ValidKey(op, k); err != nil {
-		return err
-	}
-	if !utf8.ValidString(k.PK) || !utf8.ValidString(k.SK) {
-		return errs.E(op, errs.Invalid, "bad key")
-	}
-	return nil
 }
 
 // key is the DynamoDB key of k.

@@ -34,7 +34,7 @@ func ExampleNew() {
 	err := s.Write(ctx,
 		store.PutJSON(member, map[string]string{"name": "Ada"}).IfAbsent(),
 		store.Put(index, []byte("m1")).IfAbsent())
-	if i, ok := store.FailedIndex(err); ok {
-		log.Printf("mutation %d already exists", i)
+	if k, ok := store.FailedKey(err); ok {
+		log.Printf("%s already exists", k)
 	}
 }

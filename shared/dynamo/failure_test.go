@@ -75,23 +75,23 @@ func TestWriteFailures(t *testing.T) {
 		ms        []store.Mutation
 		errs      []error
 		wantKind  errs.Kind // Other: success.
-		wantIndex int
+		wantKey   store.Key // The zero key: no condition failed.
 		wantCalls int
 	}{
-		{"conflict reason retried", pair, []error{cancelled("None", "TransactionConflict"), cancelled("TransactionConflict", "None"), nil}, errs.Other, -1, 3},
-		{"throttled reason retried", pair, []error{cancelled("ThrottlingError", "None"), nil}, errs.Other, -1, 2},
-		{"always busy", pair, []error{cancelled("None", "TransactionConflict")}, errs.Transient, -1, 4},
-		{"single update conflict retried", pair[1:], []error{conflict, conflict, nil}, errs.Other, -1, 3},
-		{"single update always busy", pair[1:], []error{conflict}, errs.Transient, -1, 4},
-		{"condition with old item", pair, []error{failedAt1}, errs.Conflict, 1, 1},
-		{"single condition", pair[1:], []error{&types.ConditionalCheckFailedException{Message: aws.String("failed")}}, errs.Conflict, 0, 1},
-		{"too large", pair, []error{&smithy.GenericAPIError{Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size"}}, errs.TooLarge, -1, 1},
-		{"missing table", pair, []error{&types.ResourceNotFoundException{Message: aws.String("no table")}}, errs.Internal, -1, 1},
-		{"network", pair, []error{errors.New("dial tcp: connection refused")}, errs.Transient, -1, 1},
-		{"unknown reason", pair, []error{cancelled("None", "ValidationError")}, errs.Internal, -1, 1},
+		{"conflict reason retried", pair, []error{cancelled("None", "TransactionConflict"), cancelled("TransactionConflict", "None"), nil}, errs.Other, store.Key{}, 3},
+		{"throttled reason retried", pair, []error{cancelled("ThrottlingError", "None"), nil}, errs.Other, store.Key{}, 2},
+		{"always busy", pair, []error{cancelled("None", "TransactionConflict")}, errs.Transient, store.Key{}, 4},
+		{"single update conflict retried", pair[1:], []error{conflict, conflict, nil}, errs.Other, store.Key{}, 3},
+		{"single update always busy", pair[1:], []error{conflict}, errs.Transient, store.Key{}, 4},
+		{"condition with old item", pair, []error{failedAt1}, errs.Conflict, b, 1},
+		{"single condition", pair[1:], []error{&types.ConditionalCheckFailedException{Message: aws.String("failed")}}, errs.Conflict, b, 1},
+		{"too large", pair, []error{&smithy.GenericAPIError{Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size"}}, errs.TooLarge, store.Key{}, 1},
+		{"missing table", pair, []error{&types.ResourceNotFoundException{Message: aws.String("no table")}}, errs.Internal, store.Key{}, 1},
+		{"network", pair, []error{errors.New("dial tcp: connection refused")}, errs.Transient, store.Key{}, 1},
+		{"unknown reason", pair, []error{cancelled("None", "ValidationError")}, errs.Internal, store.Key{}, 1},
 		{"too large reason", pair, []error{&types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
 			{Code: aws.String("ValidationError"), Message: aws.String("Item size has exceeded the maximum allowed size")}, {Code: aws.String("None")},
-		}}}, errs.TooLarge, -1, 1},
+		}}}, errs.TooLarge, store.Key{}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,8 +101,8 @@ func TestWriteFailures(t *testing.T) {
 			if got := errs.KindOf(err); (tc.wantKind == errs.Other && err != nil) || got != tc.wantKind {
 				t.Fatalf("Write = %v (kind %v); want kind %v", err, got, tc.wantKind)
 			}
-			if i, _ := store.FailedIndex(err); i != tc.wantIndex {
-				t.Errorf("failed index = %d; want %d", i, tc.wantIndex)
+			if k, _ := store.FailedKey(err); k != tc.wantKey {
+				t.Errorf("failed key = %q; want %q", k, tc.wantKey)
 			}
 			if f.calls != tc.wantCalls {
 				t.Errorf("%d calls; want %d", f.calls, tc.wantCalls)

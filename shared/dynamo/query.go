@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -24,9 +23,8 @@ import (
 // store.EncodeCursor of the last sort key, the same on every backend.
 func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	const op = "dynamo.Query"
-	if q.PK == "" || len(q.PK) > store.MaxKeyLen || len(q.Prefix) > store.MaxKeyLen || len(q.Before) > store.MaxKeyLen ||
-		!utf8.ValidString(q.PK) || !utf8.ValidString(q.Prefix) || !utf8.ValidString(q.Before) {
-		return store.Page{}, errs.E(op, errs.Invalid, "bad query key")
+	if err := store.ValidQuery(op, q); err != nil {
+		return store.Page{}, err
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > store.MaxPage {
@@ -37,9 +35,6 @@ func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		var err error
 		if after, err = store.DecodeCursor(op, q.After); err != nil {
 			return store.Page{}, err
-		}
-		if !utf8.ValidString(after) {
-			return store.Page{}, errs.E(op, errs.Invalid, "bad page cursor")
 		}
 	}
 	start, ok := startKey(q, after)

@@ -46,11 +46,6 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	if err := store.Validate(op, ms); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if err := validKey(op, m.Key); err != nil {
-			return err
-		}
-	}
 	fresh := make([]bool, len(ms)) // Per mutation: believed absent or expired.
 	var last error
 	for attempt := 0; attempt < s.attempts; attempt++ {
@@ -83,7 +78,7 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 				return errs.E(op, errs.Internal, err)
 			}
 			if !holds(ms[i], old) {
-				return store.ConditionFailed(op, i, ms[i].Key)
+				return store.ConditionFailed(op, ms[i].Key)
 			}
 			fresh[i] = old == nil
 		}

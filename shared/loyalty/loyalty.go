@@ -9,7 +9,8 @@
 // (sort key "points") and the level item (sort key "level") carry the
 // version every change of that account is conditioned on, so concurrent
 // commands on one member serialize by optimistic retry and never lose an
-// update.
+// update; those of one process that lost a race wait in line for their turn
+// (store.Turns) rather than retrying against each other.
 //
 // Storage layout (all keys owned by this package):
 //
@@ -85,6 +86,8 @@ type Service struct {
 	maxTries int
 	idemTTL  time.Duration
 	workers  int
+	turns    *store.Turns
+	stall    time.Duration
 }
 
 // Option adjusts a Service.
@@ -93,6 +96,11 @@ type Option func(*Service)
 // WithMaxTries sets how often a command retries after a version conflict
 // (default DefaultMaxTries).
 func WithMaxTries(n int) Option { return func(s *Service) { s.maxTries = max(1, n) } }
+
+// WithTurnStall sets how long a command that lost a race on an account
+// waits in line for a turn that does not move on before it fails with
+// errs.Transient (default store.DefaultTurnStall).
+func WithTurnStall(d time.Duration) Option { return func(s *Service) { s.stall = d } }
 
 // DefaultSweepWorkers is how many due items a sweep settles at once.
 const DefaultSweepWorkers = 8
@@ -112,6 +120,7 @@ func New(st store.Store, now func() time.Time, newID func() string, opts ...Opti
 	for _, o := range opts {
 		o(s)
 	}
+	s.turns = store.NewTurns(s.stall, 0)
 	return s
 }
 
@@ -179,16 +188,27 @@ func idemKey(scope, key string) store.Key {
 // idempotency record IfAbsent and writes it all atomically. On a version
 // conflict it retries (bounded, jittered); when the key is already taken it
 // returns the first result, or errs.Exist when the key was used by a
-// different command (scope differs).
+// different command (scope differs). After its first lost race it waits in
+// line for the turn at the key it lost on (s.turns) and retries holding it,
+// so that the commands of this process on one account take turns rather
+// than retrying against each other.
 func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string,
 	build func(now time.Time) ([]store.Mutation, T, error)) (T, error) {
 	var zero T
+	var release func() // The turn, once this command lost a race.
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	queued := false // Just got the turn: the wait was the pause.
 	for try := 0; try < s.maxTries; try++ {
-		if try > 0 {
+		if try > 0 && !queued {
 			if err := backoff(ctx, try); err != nil {
 				return zero, errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}
+		queued = false
 		if res, ok, err := readIdem[T](ctx, s, op, ik, scope); err != nil || ok {
 			if r, isRepeat := any(&res).(repeatable); ok && isRepeat {
 				r.markRepeat()
@@ -217,7 +237,15 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 			return res, nil
 		}
 		if errs.Is(errs.Conflict, err) {
-			continue // Someone else changed the account or claimed the key: look again.
+			// Someone else changed the account or claimed the key: look
+			// again, the first time after waiting for the turn at that key.
+			if k, ok := store.FailedKey(err); ok && release == nil {
+				if release, err = s.turns.Take(ctx, op, k); err != nil {
+					return zero, errs.E(op, err)
+				}
+				queued = true
+			}
+			continue
 		}
 		return zero, errs.E(op, err)
 	}

@@ -212,9 +212,9 @@ func stopped(ctx context.Context, op string, res SweepResult, err error) (SweepR
 }
 
 // retrySettle runs one settle attempt with bounded retries on version
-// conflicts; a conflict on the mutation at guard (the index delete or the
-// idempotency record) means another run settled the item.
-func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []int, error)) (bool, int64, error) {
+// conflicts; a conflict on a guard key (the index item or the idempotency
+// record) means another run settled the item.
+func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []store.Key, error)) (bool, int64, error) {
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
 			if err := backoff(ctx, try); err != nil {
@@ -229,9 +229,9 @@ func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now t
 		if err == nil {
 			return true, pts, nil
 		}
-		if idx, ok := store.FailedIndex(err); ok {
+		if k, ok := store.FailedKey(err); ok {
 			for _, g := range guards {
-				if idx == g {
+				if k == g {
 					return false, 0, nil
 				}
 			}
@@ -260,7 +260,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 	const op = "loyalty.ExpireDue"
 	return s.walkDue(ctx, op, dueExpiry, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
 		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
-		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
 			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
 			if err != nil {
 				return nil, 0, nil, err
@@ -287,7 +287,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
 				store.PutJSON(ledgerKey(ref.MemberID, now, e.ID), e).IfAbsent(),
 			}
-			return ms, rem, []int{0, 1}, nil
+			return ms, rem, []store.Key{it.Key, idemKey("sweep", e.Key)}, nil
 		})
 		if errors.Is(err, errStale) {
 			return s.dropIndex(ctx, op, it.Key)
@@ -306,7 +306,7 @@ func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (Swe
 	const op = "loyalty.ReleaseDue"
 	return s.walkDue(ctx, op, duePending, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
 		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
-		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
 			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
 			if err != nil {
 				return nil, 0, nil, err
@@ -318,7 +318,7 @@ func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (Swe
 			sm.Available += l.Remaining
 			l.Pending = false
 			return []store.Mutation{store.Delete(it.Key).IfExists(), putSummary(ref.MemberID, sm), store.PutJSON(lk, l)},
-				l.Remaining, []int{0}, nil
+				l.Remaining, []store.Key{it.Key}, nil
 		})
 		if errors.Is(err, errStale) {
 			return s.dropIndex(ctx, op, it.Key)
@@ -335,7 +335,7 @@ func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (Swe
 func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
 	const op = "loyalty.ReviewLevels"
 	return s.walkDue(ctx, op, dueReview, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
-		done, _, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []int, error) {
+		done, _, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
 			r, err := s.Rules(ctx)
 			if err != nil {
 				return nil, 0, nil, errs.E(op, err)
@@ -360,7 +360,7 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 			ms = append(ms, st.indexEnds(ref.MemberID)...)
 			ms = append(ms, store.PutJSON(levelKey(ref.MemberID), st).IfVersion(ver),
 				store.PutJSON(growthKey(ref.MemberID, now, e.ID), e).IfAbsent())
-			return ms, 0, []int{0, 1}, nil
+			return ms, 0, []store.Key{it.Key, idemKey("sweep", e.Key)}, nil
 		})
 		if errors.Is(err, errStale) {
 			return s.dropIndex(ctx, op, it.Key)

@@ -13,7 +13,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,9 +23,6 @@ import (
 
 // MaxWrite is the largest number of mutations one atomic Write may carry.
 const MaxWrite = 100
-
-// MaxKeyLen bounds partition and sort keys, in bytes.
-const MaxKeyLen = 1024
 
 // Key addresses one item.
 type Key struct {
@@ -146,48 +142,51 @@ type Page struct {
 // Store is the database port.
 type Store interface {
 	// Get returns the item at k. It fails with errs.NotExist when the item is
-	// absent or expired.
+	// absent or expired, errs.Invalid when ValidKey refuses k.
 	Get(ctx context.Context, k Key) (Item, error)
 
 	// Write applies up to MaxWrite mutations atomically: either every
 	// condition holds and every mutation is applied, or nothing changes and
-	// the error (kind errs.Conflict) is a *ConditionError naming the first
-	// mutation whose condition failed. Two mutations of the same key, an
-	// empty or oversized key, or more than MaxWrite mutations fail with
+	// the error (kind errs.Conflict) is a *ConditionError naming the key of
+	// the first mutation, in write order, whose condition failed (FailedKey). Two mutations of the same key, a key
+	// ValidKey refuses, or more than MaxWrite mutations fail with
 	// errs.Invalid. Backend trouble is errs.Transient or errs.Internal.
 	Write(ctx context.Context, ms ...Mutation) error
 
 	// Query returns the live items of one partition in sort-key order, a page
 	// at a time. An unknown partition yields an empty page, not an error.
-	// A malformed cursor fails with errs.Invalid.
+	// A query ValidQuery refuses (a malformed key, prefix, bound or cursor)
+	// fails with errs.Invalid.
 	Query(ctx context.Context, q Query) (Page, error)
 
 	// Close releases the backend.
 	Close() error
 }
 
-// ConditionError reports which mutation of a Write failed its condition.
+// ConditionError reports which mutation of a Write failed its condition, by
+// its key: a Write holds each key at most once, so the key names the
+// mutation whatever order the write lists them in.
 type ConditionError struct {
-	Index int // Position of the mutation in the Write.
-	Key   Key
+	Key Key
 }
 
 func (e *ConditionError) Error() string {
-	return fmt.Sprintf("condition failed on mutation %d (%s)", e.Index, e.Key)
+	return fmt.Sprintf("condition failed on %s", e.Key)
 }
 
 // ConditionFailed wraps a ConditionError in an errs.Error of kind Conflict.
-func ConditionFailed(op string, index int, k Key) error {
-	return errs.E(op, errs.Conflict, &ConditionError{Index: index, Key: k})
+func ConditionFailed(op string, k Key) error {
+	return errs.E(op, errs.Conflict, &ConditionError{Key: k})
 }
 
-// FailedIndex reports which mutation failed its condition, if err says so.
-func FailedIndex(err error) (int, bool) {
+// FailedKey reports the key of the mutation that failed its condition, if
+// err is a condition failure of a Write.
+func FailedKey(err error) (Key, bool) {
 	var ce *ConditionError
 	if errors.As(err, &ce) {
-		return ce.Index, true
+		return ce.Key, true
 	}
-	return -1, false
+	return Key{}, false
 }
 
 // Validate checks a batch of mutations against the rules both backends share.
@@ -215,31 +214,9 @@ func Validate(op string, ms []Mutation) error {
 	return nil
 }
 
-// ValidKey checks that a key is usable by both backends.
-func ValidKey(op string, k Key) error {
-	if k.PK == "" || k.SK == "" || len(k.PK) > MaxKeyLen || len(k.SK) > MaxKeyLen {
-		return errs.E(op, errs.Invalid, "bad key")
-	}
-	return nil
-}
-
 // Live reports whether an item with the given expiry is live at now.
 func Live(expires, now time.Time) bool {
 	return expires.IsZero() || now.Before(expires)
-}
-
-// EncodeCursor turns the last sort key of a page into a Page.Next cursor.
-func EncodeCursor(sk string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(sk))
-}
-
-// DecodeCursor turns a cursor back into the sort key to continue after.
-func DecodeCursor(op, cursor string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || len(b) > MaxKeyLen {
-		return "", errs.E(op, errs.Invalid, "bad page cursor")
-	}
-	return string(b), nil
 }
 
 // GetJSON reads the item at k and decodes its data into v.

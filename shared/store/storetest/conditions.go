@@ -88,7 +88,7 @@ func testConditions(t *testing.T, s store.Store, pk string) {
 						}
 						want = op.applied[st]
 					} else {
-						wantCondition(t, err, 0, k)
+						wantCondition(t, err, k)
 					}
 					if !want.ok {
 						wantAbsent(t, s, k)
@@ -114,7 +114,7 @@ func testAtomicWrite(t *testing.T, s store.Store, pk string) {
 		store.Put(b, []byte("b2")).IfVersion(5),
 		store.Add(c, 1),
 		store.Put(idx, []byte("a")).IfAbsent())
-	wantCondition(t, err, 1, b)
+	wantCondition(t, err, b)
 	wantItem(t, s, a, 1, "a1", 0)
 	wantItem(t, s, b, 1, "b1", 0)
 	wantItem(t, s, c, 1, "", 3)
@@ -133,28 +133,35 @@ func testAtomicWrite(t *testing.T, s store.Store, pk string) {
 
 	// A failing Check vetoes the whole write too.
 	err = s.Write(ctx(t), store.Put(a, []byte("a3")), store.Check(b))
-	wantCondition(t, err, 1, b)
+	wantCondition(t, err, b)
 	wantItem(t, s, a, 2, "a2", 0)
 	// So does an Add bound.
 	err = s.Write(ctx(t), store.Put(a, []byte("a3")), store.Add(c, 1).AtMost(4))
-	wantCondition(t, err, 1, c)
+	wantCondition(t, err, c)
 	wantItem(t, s, a, 2, "a2", 0)
 	wantItem(t, s, c, 2, "", 4)
 }
 
-// testFirstFailingIndex: when several conditions fail the error names the
-// first.
-func testFirstFailingIndex(t *testing.T, s store.Store, pk string) {
+// testFirstFailingKey: the error names the key of the mutation that failed,
+// wherever the write lists it; when several fail, the first in write order.
+func testFirstFailingKey(t *testing.T, s store.Store, pk string) {
 	ks := []store.Key{store.K(pk, "0"), store.K(pk, "1"), store.K(pk, "2"), store.K(pk, "3")}
 	mustWrite(t, s, store.Put(ks[0], nil), store.Put(ks[2], nil))
-	err := s.Write(ctx(t),
-		store.Put(ks[0], []byte("x")).IfExists(),
-		store.Put(ks[1], []byte("x")).IfExists(),
-		store.Put(ks[2], []byte("x")).IfAbsent(),
-		store.Put(ks[3], []byte("x")))
-	wantCondition(t, err, 1, ks[1])
+	exists0 := store.Put(ks[0], []byte("x")).IfExists()
+	exists1 := store.Put(ks[1], []byte("x")).IfExists() // Fails: absent.
+	absent2 := store.Put(ks[2], []byte("x")).IfAbsent() // Fails: present.
+	put3 := store.Put(ks[3], []byte("x"))
+	wantCondition(t, s.Write(ctx(t), exists0, exists1, absent2, put3), ks[1])
+	wantCondition(t, s.Write(ctx(t), put3, absent2, exists0, exists1), ks[2])
+	// One failing mutation is named by its key at any position.
+	for _, ms := range [][]store.Mutation{{exists1, exists0, put3}, {exists0, exists1, put3}, {put3, exists0, exists1}} {
+		wantCondition(t, s.Write(ctx(t), ms...), ks[1])
+	}
+	// An Add leaving its bounds is named the same way.
+	wantCondition(t, s.Write(ctx(t), store.Add(ks[3], 1), store.Add(ks[0], 2).AtMost(1), exists1), ks[0])
 	wantItem(t, s, ks[0], 1, "", 0)
 	wantAbsent(t, s, ks[1])
+	wantItem(t, s, ks[2], 1, "", 0)
 	wantAbsent(t, s, ks[3])
 }
 
@@ -185,7 +192,7 @@ func testAddBounds(t *testing.T, s store.Store, pk string) {
 			t.Fatalf("step %d: Write = %v; want success", i, err)
 		}
 		if !st.ok {
-			wantCondition(t, err, 0, k)
+			wantCondition(t, err, k)
 		}
 		if st.wantN < 0 && i < 2 {
 			wantAbsent(t, s, k)
@@ -226,7 +233,7 @@ func testExpiry(t *testing.T, s store.Store, pk string) {
 	if err != nil || len(page.Items) != 0 || page.Next != "" {
 		t.Errorf("Query = %+v, %v; want an empty page", page, err)
 	}
-	wantCondition(t, s.Write(ctx(t), store.Check(k).IfExists()), 0, k)
+	wantCondition(t, s.Write(ctx(t), store.Check(k).IfExists()), k)
 	mustWrite(t, s, store.Check(k).IfAbsent())
 	mustWrite(t, s, store.Put(k, []byte("fresh")).IfAbsent())
 	wantItem(t, s, k, 1, "fresh", 0)

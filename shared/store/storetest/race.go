@@ -93,8 +93,8 @@ func testRaceAbsent(t *testing.T, s store.Store, pk string) {
 			wins.Add(1)
 			winner.Store(data)
 		case errs.Is(errs.Conflict, err):
-			if idx, ok := store.FailedIndex(err); !ok || idx != 0 {
-				t.Errorf("racer %d: failed index = %d, %v; want 0", i, idx, ok)
+			if got, ok := store.FailedKey(err); !ok || got != k {
+				t.Errorf("racer %d: failed key = %s, %v; want %s", i, got, ok, k)
 			}
 			if _, err := s.Get(ctx(t), store.K(pk, data)); !errs.Is(errs.NotExist, err) {
 				t.Errorf("racer %d lost but its second item exists (%v)", i, err)

@@ -34,9 +34,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancelled", testCancelled},
 		{"Conditions", testConditions},
 		{"AtomicWrite", testAtomicWrite},
-		{"FirstFailingIndex", testFirstFailingIndex},
+		{"FirstFailingKey", testFirstFailingKey},
 		{"MaxWrite", testMaxWrite},
 		{"Validation", testValidation},
+		{"KeyRules", testKeyRules},
 		{"AddBounds", testAddBounds},
 		{"Expiry", testExpiry},
 		{"Query", testQuery},
@@ -108,8 +109,9 @@ func wantItem(t *testing.T, s store.Store, k store.Key, version int64, data stri
 	return it
 }
 
-// wantCondition fails the test unless err is a condition failure at index.
-func wantCondition(t *testing.T, err error, index int, k store.Key) {
+// wantCondition fails the test unless err is a condition failure of the
+// mutation of k.
+func wantCondition(t *testing.T, err error, k store.Key) {
 	t.Helper()
 	if !errs.Is(errs.Conflict, err) {
 		t.Fatalf("err = %v; want a Conflict", err)
@@ -118,8 +120,8 @@ func wantCondition(t *testing.T, err error, index int, k store.Key) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v; want a *store.ConditionError", err)
 	}
-	if got, ok := store.FailedIndex(err); !ok || got != index || ce.Key != k {
-		t.Fatalf("failed mutation = %d (%s); want %d (%s)", got, ce.Key, index, k)
+	if got, ok := store.FailedKey(err); !ok || got != k || ce.Key != k {
+		t.Fatalf("failed key = %s, %v; want %s", got, ok, k)
 	}
 }
 
@@ -184,7 +186,7 @@ func testMaxWrite(t *testing.T, s store.Store, pk string) {
 		ms[i] = store.Put(keys[i], []byte("two")).IfVersion(1)
 	}
 	ms[len(ms)-1] = store.Put(keys[len(ms)-1], []byte("two")).IfVersion(9)
-	wantCondition(t, s.Write(ctx(t), ms...), len(ms)-1, keys[len(ms)-1])
+	wantCondition(t, s.Write(ctx(t), ms...), keys[len(ms)-1])
 	page, err := s.Query(ctx(t), store.Query{PK: pk})
 	if err != nil {
 		t.Fatalf("Query: %v", err)
