@@ -1,0 +1,54 @@
+// Package wiring turns a process's services (boot.Deps) into each
+// function's handler. It is the one place handlers are built: the cloud
+// functions' mains, the local runner and the tests all go through it, so
+// they cannot drift apart. Handler packages take only the services they
+// use and never see the store, the platform or the WeChat SDK.
+package wiring
+
+import (
+	"github.com/wemember/wemember/functions/admin-api/adminapi"
+	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
+	"github.com/wemember/wemember/functions/member-api/memberapi"
+	"github.com/wemember/wemember/functions/mp-login/mplogin"
+	"github.com/wemember/wemember/functions/oa-callback/oacallback"
+	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
+	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/reminders"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// Function is one cloud function: its name (also its route prefix) and how
+// to build its handler.
+type Function struct {
+	Name  string
+	Build boot.Build
+}
+
+// Functions lists every function the design names, in the design's order.
+func Functions() []Function {
+	return []Function{
+		{"mp-login", mplogin.Build},
+		{"member-api", memberapi.Build},
+		{"oa-callback", oacallback.Build},
+		{"wecom-callback", wecomcallback.Build},
+		{"invite-redeem", boot.Unbuilt("invite-redeem")},
+		{"pay-notify", boot.Unbuilt("pay-notify")},
+		{"expiry-sweep", ExpirySweep()},
+		{"admin-api", adminapi.Build},
+	}
+}
+
+// ExpirySweep builds the expiry-sweep function: the default rules and
+// templates are ensured before every run, then the jobs run on the
+// services; opts adjust the sweeper (a local budget, a smaller limit).
+func ExpirySweep(opts ...sweep.Option) boot.Build {
+	return func(d *boot.Deps) (web.Handler, error) {
+		svc := sweep.Services{Store: d.Store, Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons,
+			Imports: d.Imports, MPAppID: d.Config.MPAppID}
+		if d.MP != nil { // A nil *MiniProgram would be a non-nil Sender.
+			svc.MP = reminders.Sender(d.MP)
+		}
+		opts := append([]sweep.Option{sweep.WithEnsure(d.EnsureDefaults)}, opts...)
+		return sweep.Handler(sweep.New(sweep.Jobs(svc), d.Now, d.Log, opts...), d.Config.AdminToken), nil
+	}
+}
