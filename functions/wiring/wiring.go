@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/functions/oa-callback/oacallback"
 	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
 	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -28,7 +29,7 @@ type Function struct {
 func Functions() []Function {
 	return []Function{
 		{"mp-login", mplogin.Build},
-		{"member-api", memberapi.Build},
+		{"member-api", MemberAPI},
 		{"oa-callback", oacallback.Build},
 		{"wecom-callback", wecomcallback.Build},
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},
@@ -51,4 +52,14 @@ func ExpirySweep(opts ...sweep.Option) boot.Build {
 		opts := append([]sweep.Option{sweep.WithEnsure(d.EnsureDefaults)}, opts...)
 		return sweep.Handler(sweep.New(sweep.Jobs(svc), d.Now, d.Log, opts...), d.Config.AdminToken), nil
 	}
+}
+
+// MemberAPI builds the member-api function.
+func MemberAPI(d *boot.Deps) (web.Handler, error) {
+	return memberapi.New(d.Members, d.Loyalty, d.Coupons, onboarding(d), d.Sessions, d.Config.MPAppID, d.Now), nil
+}
+
+// onboarding grants a new member's registration rewards.
+func onboarding(d *boot.Deps) *onboard.Service {
+	return &onboard.Service{Members: d.Members, Coupons: d.Coupons}
 }
