@@ -35,7 +35,7 @@ func Functions() []Function {
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},
 		{"pay-notify", boot.Unbuilt("pay-notify")},
 		{"expiry-sweep", ExpirySweep()},
-		{"admin-api", adminapi.Build},
+		{"admin-api", AdminAPI},
 	}
 }
 
@@ -62,4 +62,9 @@ func MemberAPI(d *boot.Deps) (web.Handler, error) {
 // onboarding grants a new member's registration rewards.
 func onboarding(d *boot.Deps) *onboard.Service {
 	return &onboard.Service{Members: d.Members, Coupons: d.Coupons}
+}
+
+// AdminAPI builds the admin-api function.
+func AdminAPI(d *boot.Deps) (web.Handler, error) {
+	return adminapi.New(d.Members, d.Imports, d.Loyalty, d.Coupons, d.Channels, d.Sessions, d.Config.AdminToken, d.Now), nil
 }
