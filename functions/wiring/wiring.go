@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/functions/oa-callback/oacallback"
 	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
 	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/web"
@@ -28,7 +29,7 @@ type Function struct {
 // Functions lists every function the design names, in the design's order.
 func Functions() []Function {
 	return []Function{
-		{"mp-login", mplogin.Build},
+		{"mp-login", MPLogin},
 		{"member-api", MemberAPI},
 		{"oa-callback", oacallback.Build},
 		{"wecom-callback", wecomcallback.Build},
@@ -67,4 +68,13 @@ func onboarding(d *boot.Deps) *onboard.Service {
 // AdminAPI builds the admin-api function.
 func AdminAPI(d *boot.Deps) (web.Handler, error) {
 	return adminapi.New(d.Members, d.Imports, d.Loyalty, d.Coupons, d.Channels, d.Sessions, d.Config.AdminToken, d.Now), nil
+}
+
+// MPLogin builds the mp-login function; it needs a mini-program
+// (WEMEMBER_MP_APPID).
+func MPLogin(d *boot.Deps) (web.Handler, error) {
+	if d.MP == nil {
+		return nil, errs.E("wiring.MPLogin", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
+	}
+	return mplogin.New(d.MP, d.Members, d.Sessions, onboarding(d)), nil
 }
