@@ -6,6 +6,8 @@
 package wiring
 
 import (
+	"time"
+
 	"github.com/wemember/wemember/functions/admin-api/adminapi"
 	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
 	"github.com/wemember/wemember/functions/member-api/memberapi"
@@ -14,6 +16,7 @@ import (
 	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/web"
@@ -31,8 +34,8 @@ func Functions() []Function {
 	return []Function{
 		{"mp-login", MPLogin},
 		{"member-api", MemberAPI},
-		{"oa-callback", oacallback.Build},
-		{"wecom-callback", wecomcallback.Build},
+		{"oa-callback", OACallback},
+		{"wecom-callback", WeComCallback},
 		{"invite-redeem", boot.Unbuilt("invite-redeem")},
 		{"pay-notify", boot.Unbuilt("pay-notify")},
 		{"expiry-sweep", ExpirySweep()},
@@ -77,4 +80,33 @@ func MPLogin(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.MPLogin", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
 	}
 	return mplogin.New(d.MP, d.Members, d.Sessions, onboarding(d)), nil
+}
+
+// pushGuard runs each WeChat push once: WeChat retries for a few seconds,
+// sometimes concurrently, and a duplicate gets the first answer.
+func pushGuard(d *boot.Deps, scope string) *idem.Guard {
+	return idem.New(d.Store, scope, idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second})
+}
+
+// OACallback builds the oa-callback function; it needs the Official
+// Account (WEMEMBER_OA_APPID, _TOKEN, _AES_KEY).
+func OACallback(d *boot.Deps) (web.Handler, error) {
+	oa, srv, err := d.OfficialAccount()
+	if err != nil {
+		return nil, errs.E("wiring.OACallback", err)
+	}
+	return oacallback.New(srv, oa.AppID(), oa, d.Members, d.Channels, onboarding(d), pushGuard(d, "oa"),
+		d.Config.OARegisterURL, d.Log), nil
+}
+
+// WeComCallback builds the wecom-callback function; it needs the WeCom corp
+// (WEMEMBER_WECOM_CORPID, _TOKEN, _AES_KEY). Welcome codes expire in real
+// time, so their claims use the wall clock.
+func WeComCallback(d *boot.Deps) (web.Handler, error) {
+	wc, srv, err := d.WeCom()
+	if err != nil {
+		return nil, errs.E("wiring.WeComCallback", err)
+	}
+	return wecomcallback.New(srv, wc.CorpID(), wc, d.Members, d.Channels, onboarding(d), pushGuard(d, "wecom"),
+		d.Store, d.Config.OARegisterURL, time.Now, d.Log), nil
 }

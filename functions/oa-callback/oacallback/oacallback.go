@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
@@ -228,17 +227,13 @@ func (h *Handler) via() string { return "oa:" + h.AppID }
 // success acknowledges a push without a reply.
 func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	oa, srv, err := d.OfficialAccount()
-	if err != nil {
-		return nil, errs.E("oacallback.Build", err)
-	}
-	h := &Handler{
-		Server: srv, AppID: oa.AppID(), Followers: oa, Members: d.Members, Channels: d.Channels,
-		Welcomer:    &onboard.Service{Members: d.Members, Coupons: d.Coupons},
-		Guard:       idem.New(d.Store, "oa", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
-		RegisterURL: d.Config.OARegisterURL, Log: d.Log,
-	}
-	return h.Mux().Serve, nil
+// New makes the function's handler for the Official Account appID: pushes
+// verified and decrypted by srv, followers looked up through followers,
+// each push handled once under guard; registerURL is filled into the
+// replies. w and log are optional.
+func New(srv *wxoa.Server, appID string, followers Followers, m *member.Service, ch *channels.Service,
+	w onboard.Welcomer, guard *idem.Guard, registerURL string, log *slog.Logger) web.Handler {
+	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Welcomer: w,
+		Guard: guard, RegisterURL: registerURL, Log: log}
+	return h.Mux().Serve
 }

@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
@@ -260,17 +259,14 @@ func (h *Handler) via(userID string) string { return "wecom:" + h.CorpID + ":" +
 // success acknowledges a callback.
 func success() *web.Response { return web.Text(http.StatusOK, "success") }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	wc, srv, err := d.WeCom()
-	if err != nil {
-		return nil, errs.E("wecomcallback.Build", err)
-	}
-	h := &Handler{
-		Server: srv, CorpID: wc.CorpID(), Contacts: wc, Members: d.Members, Channels: d.Channels,
-		Welcomer: &onboard.Service{Members: d.Members, Coupons: d.Coupons},
-		Guard:    idem.New(d.Store, "wecom", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
-		Store:    d.Store, RegisterURL: d.Config.OARegisterURL, Now: time.Now, Log: d.Log,
-	}
-	return h.Mux().Serve, nil
+// New makes the function's handler for the corp corpID: callbacks
+// verified and decrypted by srv, contacts looked up and welcomed through
+// contacts, each callback handled once under guard, welcome-code claims
+// kept in st on the clock now; registerURL is filled into the welcome
+// message. w and log are optional.
+func New(srv *wxwork.Server, corpID string, contacts Contacts, m *member.Service, ch *channels.Service,
+	w onboard.Welcomer, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time, log *slog.Logger) web.Handler {
+	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Welcomer: w,
+		Guard: guard, Store: st, RegisterURL: registerURL, Now: now, Log: log}
+	return h.Mux().Serve
 }
