@@ -13,13 +13,13 @@ import (
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // MiniProgram is what mp-login needs of WeChat's mini-program API.
 type MiniProgram interface {
 	AppID() string
-	Code2Session(ctx context.Context, code string) (wechat.Session, error)
+	Code2Session(ctx context.Context, code string) (wxuser.Session, error)
 	PhoneNumber(ctx context.Context, code string) (string, error)
 }
 

@@ -25,14 +25,14 @@ import (
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
 	"github.com/wemember/wemember/shared/wxoa"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // Followers is what oa-callback needs of the Official Account's API: who an
 // openid is (for the unionid that joins the follower to the member).
 type Followers interface {
-	UserInfo(ctx context.Context, openid string) (wechat.OAUser, error)
+	UserInfo(ctx context.Context, openid string) (wxuser.OAUser, error)
 }
 
 // Timing: WeChat gives up on an answer after 5 s.
@@ -160,7 +160,7 @@ func (h *Handler) unionID(ctx context.Context, openid string) string {
 			level = slog.LevelError
 		}
 		h.Log.Log(ctx, level, "user/info failed; registering without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	}
 	return ""
 }

@@ -28,13 +28,13 @@ import (
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxuser"
 	"github.com/wemember/wemember/shared/wxwork"
 )
 
 // Contacts is what wecom-callback needs of WeCom's customer-contact API.
 type Contacts interface {
-	ExternalContact(ctx context.Context, externalUserID string) (wechat.Contact, error)
+	ExternalContact(ctx context.Context, externalUserID string) (wxuser.Contact, error)
 	SendWelcome(ctx context.Context, welcomeCode, text string) error
 }
 
@@ -180,7 +180,7 @@ func (h *Handler) remove(ctx context.Context, ev *wxwork.Event) error {
 // by unionid on a later edit or arrival. A slow, busy or refusing WeCom, or
 // a customer already gone, is logged as a warning; anything else (a rejected
 // secret) as an error, for the operator to fix.
-func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Contact {
+func (h *Handler) contact(ctx context.Context, externalUserID string) wxuser.Contact {
 	lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
 	defer cancel()
 	c, err := h.Contacts.ExternalContact(lctx, externalUserID)
@@ -188,7 +188,7 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Con
 	case err == nil && c.ExternalUserID == externalUserID:
 		return c
 	case err == nil:
-		return wechat.Contact{} // Another contact's answer: trust nothing in it.
+		return wxuser.Contact{} // Another contact's answer: trust nothing in it.
 	}
 	if h.Log != nil {
 		level := slog.LevelWarn
@@ -196,9 +196,9 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Con
 			level = slog.LevelError
 		}
 		h.Log.Log(ctx, level, "externalcontact/get failed; going on without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	}
-	return wechat.Contact{}
+	return wxuser.Contact{}
 }
 
 func (h *Handler) identities(externalUserID, unionID string) []member.Identity {
