@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/admin-api/adminapi"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("admin-api", adminapi.Build) }
+func main() { boot.Main("admin-api", wiring.AdminAPI) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("expiry-sweep", sweep.Build) }
+func main() { boot.Main("expiry-sweep", wiring.ExpirySweep()) }

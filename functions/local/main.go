@@ -69,6 +69,7 @@ func run(log *slog.Logger) error {
 		}
 	}()
 
+	boot.ConfigureProcess(cfg)
 	d, err := boot.Open(ctx, cfg, log)
 	if err != nil {
 		return err

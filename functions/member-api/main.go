@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/member-api/memberapi"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("member-api", memberapi.Build) }
+func main() { boot.Main("member-api", wiring.MemberAPI) }

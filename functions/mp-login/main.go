@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/mp-login/mplogin"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("mp-login", mplogin.Build) }
+func main() { boot.Main("mp-login", wiring.MPLogin) }

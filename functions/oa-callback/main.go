@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/oa-callback/oacallback"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("oa-callback", oacallback.Build) }
+func main() { boot.Main("oa-callback", wiring.OACallback) }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("wecom-callback", wecomcallback.Build) }
+func main() { boot.Main("wecom-callback", wiring.WeComCallback) }

@@ -1,7 +1,7 @@
-// Package boot wires a function from its environment: it loads the config,
-// opens the store, builds the domain services and WeChat clients, and hands
-// the finished handler to the platform adapter. A function's main is one
-// call to Main.
+// Package boot is the composition root: it loads the config, opens the
+// store, wires the domain services and WeChat clients over it (Wire, shared
+// by the functions, the local runner and the tests), and hands a finished
+// handler to the platform adapter. A function's main is one call to Main.
 package boot
 
 import (
@@ -64,37 +64,57 @@ type Option func(*Deps)
 // use it to move time.
 func WithClock(now func() time.Time) Option { return func(d *Deps) { d.Now = now } }
 
-// Open builds the dependencies from a configuration.
+// Open opens the store the configuration names and wires the services over
+// it (OpenStore, then Wire). It leaves process-wide settings alone: the
+// mains apply them once with ConfigureProcess.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*Deps, error) {
-	const op = "boot.Open"
-	d := &Deps{Config: cfg, Log: log, Now: time.Now}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, errs.E("boot.Open", err)
+	}
+	d, err := Wire(st, cfg, log, opts...)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// OpenStore opens the store the configuration names: a bbolt file or a
+// DynamoDB table.
+func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, errs.E("boot.OpenStore", err)
+	}
+	return st, nil
+}
+
+// Wire builds every service over an open store: the one wiring of the
+// domain that the functions, the local runner and the tests share. A merge
+// moves everything a member has across, so the loyalty, coupon and channel
+// services are the member service's absorbers. Wire does no I/O and changes
+// no process-wide state; the caller keeps ownership of st.
+func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (*Deps, error) {
+	const op = "boot.Wire"
+	d := &Deps{Config: cfg, Store: st, Log: log, Now: time.Now}
 	for _, o := range opts {
 		o(d)
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
 	box, err := pii.New(cfg.DataKey)
 	if err != nil {
-		st.Close()
 		return nil, errs.E(op, err)
 	}
 	sessions, err := session.NewIssuer(cfg.SessionSecret, cfg.SessionTTL, d.Now)
 	if err != nil {
-		st.Close()
 		return nil, errs.E(op, err)
 	}
-	wechat.UseAPIBase(cfg.WeChatAPIBase)
-	wechat.SetCallTimeout(10 * time.Second)
-	d.Store, d.Box, d.Sessions = st, box, sessions
+	d.Box, d.Sessions = box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
-	// A merge moves everything a member has across: points and growth,
-	// coupons and takes, follows and pending attribution.
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
 	d.Members.AddAbsorber(d.Channels)
@@ -102,6 +122,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 		d.MP = wechat.NewMiniProgram(cfg.MPAppID, cfg.MPSecret, wechat.NewTokenSource(st, cfg.MPAppID, cfg.MPSecret))
 	}
 	return d, nil
+}
+
+// CallTimeout bounds every call to WeChat's API.
+const CallTimeout = 10 * time.Second
+
+// ConfigureProcess applies the settings the WeChat SDK keeps per process
+// (github.com/silenceper/wechat/v2 reads one API base from a package
+// variable and sends every request through http.DefaultClient, with no way
+// to give it a client of its own): the API base the configuration names and
+// CallTimeout on http.DefaultClient. A main calls it once at start-up,
+// before any request; Open and Wire never do, so two deployments in one
+// process (tests) do not rewrite each other's settings.
+func ConfigureProcess(cfg config.Config) {
+	wechat.UseAPIBase(cfg.WeChatAPIBase)
+	wechat.SetCallTimeout(CallTimeout)
 }
 
 func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
@@ -141,6 +176,7 @@ func Main(function string, build Build) {
 	if err != nil {
 		fail(err)
 	}
+	ConfigureProcess(cfg)
 	d, err := Open(context.Background(), cfg, log)
 	if err != nil {
 		fail(err)
@@ -152,8 +188,8 @@ func Main(function string, build Build) {
 	launch.Run(Handler(function, d, h), launch.WithBodyLimit(cfg.BodyLimit), launch.WithLogger(log))
 }
 
-// Unbuilt is the Build of a function whose issue has not landed: every
-// request is answered 501 with a clear message.
+// Unbuilt is the Build of a function that is not built yet: every request
+// is answered 501 with a clear message.
 func Unbuilt(function string) Build {
 	return func(*Deps) (web.Handler, error) {
 		return func(context.Context, *web.Request) (*web.Response, error) {

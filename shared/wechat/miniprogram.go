@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"errors"
-	"log/slog"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/miniprogram"
@@ -12,48 +11,19 @@ import (
 	mpcontext "github.com/silenceper/wechat/v2/miniprogram/context"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
-// SessionKey is a mini-program session_key: the key that decrypts the data a
-// mini-program hands its server. It prints, logs and marshals as
-// "[redacted]"; only Reveal gives the key.
-type SessionKey struct{ v string }
+// SessionKey is a mini-program session_key (wxuser.SessionKey): it prints,
+// logs and marshals as "[redacted]"; only Reveal gives the key.
+type SessionKey = wxuser.SessionKey
 
 // NewSessionKey wraps a session_key, e.g. in a fake client.
-func NewSessionKey(v string) SessionKey { return SessionKey{v: v} }
+func NewSessionKey(v string) SessionKey { return wxuser.NewSessionKey(v) }
 
-const redacted = "[redacted]"
-
-// Reveal returns the key itself. Never log it or send it to a client.
-func (k SessionKey) Reveal() string { return k.v }
-
-// IsZero reports whether there is no key.
-func (k SessionKey) IsZero() bool { return k.v == "" }
-
-// String redacts the key for fmt.
-func (k SessionKey) String() string { return redacted }
-
-// GoString redacts the key for %#v.
-func (k SessionKey) GoString() string { return "wechat.SessionKey(" + redacted + ")" }
-
-// LogValue redacts the key for slog.
-func (k SessionKey) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalJSON redacts the key for encoding/json.
-func (k SessionKey) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-
-// Session is what code2session tells about the user behind a js_code.
-type Session struct {
-	OpenID     string     // The user's id in this mini-program.
-	UnionID    string     // The user's id across the Open Platform account's apps; may be empty.
-	SessionKey SessionKey // Redacted when printed or logged.
-}
-
-// LogValue logs the ids and hides the key.
-func (s Session) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("openid", s.OpenID), slog.String("unionid", s.UnionID),
-		slog.String("session_key", redacted))
-}
+// Session is what code2session tells about the user behind a js_code
+// (wxuser.Session).
+type Session = wxuser.Session
 
 // MiniProgram is a mini-program's server-side client: login and phone number
 // through silenceper's own code, with access tokens from a TokenSource.
@@ -97,7 +67,7 @@ func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, e
 	if res.OpenID == "" {
 		return Session{}, errs.E(op, errs.Internal, errors.New("jscode2session answered without an openid"))
 	}
-	return Session{OpenID: res.OpenID, UnionID: res.UnionID, SessionKey: SessionKey{v: res.SessionKey}}, nil
+	return Session{OpenID: res.OpenID, UnionID: res.UnionID, SessionKey: NewSessionKey(res.SessionKey)}, nil
 }
 
 // PhoneNumber exchanges a code from the getPhoneNumber button for the user's

@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -12,6 +11,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/user"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // OfficialAccount is an Official Account's server-side client: user info
@@ -32,22 +32,8 @@ func NewOfficialAccount(appID, secret string, tokens *TokenSource) *OfficialAcco
 // AppID is the Official Account's appid.
 func (c *OfficialAccount) AppID() string { return c.cfg.AppID }
 
-// OAUser is what the Official Account knows of a user (cgi-bin/user/info).
-type OAUser struct {
-	OpenID     string
-	UnionID    string    // Empty unless the account is bound to the Open Platform account.
-	Subscribed bool      // Follows the account now; if not, only the ids are known.
-	Since      time.Time // The last follow (subscribe_time); zero if not subscribed.
-	Scene      string    // subscribe_scene, e.g. "ADD_SCENE_QR_CODE".
-	QRScene    int       // qr_scene: the scene_id of the parameterized QR code followed through.
-	QRSceneStr string    // qr_scene_str: its scene string, e.g. an invite code.
-}
-
-// LogValue logs the openid and the follow, never the unionid.
-func (u OAUser) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("openid", u.OpenID), slog.Bool("subscribed", u.Subscribed),
-		slog.String("scene", u.Scene))
-}
+// OAUser is what the Official Account knows of a user (wxuser.OAUser).
+type OAUser = wxuser.OAUser
 
 // UserInfo asks WeChat about an openid of this account. A user who never
 // followed, or unfollowed, is no error: Subscribed is false. A 40001/42001

@@ -21,6 +21,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // APIBase is where WeChat's server API lives (mini-program, Official
@@ -57,21 +58,12 @@ func UseAPIBase(base string) {
 }
 
 // apiError is a WeChat errcode answer, rendered without the request's URL.
-type apiError struct {
-	API     string
-	ErrCode int64
-	ErrMsg  string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("%s: errcode=%d errmsg=%q", e.API, e.ErrCode, e.ErrMsg)
-}
+type apiError = wxuser.APIError
 
 // ErrCode reports the WeChat errcode along err's chain, or 0.
 func ErrCode(err error) int64 {
-	var a *apiError
-	if errors.As(err, &a) {
-		return a.ErrCode
+	if c := wxuser.ErrCode(err); c != 0 {
+		return c
 	}
 	var c *util.CommonError
 	if errors.As(err, &c) {

@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -12,6 +11,7 @@ import (
 	"github.com/silenceper/wechat/v2/work/externalcontact"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // WeCom is a WeCom corp's server-side client for customer contact (客户联系):
@@ -35,30 +35,11 @@ func (c *WeCom) client(h *boundTokens) *externalcontact.Client {
 	return externalcontact.NewClient(&workcontext.Context{Config: c.cfg, AccessTokenHandle: h})
 }
 
-// Contact is a WeCom external contact: a customer who added corp members.
-type Contact struct {
-	ExternalUserID string
-	UnionID        string // Empty unless the corp is bound to the Open Platform account and the contact is a WeChat user.
-	Name           string // The customer's WeChat name: personal data, never log it.
-	Type           int    // 1: a WeChat user; 2: a WeCom user.
-	FollowUsers    []FollowUser
-}
+// Contact is a WeCom external contact (wxuser.Contact).
+type Contact = wxuser.Contact
 
-// FollowUser is a corp member the contact added.
-type FollowUser struct {
-	UserID  string    // The member's userid, e.g. a sales rep.
-	State   string    // The contact way's state: the channel or inviter the add came through.
-	AddedAt time.Time // createtime.
-}
-
-// LogValue logs the ids and the members, never the name or the unionid.
-func (c Contact) LogValue() slog.Value {
-	ids := make([]string, 0, len(c.FollowUsers))
-	for _, f := range c.FollowUsers {
-		ids = append(ids, f.UserID)
-	}
-	return slog.GroupValue(slog.String("external_userid", c.ExternalUserID), slog.Any("follow_users", ids))
-}
+// FollowUser is a corp member the contact added (wxuser.FollowUser).
+type FollowUser = wxuser.FollowUser
 
 // ExternalContact asks WeCom about an external contact of the corp
 // (externalcontact/get). A 40014/42001 answer makes the token source refresh

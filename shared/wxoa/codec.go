@@ -3,16 +3,17 @@ package wxoa
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
-
-	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/wemember/wemember/shared/errs"
 )
@@ -84,7 +85,12 @@ func (c *Codec) Signature(parts ...string) string {
 	all := make([]string, 0, len(parts)+1)
 	all = append(all, c.token)
 	all = append(all, parts...)
-	return util.Signature(all...)
+	slices.Sort(all)
+	h := sha1.New()
+	for _, p := range all {
+		io.WriteString(h, p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Verify reports, in constant time, whether sig is the Signature of parts.
@@ -152,12 +158,23 @@ func unpad(pt []byte) (int, bool) {
 }
 
 // Encrypt seals msg for the configured receiver id with the given 16 random
-// bytes and returns the base64 Encrypt value (silenceper's AESEncryptMsg).
+// bytes and returns the base64 Encrypt value.
 func (c *Codec) Encrypt(random, msg []byte) (string, error) {
 	if len(random) != 16 {
 		return "", errs.E("wxoa.Encrypt", errs.Internal, "random must be 16 bytes")
 	}
-	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, msg, c.receiver, c.key)), nil
+	n := 20 + len(msg) + len(c.receiver)
+	pad := blockSize - n%blockSize // 1..32: a whole block when n is aligned.
+	pt := make([]byte, n+pad)
+	copy(pt, random)
+	binary.BigEndian.PutUint32(pt[16:20], uint32(len(msg)))
+	copy(pt[20:], msg)
+	copy(pt[20+len(msg):], c.receiver)
+	for i := n; i < len(pt); i++ {
+		pt[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(pt, pt)
+	return base64.StdEncoding.EncodeToString(pt), nil
 }
 
 // EncryptedReply is the body of an encrypted passive reply.

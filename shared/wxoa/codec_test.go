@@ -1,8 +1,11 @@
 package wxoa_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/wxoa"
@@ -29,5 +32,37 @@ func TestCodecOfficialVector(t *testing.T) {
 	other, _ := wxoa.NewCodec("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx0000000000000000")
 	if _, err := other.Decrypt(enc); !errs.Is(errs.Unauthorized, err) {
 		t.Errorf("Decrypt for another receiver err = %v, want unauthorized", err)
+	}
+}
+
+// TestCodecMatchesSDK checks the codec signs and seals exactly as the
+// WeChat SDK does, for messages of every length around the block size.
+func TestCodecMatchesSDK(t *testing.T) {
+	const token, aesKey, receiver = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"
+	c, err := wxoa.NewCodec(token, aesKey, receiver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := wxoa.DecodeAESKey(aesKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	random := []byte("0123456789abcdef")
+	for n := 0; n < 80; n++ {
+		msg := []byte(strings.Repeat("x", n))
+		got, err := c.Encrypt(random, msg)
+		if err != nil {
+			t.Fatalf("Encrypt(%d bytes): %v", n, err)
+		}
+		if want := base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, msg, receiver, key)); got != want {
+			t.Errorf("Encrypt(%d bytes) = %s, want %s", n, got, want)
+		}
+		if back, err := c.Decrypt(got); err != nil || string(back) != string(msg) {
+			t.Errorf("Decrypt(Encrypt(%d bytes)) = %q, %v", n, back, err)
+		}
+	}
+	parts := []string{"1409659813", "1372623149", "b", "a", ""}
+	if got, want := c.Signature(parts...), util.Signature(append([]string{token}, parts...)...); got != want {
+		t.Errorf("Signature = %s, want %s", got, want)
 	}
 }

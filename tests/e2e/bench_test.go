@@ -25,7 +25,7 @@ import (
 	"github.com/wemember/wemember/tests/wxsim"
 )
 
-// The hot paths of issue 2, measured through the real chain a Lambda
+// The member hot paths, measured through the real chain a Lambda
 // invocation takes: the event JSON as the platform delivers it, the Lambda
 // adapter, the standard middleware (request id, JSON log, errors, recover,
 // body limit), the function's routes, and — for mp-login — code2session over

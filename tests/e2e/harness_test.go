@@ -30,7 +30,8 @@ import (
 // The appid the CloudBase fixtures carry; the e2e mini-program uses it.
 const mpAppID = "wxFIXTUREAPPID"
 
-// One simulator per test binary: silenceper's API base is process-global.
+// One simulator per test binary: the WeChat SDK's API base is process-wide,
+// set once here as a main sets it.
 var sim *wxsim.Sim
 var simURL string
 
@@ -38,6 +39,7 @@ func TestMain(m *testing.M) {
 	sim = wxsim.New()
 	srv := httptest.NewServer(sim.Handler())
 	simURL = srv.URL
+	boot.ConfigureProcess(config.Config{WeChatAPIBase: simURL})
 	code := m.Run()
 	srv.Close()
 	os.Exit(code)

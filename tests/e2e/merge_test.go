@@ -15,11 +15,11 @@ import (
 	"github.com/wemember/wemember/tests/wxsim/push"
 )
 
-// Issue 3: "a merge keeps every point, coupon, order and referral". Two
+// A merge keeps every point, coupon, order and referral. Two
 // members who turn out to be one person — each with its own history — are
 // joined by a real arrival through the functions, on every backend. Orders
-// and referral records do not exist yet (payments and invitations are later
-// issues), so what is kept here is points and growth, coupons, the pending
+// and referral records do not exist yet (payments and invitations are not
+// built), so what is kept here is points and growth, coupons, the pending
 // inviter attribution, follows and identities.
 
 // mpLogin posts a js_code for which jscode2session answers openid and

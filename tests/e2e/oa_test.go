@@ -24,7 +24,7 @@ import (
 	"github.com/wemember/wemember/tests/wxsim/push"
 )
 
-// The Official Account and WeCom pushes of issue 3, played by the
+// The Official Account and WeCom pushes, played by the
 // simulator's push builders exactly as WeChat sends them (signed, encrypted
 // in safe mode, retried), through the real platform adapters or the local
 // runner over HTTP, on every backend.

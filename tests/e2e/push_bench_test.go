@@ -13,7 +13,7 @@ import (
 	"github.com/wemember/wemember/tests/wxsim/push"
 )
 
-// The pushes of issue 3, measured end to end through the function's full
+// The Official Account and WeCom pushes, measured end to end through the function's full
 // handler (standard middleware, routes): signature checks, AES decryption,
 // XML parsing, the idempotency guard, the user/info or externalcontact/get
 // call over loopback HTTP to the simulator, the member registration with

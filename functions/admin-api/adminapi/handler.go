@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/auth"
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/imports"
@@ -39,23 +38,17 @@ type Handler struct {
 // 29-second limit.
 const DefaultImportSlice = 5 * time.Second
 
-// Build makes the function's handler from the wired dependencies.
+// New makes the function's handler: every route behind the operator bearer
+// token operatorToken. sessions verifies coupon QR tokens.
 //
 // Note for deployment: a 100 000-row import is about 2 MB as CSV and 5–6 MB
 // as JSON, over the default 1 MiB body limit; set WEMEMBER_BODY_LIMIT for
 // admin-api to at least 8 MiB (and mind the platforms' own 6 MB request
 // limit for synchronous Lambda and SCF calls: prefer CSV for large files).
-func Build(d *boot.Deps) (web.Handler, error) {
-	h := &Handler{
-		Members:  d.Members,
-		Imports:  d.Imports,
-		Loyalty:  d.Loyalty,
-		Coupons:  d.Coupons,
-		Channels: d.Channels,
-		Sessions: d.Sessions,
-		Now:      d.Now,
-	}
-	return auth.Operator(d.Config.AdminToken)(h.Mux().Serve), nil
+func New(m *member.Service, im *imports.Service, l *loyalty.Service, c *coupons.Service, ch *channels.Service,
+	sessions *session.Issuer, operatorToken string, now func() time.Time) web.Handler {
+	h := &Handler{Members: m, Imports: im, Loyalty: l, Coupons: c, Channels: ch, Sessions: sessions, Now: now}
+	return auth.Operator(operatorToken)(h.Mux().Serve)
 }
 
 // Mux routes the function's requests.

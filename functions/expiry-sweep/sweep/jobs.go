@@ -4,18 +4,31 @@ import (
 	"context"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/reminders"
+	"github.com/wemember/wemember/shared/store"
 )
+
+// Services are what the sweep's jobs run on. The jobs of a nil service are
+// left out; without MP the expiry reminders are, and birthdays only get
+// their coupons.
+type Services struct {
+	Store   store.Store
+	Members *member.Service
+	Loyalty *loyalty.Service
+	Coupons *coupons.Service
+	Imports *imports.Service
+	MP      reminders.Sender // The mini-program that sends subscribe messages.
+	MPAppID string           // Its appid, the scope of the members' openids.
+}
 
 // Jobs is the sweep's job list, in the order a round calls them. Adding a
 // job is one line here: a name and a JobFunc (adapt a domain sweep's
 // progress with one of the helpers below).
-func Jobs(d *boot.Deps) []Job {
+func Jobs(d Services) []Job {
 	var jobs []Job
 	if d.Loyalty != nil {
 		jobs = append(jobs,
@@ -38,7 +51,7 @@ func Jobs(d *boot.Deps) []Job {
 		if d.MP != nil {
 			send = d.MP
 		}
-		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.Config.MPAppID})
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.MPAppID})
 		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)})
 		if d.MP != nil {
 			jobs = append(jobs, Job{"expiry-reminders", Reminders(r.Reminders)})

@@ -3,7 +3,7 @@ package sweep_test
 import (
 	"testing"
 
-	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/lambda"
 	"github.com/wemember/wemember/shared/scf"
@@ -24,7 +24,7 @@ func TestSweepThroughPlatformAdapters(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.d.Config.BodyLimit = 1 << 20
-			h, err := sweep.Build(f.d)
+			h, err := wiring.ExpirySweep()(f.d)
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}

@@ -1,7 +1,7 @@
 // Package sweep is the expiry-sweep function: on every scheduled run it
 // works through a list of resumable jobs (points expiry and release, level
-// reviews, coupon expiry, unfinished member merges, and whatever the lead
-// adds to Jobs) until they are done or the invocation's time is nearly up.
+// reviews, coupon expiry, unfinished member merges, and every other job
+// listed in Jobs) until they are done or the invocation's time is nearly up.
 //
 // Every job is a domain sweep that settles each due item in one atomic
 // write together with the removal of its index item, so a run stopped at
@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
@@ -107,7 +106,8 @@ func WithMaxMargin(d time.Duration) Option { return func(s *Sweeper) { s.maxMarg
 // time.Now); tests use it to stop a run after a known number of calls.
 func WithWallClock(now func() time.Time) Option { return func(s *Sweeper) { s.wall = now } }
 
-// WithEnsure sets what runs before the jobs (boot.Deps.EnsureDefaults).
+// WithEnsure sets what runs before the jobs (installing the default rules
+// and coupon templates).
 func WithEnsure(f func(ctx context.Context) error) Option { return func(s *Sweeper) { s.ensure = f } }
 
 // New builds a Sweeper of jobs with the business clock now.
@@ -121,18 +121,6 @@ func New(jobs []Job, now func() time.Time, log *slog.Logger, opts ...Option) *Sw
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	return s
-}
-
-// Build is the expiry-sweep function's boot.Build with the default options.
-func Build(d *boot.Deps) (web.Handler, error) { return BuildWith()(d) }
-
-// BuildWith is Build with options (a local budget, a smaller limit).
-func BuildWith(opts ...Option) boot.Build {
-	return func(d *boot.Deps) (web.Handler, error) {
-		opts := append([]Option{WithEnsure(d.EnsureDefaults)}, opts...)
-		s := New(Jobs(d), d.Now, d.Log, opts...)
-		return Handler(s, d.Config.AdminToken), nil
-	}
 }
 
 // Handler serves POST / and POST /expiry-sweep (relative to the function's

@@ -1,25 +1,23 @@
 package sweep_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
-	"github.com/wemember/wemember/shared/bolt"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/loyalty/loyaltytest"
 	"github.com/wemember/wemember/shared/member"
-	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -38,26 +36,25 @@ type fixture struct {
 	coupons []string
 }
 
-// newFixture wires the services over a fresh bbolt store, as boot.Open
-// does, and seeds members*lotsPerMember points lots expiring in 3 days and
-// couponCount coupons valid for 10 days; then moves the clock 11 days on.
+// newFixture wires the services over a fresh bbolt store with the
+// functions' own wiring (boot.Open) and no mini-program, and seeds
+// members*lotsPerMember points lots expiring in 3 days and couponCount
+// coupons valid for 10 days; then moves the clock 11 days on.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "sweep.db"))
+	vars := config.Dev(t.TempDir(), "")
+	vars["WEMEMBER_ADMIN_TOKEN"] = opToken
+	vars["WEMEMBER_MP_APPID"] = ""
+	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
-		t.Fatalf("bolt.Open: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	box, err := pii.New(bytes.Repeat([]byte("k"), 32))
-	if err != nil {
-		t.Fatalf("pii.New: %v", err)
+		t.Fatalf("config.Load: %v", err)
 	}
 	clk := loyaltytest.NewClock(loyaltytest.Start)
-	d := &boot.Deps{Store: st, Log: slog.New(slog.DiscardHandler), Now: clk.Now, Box: box}
-	d.Config.AdminToken = opToken
-	d.Members = member.NewService(st, box, clk.Now, member.NewID)
-	d.Loyalty = loyalty.New(st, clk.Now, loyaltytest.IDs())
-	d.Coupons = coupons.New(st, coupons.Config{Now: clk.Now})
+	d, err := boot.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), boot.WithClock(clk.Now))
+	if err != nil {
+		t.Fatalf("boot.Open: %v", err)
+	}
+	t.Cleanup(func() { d.Store.Close() })
 	f := &fixture{t: t, ctx: context.Background(), d: d, clk: clk}
 	if err := d.EnsureDefaults(f.ctx); err != nil {
 		t.Fatalf("EnsureDefaults: %v", err)
@@ -89,7 +86,7 @@ func (f *fixture) member(i int) string { return fmt.Sprintf("m%d", i) }
 // become statuses as in production.
 func (f *fixture) handler(opts ...sweep.Option) web.Handler {
 	f.t.Helper()
-	h, err := sweep.BuildWith(opts...)(f.d)
+	h, err := wiring.ExpirySweep(opts...)(f.d)
 	if err != nil {
 		f.t.Fatalf("Build: %v", err)
 	}
@@ -310,4 +307,34 @@ func TestSweepOverlappingRunsSettleOnce(t *testing.T) {
 			lots, coupon, members*lotsPerMember, couponCount)
 	}
 	f.wantAllSettled()
+}
+
+// TestFixtureWiresAbsorbers checks the fixture runs on the functions' own
+// wiring: merging two members moves the merged-away member's points to the
+// survivor, as it does in a deployment.
+func TestFixtureWiresAbsorbers(t *testing.T) {
+	f := newFixture(t)
+	arrive := func(openid string) member.Member {
+		res, err := f.d.Members.Arrive(f.ctx, member.Arrival{Identities: []member.Identity{{Kind: member.OpenID, Scope: "wxapp", Value: openid}}})
+		if err != nil {
+			t.Fatalf("Arrive %s: %v", openid, err)
+		}
+		return res.Member
+	}
+	older := arrive("o-older")
+	f.clk.Add(time.Minute)
+	newer := arrive("o-newer")
+	if _, err := f.d.Loyalty.Earn(f.ctx, loyalty.EarnCmd{MemberID: newer.ID, Points: 70, Reason: "test", Key: "merge-earn"}); err != nil {
+		t.Fatalf("Earn: %v", err)
+	}
+	if _, err := f.d.Members.Merge(f.ctx, older.ID, newer.ID); err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	b, err := f.d.Loyalty.Balance(f.ctx, older.ID)
+	if err != nil {
+		t.Fatalf("Balance: %v", err)
+	}
+	if got, want := b.Available, int64(70); got != want {
+		t.Fatalf("survivor's points after the merge: got %d, want %d (the merged-away member's)", got, want)
+	}
 }

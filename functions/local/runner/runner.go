@@ -1,6 +1,7 @@
 // Package runner mounts every wemember function in one net/http handler,
-// each under its own route prefix, over one set of dependencies: the local
-// development server and the end-to-end tests both use it.
+// each under its own route prefix, over one set of dependencies built by
+// package wiring: the local development server and the end-to-end tests
+// both use it.
 package runner
 
 import (
@@ -9,43 +10,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/functions/admin-api/adminapi"
-	"github.com/wemember/wemember/functions/expiry-sweep/sweep"
-	"github.com/wemember/wemember/functions/member-api/memberapi"
-	"github.com/wemember/wemember/functions/mp-login/mplogin"
-	"github.com/wemember/wemember/functions/oa-callback/oacallback"
-	"github.com/wemember/wemember/functions/wecom-callback/wecomcallback"
+	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/local"
 	"github.com/wemember/wemember/shared/web"
 )
 
-// Function is one cloud function: its name (also its route prefix) and how
-// to build its handler.
-type Function struct {
-	Name  string
-	Build boot.Build
-}
-
-// Functions lists every function the design names, in the design's order.
-func Functions() []Function {
-	return []Function{
-		{"mp-login", mplogin.Build},
-		{"member-api", memberapi.Build},
-		{"oa-callback", oacallback.Build},
-		{"wecom-callback", wecomcallback.Build},
-		{"invite-redeem", boot.Unbuilt("invite-redeem")},
-		{"pay-notify", boot.Unbuilt("pay-notify")},
-		{"expiry-sweep", sweep.Build},
-		{"admin-api", adminapi.Build},
-	}
-}
-
 // Handlers builds every function's full handler (with the standard
 // middleware), keyed by name.
 func Handlers(d *boot.Deps) (map[string]web.Handler, error) {
 	out := map[string]web.Handler{}
-	for _, f := range Functions() {
+	for _, f := range wiring.Functions() {
 		h, err := f.Build(d)
 		if err != nil {
 			return nil, err

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/auth"
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
@@ -32,12 +31,12 @@ type Handler struct {
 	Now      func() time.Time
 }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Sessions: d.Sessions, Now: d.Now,
-		Onboard: &onboard.Service{Members: d.Members, Coupons: d.Coupons}}
-	mw := auth.Member(d.Sessions, d.Members, d.Config.MPAppID)
-	return mw(h.Mux().Serve), nil
+// New makes the function's handler: the member API behind the member
+// check (a session token of the mini-program appID, for a live member).
+func New(m *member.Service, l *loyalty.Service, c *coupons.Service, o *onboard.Service, sessions *session.Issuer,
+	appID string, now func() time.Time) web.Handler {
+	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now, Onboard: o}
+	return auth.Member(sessions, m, appID)(h.Mux().Serve)
 }
 
 // Mux routes the function's requests.

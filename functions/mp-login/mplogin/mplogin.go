@@ -11,20 +11,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
-	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/text"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // MiniProgram is what mp-login needs of WeChat's mini-program API.
 type MiniProgram interface {
 	AppID() string
-	Code2Session(ctx context.Context, code string) (wechat.Session, error)
+	Code2Session(ctx context.Context, code string) (wxuser.Session, error)
 	PhoneNumber(ctx context.Context, code string) (string, error)
 }
 
@@ -214,12 +212,9 @@ func token(s string, max int) bool {
 	return true
 }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	if d.MP == nil {
-		return nil, errs.E("mplogin.Build", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
-	}
-	h := &Handler{MP: d.MP, Members: d.Members, Sessions: d.Sessions,
-		Welcomer: &onboard.Service{Members: d.Members, Coupons: d.Coupons}}
-	return h.Mux().Serve, nil
+// New makes the function's handler: logins through the mini-program mp,
+// sessions issued by sessions, new members welcomed by w (optional).
+func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w Welcomer) web.Handler {
+	h := &Handler{MP: mp, Members: m, Sessions: sessions, Welcomer: w}
+	return h.Mux().Serve
 }

@@ -19,21 +19,20 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
 	"github.com/wemember/wemember/shared/wxoa"
+	"github.com/wemember/wemember/shared/wxuser"
 )
 
 // Followers is what oa-callback needs of the Official Account's API: who an
 // openid is (for the unionid that joins the follower to the member).
 type Followers interface {
-	UserInfo(ctx context.Context, openid string) (wechat.OAUser, error)
+	UserInfo(ctx context.Context, openid string) (wxuser.OAUser, error)
 }
 
 // Timing: WeChat gives up on an answer after 5 s.
@@ -161,7 +160,7 @@ func (h *Handler) unionID(ctx context.Context, openid string) string {
 			level = slog.LevelError
 		}
 		h.Log.Log(ctx, level, "user/info failed; registering without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	}
 	return ""
 }
@@ -228,17 +227,13 @@ func (h *Handler) via() string { return "oa:" + h.AppID }
 // success acknowledges a push without a reply.
 func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	oa, srv, err := d.OfficialAccount()
-	if err != nil {
-		return nil, errs.E("oacallback.Build", err)
-	}
-	h := &Handler{
-		Server: srv, AppID: oa.AppID(), Followers: oa, Members: d.Members, Channels: d.Channels,
-		Welcomer:    &onboard.Service{Members: d.Members, Coupons: d.Coupons},
-		Guard:       idem.New(d.Store, "oa", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
-		RegisterURL: d.Config.OARegisterURL, Log: d.Log,
-	}
-	return h.Mux().Serve, nil
+// New makes the function's handler for the Official Account appID: pushes
+// verified and decrypted by srv, followers looked up through followers,
+// each push handled once under guard; registerURL is filled into the
+// replies. w and log are optional.
+func New(srv *wxoa.Server, appID string, followers Followers, m *member.Service, ch *channels.Service,
+	w onboard.Welcomer, guard *idem.Guard, registerURL string, log *slog.Logger) web.Handler {
+	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Welcomer: w,
+		Guard: guard, RegisterURL: registerURL, Log: log}
+	return h.Mux().Serve
 }

@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
@@ -29,13 +28,13 @@ import (
 	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/shared/wechat"
+	"github.com/wemember/wemember/shared/wxuser"
 	"github.com/wemember/wemember/shared/wxwork"
 )
 
 // Contacts is what wecom-callback needs of WeCom's customer-contact API.
 type Contacts interface {
-	ExternalContact(ctx context.Context, externalUserID string) (wechat.Contact, error)
+	ExternalContact(ctx context.Context, externalUserID string) (wxuser.Contact, error)
 	SendWelcome(ctx context.Context, welcomeCode, text string) error
 }
 
@@ -181,7 +180,7 @@ func (h *Handler) remove(ctx context.Context, ev *wxwork.Event) error {
 // by unionid on a later edit or arrival. A slow, busy or refusing WeCom, or
 // a customer already gone, is logged as a warning; anything else (a rejected
 // secret) as an error, for the operator to fix.
-func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Contact {
+func (h *Handler) contact(ctx context.Context, externalUserID string) wxuser.Contact {
 	lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
 	defer cancel()
 	c, err := h.Contacts.ExternalContact(lctx, externalUserID)
@@ -189,7 +188,7 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Con
 	case err == nil && c.ExternalUserID == externalUserID:
 		return c
 	case err == nil:
-		return wechat.Contact{} // Another contact's answer: trust nothing in it.
+		return wxuser.Contact{} // Another contact's answer: trust nothing in it.
 	}
 	if h.Log != nil {
 		level := slog.LevelWarn
@@ -197,9 +196,9 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wechat.Con
 			level = slog.LevelError
 		}
 		h.Log.Log(ctx, level, "externalcontact/get failed; going on without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wechat.ErrCode(err)))
+			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	}
-	return wechat.Contact{}
+	return wxuser.Contact{}
 }
 
 func (h *Handler) identities(externalUserID, unionID string) []member.Identity {
@@ -260,17 +259,14 @@ func (h *Handler) via(userID string) string { return "wecom:" + h.CorpID + ":" +
 // success acknowledges a callback.
 func success() *web.Response { return web.Text(http.StatusOK, "success") }
 
-// Build makes the function's handler from the wired dependencies.
-func Build(d *boot.Deps) (web.Handler, error) {
-	wc, srv, err := d.WeCom()
-	if err != nil {
-		return nil, errs.E("wecomcallback.Build", err)
-	}
-	h := &Handler{
-		Server: srv, CorpID: wc.CorpID(), Contacts: wc, Members: d.Members, Channels: d.Channels,
-		Welcomer: &onboard.Service{Members: d.Members, Coupons: d.Coupons},
-		Guard:    idem.New(d.Store, "wecom", idem.Options{TTL: 24 * time.Hour, Wait: 3 * time.Second}),
-		Store:    d.Store, RegisterURL: d.Config.OARegisterURL, Now: time.Now, Log: d.Log,
-	}
-	return h.Mux().Serve, nil
+// New makes the function's handler for the corp corpID: callbacks
+// verified and decrypted by srv, contacts looked up and welcomed through
+// contacts, each callback handled once under guard, welcome-code claims
+// kept in st on the clock now; registerURL is filled into the welcome
+// message. w and log are optional.
+func New(srv *wxwork.Server, corpID string, contacts Contacts, m *member.Service, ch *channels.Service,
+	w onboard.Welcomer, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time, log *slog.Logger) web.Handler {
+	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Welcomer: w,
+		Guard: guard, Store: st, RegisterURL: registerURL, Now: now, Log: log}
+	return h.Mux().Serve
 }

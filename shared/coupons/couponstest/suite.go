@@ -1,6 +1,6 @@
 // Package couponstest is the coupon rules' test suite, written against the
 // store port so it runs on every adapter: bbolt in package coupons' own
-// tests, DynamoDB Local in the lead's integration run.
+// tests, DynamoDB Local in tests/domain.
 package couponstest
 
 import (

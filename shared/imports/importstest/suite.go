@@ -1,7 +1,7 @@
 // Package importstest is the offline import test suite — member.ImportBatch
 // and the asynchronous jobs of package imports — written against the store
 // port so it runs on every adapter: bbolt in package imports' own tests,
-// DynamoDB Local in the lead's backend run.
+// DynamoDB Local in tests/domain.
 package importstest
 
 import (

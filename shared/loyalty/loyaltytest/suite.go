@@ -1,6 +1,6 @@
 // Package loyaltytest is the loyalty engine's behaviour suite, written
 // against the store port so it runs on every adapter (bbolt in the
-// package's own tests, DynamoDB Local in the lead's). Call RunSuite from a
+// package's own tests, DynamoDB Local in tests/domain). Call RunSuite from a
 // test and the Bench functions from benchmarks.
 package loyaltytest
 
