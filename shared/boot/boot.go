@@ -53,6 +53,13 @@ func (d *Deps) EnsureDefaults(ctx context.Context) error {
 	return d.Coupons.InstallDefaults(ctx)
 }
 
+// templateExists is nil for a coupon template that exists (the check the
+// loyalty rules make of the templates they name).
+func (d *Deps) templateExists(ctx context.Context, id string) error {
+	_, err := d.Coupons.Template(ctx, id)
+	return err
+}
+
 // Build makes a function's handler (its routes, before the standard
 // middleware) from the dependencies.
 type Build func(d *Deps) (web.Handler, error)
@@ -89,7 +96,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	wechat.SetCallTimeout(10 * time.Second)
 	d.Store, d.Box, d.Sessions = st, box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
-	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
+	d.Loyalty = loyalty.New(st, d.Now, member.NewID, loyalty.WithTemplateCheck(d.templateExists))
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
