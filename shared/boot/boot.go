@@ -60,6 +60,14 @@ func (d *Deps) templateExists(ctx context.Context, id string) error {
 	return err
 }
 
+// couponTriggers are the coupon triggers the loyalty rules in force name.
+func (d *Deps) couponTriggers(ctx context.Context) (coupons.Triggers, error) {
+	r, err := d.Loyalty.Rules(ctx)
+	c := r.Coupons
+	return coupons.Triggers{Registration: c.Welcome, Birthday: c.Birthday, Streak: c.Streak,
+		BirthdayLead: c.BirthdayLeadDays}, err
+}
+
 // Build makes a function's handler (its routes, before the standard
 // middleware) from the dependencies.
 type Build func(d *Deps) (web.Handler, error)
@@ -97,7 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Opti
 	d.Store, d.Box, d.Sessions = st, box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
 	d.Loyalty = loyalty.New(st, d.Now, member.NewID, loyalty.WithTemplateCheck(d.templateExists))
-	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
+	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now, Rules: d.couponTriggers})
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	// A merge moves everything a member has across: points and growth,

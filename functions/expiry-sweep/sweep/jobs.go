@@ -34,13 +34,15 @@ func Jobs(d *boot.Deps) []Job {
 		jobs = append(jobs, Job{"members-archive", Archive(d.Members)})
 	}
 	if d.Members != nil && d.Coupons != nil && d.Loyalty != nil {
-		var send reminders.Sender // Without a mini-program, birthdays only.
+		var send reminders.Sender // Without a mini-program, coupons only.
 		if d.MP != nil {
 			send = d.MP
 		}
-		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.Config.MPAppID})
-		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)})
-		if d.MP != nil {
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{
+			MiniProgramAppID: d.Config.MPAppID, TemplateID: d.Config.MPReminderTemplate, Rules: d.Loyalty.Rules})
+		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)},
+			Job{"level-coupons", Reminders(r.MonthlyLevelCoupons)})
+		if d.MP != nil && d.Config.MPReminderTemplate != "" { // Reminders need the subscribe template.
 			jobs = append(jobs, Job{"expiry-reminders", Reminders(r.Reminders)})
 		}
 	}
@@ -50,7 +52,8 @@ func Jobs(d *boot.Deps) []Job {
 	return jobs
 }
 
-// Archive archives members inactive for 180 days (member.Service.ArchiveInactive).
+// Archive archives members inactive for the identity rules'
+// archive_after_days, 180 by default (member.Service.ArchiveInactive).
 func Archive(m *member.Service) JobFunc {
 	return func(ctx context.Context, now time.Time, limit int) (Result, error) {
 		n, more, err := m.ArchiveInactive(ctx, now, limit)

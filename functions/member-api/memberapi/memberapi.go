@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
-	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -28,14 +26,12 @@ type Handler struct {
 	Loyalty  *loyalty.Service
 	Coupons  *coupons.Service
 	Sessions *session.Issuer
-	Onboard  *onboard.Service
 	Now      func() time.Time
 }
 
 // Build makes the function's handler from the wired dependencies.
 func Build(d *boot.Deps) (web.Handler, error) {
-	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Sessions: d.Sessions, Now: d.Now,
-		Onboard: &onboard.Service{Members: d.Members, Coupons: d.Coupons}}
+	h := &Handler{Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons, Sessions: d.Sessions, Now: d.Now}
 	mw := auth.Member(d.Sessions, d.Members, d.Config.MPAppID)
 	return mw(h.Mux().Serve), nil
 }
@@ -89,7 +85,8 @@ type CouponSummary struct {
 	Items     []coupons.Instance `json:"items"`
 }
 
-// Card answers GET /me.
+// Card answers GET /me. It only reads: the level's monthly coupon is issued
+// by the expiry sweep on the first of the month.
 func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.Card"
 	m, ok := auth.CurrentMember(ctx) // Read by the auth middleware already.
@@ -114,15 +111,6 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 	wg.Wait()
 	if err := errors.Join(lvErr, bErr, cErr); err != nil {
 		return nil, errs.E(op, err)
-	}
-	// The level's monthly coupon: issued the first time the member looks
-	// at the card in a month (idempotent per member, month and level).
-	monthly, err := h.Onboard.MonthlyLevelCoupon(ctx, m.ID, lv, h.Now())
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	if monthly != nil && !slices.ContainsFunc(page.Items, func(c coupons.Instance) bool { return c.ID == monthly.ID }) {
-		page.Items = append([]coupons.Instance{*monthly}, page.Items...)
 	}
 	card := Card{
 		Member: Profile{ID: m.ID, Nickname: m.Nickname, Avatar: m.Avatar, Phone: m.PhoneMask,
