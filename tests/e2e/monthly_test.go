@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -87,6 +88,42 @@ func TestMonthlyLevelCoupon(t *testing.T) {
 		e.sweep()
 		if got := e.levelCoupons(sid); len(got) != 2 {
 			t.Fatalf("after the sweep on 1 May: %d level coupons, want 2", len(got))
+		}
+	})
+}
+
+// TestStreakDaysRule: the streak coupon comes on every streak_days-th
+// sign-in in a row as the loyalty rules say, and by default it is a
+// discount coupon.
+func TestStreakDaysRule(t *testing.T) {
+	backends.Run(t, func(t *testing.T, b backends.Backend) {
+		e := newEnv(t, b)
+		admin := e.deps.Config.AdminToken
+		var r loyalty.Rules
+		e.do("GET", "/admin-api/rules/loyalty", admin, nil).decode(t, &r)
+		r.Coupons.StreakDays = 2
+		body, _ := json.Marshal(r)
+		if got := e.do("PUT", "/admin-api/rules/loyalty", admin, body); got.Status != http.StatusOK {
+			t.Fatalf("PUT rules: %d %s", got.Status, got.Body)
+		}
+		var reply struct {
+			Streak int `json:"streak"`
+			Coupon *struct {
+				TemplateID string       `json:"template_id"`
+				Kind       coupons.Kind `json:"kind"`
+			} `json:"coupon"`
+		}
+		for day := 1; day <= 2; day++ {
+			l := e.login("stella-" + b.Name)
+			reply.Coupon = nil
+			e.do("POST", "/member-api/sign-in", l.Token, nil).decode(t, &reply)
+			if day == 1 && reply.Coupon != nil {
+				t.Fatalf("day 1: coupon %+v, want none", reply.Coupon)
+			}
+			e.clock.Advance(24 * time.Hour)
+		}
+		if reply.Streak != 2 || reply.Coupon == nil || reply.Coupon.TemplateID != "signin-streak" || reply.Coupon.Kind != coupons.Discount {
+			t.Fatalf("day 2: streak %d coupon %+v; want the signin-streak discount coupon", reply.Streak, reply.Coupon)
 		}
 	})
 }

@@ -83,6 +83,12 @@ func TestPutLoyaltyRulesBounds(t *testing.T) {
 		{"levels.table[1].benefits.monthly_coupon_template", func(r *loyalty.Rules) {
 			r.Levels.Table[1].Benefits.MonthlyCouponTemplate = "no-such-template"
 		}},
+		{"coupons.streak", func(r *loyalty.Rules) { r.Coupons.Streak = "no-such-template" }},
+		{"coupons.welcome", func(r *loyalty.Rules) { r.Coupons.Welcome = "no-such-template" }},
+		{"coupons.birthday", func(r *loyalty.Rules) { r.Coupons.Birthday = "" }},
+		{"coupons.streak_days", func(r *loyalty.Rules) { r.Coupons.StreakDays = 0 }},
+		{"coupons.birthday_lead_days", func(r *loyalty.Rules) { r.Coupons.BirthdayLeadDays = 400 }},
+		{"reminders.ahead_days", func(r *loyalty.Rules) { r.Reminders.AheadDays = -1 }},
 	}
 	for _, c := range cases {
 		r := loyaltyRules(t, h)
