@@ -23,7 +23,7 @@ const stage = state.service.provider.stage;
 // The settings shared/config reads (besides WEMEMBER_STORE), all passed in.
 const settings = [
   'WEMEMBER_LOG_LEVEL', 'WEMEMBER_SESSION_SECRET', 'WEMEMBER_DATA_KEY', 'WEMEMBER_MP_APPID',
-  'WEMEMBER_MP_SECRET', 'WEMEMBER_ADMIN_TOKEN', 'WEMEMBER_OA_APPID', 'WEMEMBER_OA_SECRET',
+  'WEMEMBER_MP_SECRET', 'WEMEMBER_MP_REMINDER_TEMPLATE', 'WEMEMBER_ADMIN_TOKEN', 'WEMEMBER_OA_APPID', 'WEMEMBER_OA_SECRET',
   'WEMEMBER_OA_TOKEN', 'WEMEMBER_OA_AES_KEY', 'WEMEMBER_OA_REGISTER_URL', 'WEMEMBER_WECOM_CORPID',
   'WEMEMBER_WECOM_SECRET', 'WEMEMBER_WECOM_TOKEN', 'WEMEMBER_WECOM_AES_KEY',
 ];
@@ -106,6 +106,11 @@ const wantRoutes = {};
 for (const [fn, want] of Object.entries(functions)) for (const route of want.routes) wantRoutes[route] = idOf[fn];
 same(Object.keys(gotRoutes).sort(), Object.keys(wantRoutes).sort(), 'HTTP API routes');
 for (const [route, id] of Object.entries(wantRoutes)) same(gotRoutes[route], id, `route ${route} target`);
+
+// Access logs: one log group per function, kept 180 days.
+const logGroups = ofType('AWS::Logs::LogGroup');
+same(logGroups.length, Object.keys(functions).length, 'log groups');
+for (const [id, g] of logGroups) same(g.Properties.RetentionInDays, 180, `log group ${id} retention (days)`);
 
 // The schedule.
 const rules = ofType('AWS::Events::Rule');

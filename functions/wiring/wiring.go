@@ -49,7 +49,7 @@ func Functions() []Function {
 func ExpirySweep(opts ...sweep.Option) boot.Build {
 	return func(d *boot.Deps) (web.Handler, error) {
 		svc := sweep.Services{Store: d.Store, Members: d.Members, Loyalty: d.Loyalty, Coupons: d.Coupons,
-			Imports: d.Imports, MPAppID: d.Config.MPAppID}
+			Imports: d.Imports, MPAppID: d.Config.MPAppID, MPReminderTemplate: d.Config.MPReminderTemplate}
 		if d.MP != nil { // A nil *MiniProgram would be a non-nil Sender.
 			svc.MP = reminders.Sender(d.MP)
 		}
@@ -60,7 +60,7 @@ func ExpirySweep(opts ...sweep.Option) boot.Build {
 
 // MemberAPI builds the member-api function.
 func MemberAPI(d *boot.Deps) (web.Handler, error) {
-	return memberapi.New(d.Members, d.Loyalty, d.Coupons, onboarding(d), d.Sessions, d.Config.MPAppID, d.Now), nil
+	return memberapi.New(d.Members, d.Loyalty, d.Coupons, d.Sessions, d.Config.MPAppID, d.Now), nil
 }
 
 // onboarding grants a new member's registration rewards.

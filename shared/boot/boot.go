@@ -53,6 +53,21 @@ func (d *Deps) EnsureDefaults(ctx context.Context) error {
 	return d.Coupons.InstallDefaults(ctx)
 }
 
+// templateExists is nil for a coupon template that exists (the check the
+// loyalty rules make of the templates they name).
+func (d *Deps) templateExists(ctx context.Context, id string) error {
+	_, err := d.Coupons.Template(ctx, id)
+	return err
+}
+
+// couponTriggers are the coupon triggers the loyalty rules in force name.
+func (d *Deps) couponTriggers(ctx context.Context) (coupons.Triggers, error) {
+	r, err := d.Loyalty.Rules(ctx)
+	c := r.Coupons
+	return coupons.Triggers{Registration: c.Welcome, Birthday: c.Birthday, Streak: c.Streak,
+		BirthdayLead: c.BirthdayLeadDays}, err
+}
+
 // Build makes a function's handler (its routes, before the standard
 // middleware) from the dependencies.
 type Build func(d *Deps) (web.Handler, error)
@@ -111,8 +126,8 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 	}
 	d.Box, d.Sessions = box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
-	d.Loyalty = loyalty.New(st, d.Now, member.NewID)
-	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now})
+	d.Loyalty = loyalty.New(st, d.Now, member.NewID, loyalty.WithTemplateCheck(d.templateExists))
+	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now, Rules: d.couponTriggers})
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	d.Members.AddAbsorber(d.Loyalty)

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +24,13 @@ type Config struct {
 	DataKey       []byte        // Key for personal fields at rest and keyed hashes; ≥ 32 bytes.
 
 	MPAppID, MPSecret string // The mini-program.
+	// MPReminderTemplate is the id of the mini-program's subscribe message
+	// template for pre-expiry reminders (from the mini-program console); no
+	// reminders are sent without it.
+	MPReminderTemplate string
 
 	OAAppID, OASecret, OAToken, OAAESKey string // The Official Account.
-	OARegisterURL                        string // Registration link sent in keyword replies.
+	OARegisterURL                        string // Registration link sent in replies; required with OAAppID.
 
 	WeComCorpID, WeComSecret, WeComToken, WeComAESKey string // WeCom.
 
@@ -39,26 +44,27 @@ type Config struct {
 func Load(getenv func(string) string) (Config, error) {
 	const op = "config.Load"
 	c := Config{
-		Store:          getenv("WEMEMBER_STORE"),
-		DynamoEndpoint: getenv("WEMEMBER_DYNAMO_ENDPOINT"),
-		WeChatAPIBase:  strings.TrimSuffix(getenv("WECHAT_API_BASE"), "/"),
-		SessionSecret:  []byte(getenv("WEMEMBER_SESSION_SECRET")),
-		DataKey:        []byte(getenv("WEMEMBER_DATA_KEY")),
-		MPAppID:        getenv("WEMEMBER_MP_APPID"),
-		MPSecret:       getenv("WEMEMBER_MP_SECRET"),
-		OAAppID:        getenv("WEMEMBER_OA_APPID"),
-		OASecret:       getenv("WEMEMBER_OA_SECRET"),
-		OAToken:        getenv("WEMEMBER_OA_TOKEN"),
-		OAAESKey:       getenv("WEMEMBER_OA_AES_KEY"),
-		OARegisterURL:  getenv("WEMEMBER_OA_REGISTER_URL"),
-		WeComCorpID:    getenv("WEMEMBER_WECOM_CORPID"),
-		WeComSecret:    getenv("WEMEMBER_WECOM_SECRET"),
-		WeComToken:     getenv("WEMEMBER_WECOM_TOKEN"),
-		WeComAESKey:    getenv("WEMEMBER_WECOM_AES_KEY"),
-		AdminToken:     getenv("WEMEMBER_ADMIN_TOKEN"),
-		LogLevel:       getenv("WEMEMBER_LOG_LEVEL"),
-		SessionTTL:     24 * time.Hour,
-		BodyLimit:      1 << 20,
+		Store:              getenv("WEMEMBER_STORE"),
+		DynamoEndpoint:     getenv("WEMEMBER_DYNAMO_ENDPOINT"),
+		WeChatAPIBase:      strings.TrimSuffix(getenv("WECHAT_API_BASE"), "/"),
+		SessionSecret:      []byte(getenv("WEMEMBER_SESSION_SECRET")),
+		DataKey:            []byte(getenv("WEMEMBER_DATA_KEY")),
+		MPAppID:            getenv("WEMEMBER_MP_APPID"),
+		MPSecret:           getenv("WEMEMBER_MP_SECRET"),
+		MPReminderTemplate: getenv("WEMEMBER_MP_REMINDER_TEMPLATE"),
+		OAAppID:            getenv("WEMEMBER_OA_APPID"),
+		OASecret:           getenv("WEMEMBER_OA_SECRET"),
+		OAToken:            getenv("WEMEMBER_OA_TOKEN"),
+		OAAESKey:           getenv("WEMEMBER_OA_AES_KEY"),
+		OARegisterURL:      getenv("WEMEMBER_OA_REGISTER_URL"),
+		WeComCorpID:        getenv("WEMEMBER_WECOM_CORPID"),
+		WeComSecret:        getenv("WEMEMBER_WECOM_SECRET"),
+		WeComToken:         getenv("WEMEMBER_WECOM_TOKEN"),
+		WeComAESKey:        getenv("WEMEMBER_WECOM_AES_KEY"),
+		AdminToken:         getenv("WEMEMBER_ADMIN_TOKEN"),
+		LogLevel:           getenv("WEMEMBER_LOG_LEVEL"),
+		SessionTTL:         24 * time.Hour,
+		BodyLimit:          1 << 20,
 	}
 	if v := getenv("WEMEMBER_SESSION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -74,10 +80,11 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.BodyLimit = n
 	}
-	if c.OARegisterURL == "" {
-		c.OARegisterURL = "https://example.com/register"
-	}
 	switch {
+	case c.OAAppID != "" && c.OARegisterURL == "":
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_OA_REGISTER_URL is required with WEMEMBER_OA_APPID: the Official Account's replies link to it")
+	case c.OARegisterURL != "" && !validURL(c.OARegisterURL):
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_OA_REGISTER_URL must be an https:// (or, locally, http://) URL")
 	case !strings.HasPrefix(c.Store, "bolt:") && !strings.HasPrefix(c.Store, "dynamo:"):
 		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_STORE must be bolt:<path> or dynamo:<table>")
 	case len(c.SessionSecret) < 32:
@@ -86,6 +93,12 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_DATA_KEY must be at least 32 bytes")
 	}
 	return c, nil
+}
+
+// validURL accepts an absolute http or https URL with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // StoreKind and StoreTarget split Store into "bolt"/"dynamo" and its argument.
@@ -98,21 +111,23 @@ func (c Config) StoreKind() (kind, target string) {
 // development secrets that must never be deployed.
 func Dev(dataDir, simBase string) map[string]string {
 	return map[string]string{
-		"WEMEMBER_STORE":          "bolt:" + dataDir + "/wemember.db",
-		"WECHAT_API_BASE":         simBase,
-		"WEMEMBER_SESSION_SECRET": "dev-session-secret-not-for-production-0123456789",
-		"WEMEMBER_DATA_KEY":       "dev-data-key-not-for-production-0123456789abcdef",
-		"WEMEMBER_MP_APPID":       "wxmp0000000000000001",
-		"WEMEMBER_MP_SECRET":      "dev-mp-secret",
-		"WEMEMBER_OA_APPID":       "wxoa0000000000000001",
-		"WEMEMBER_OA_SECRET":      "dev-oa-secret",
-		"WEMEMBER_OA_TOKEN":       "wemember-oa-token",
-		"WEMEMBER_OA_AES_KEY":     "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-		"WEMEMBER_WECOM_CORPID":   "ww00000000000000001",
-		"WEMEMBER_WECOM_SECRET":   "dev-wecom-secret",
-		"WEMEMBER_WECOM_TOKEN":    "wemember-wecom-token",
-		"WEMEMBER_WECOM_AES_KEY":  "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut",
-		"WEMEMBER_ADMIN_TOKEN":    "dev-admin-token",
+		"WEMEMBER_STORE":                "bolt:" + dataDir + "/wemember.db",
+		"WECHAT_API_BASE":               simBase,
+		"WEMEMBER_SESSION_SECRET":       "dev-session-secret-not-for-production-0123456789",
+		"WEMEMBER_DATA_KEY":             "dev-data-key-not-for-production-0123456789abcdef",
+		"WEMEMBER_MP_APPID":             "wxmp0000000000000001",
+		"WEMEMBER_MP_SECRET":            "dev-mp-secret",
+		"WEMEMBER_MP_REMINDER_TEMPLATE": "dev-expiry-reminder",
+		"WEMEMBER_OA_APPID":             "wxoa0000000000000001",
+		"WEMEMBER_OA_SECRET":            "dev-oa-secret",
+		"WEMEMBER_OA_TOKEN":             "wemember-oa-token",
+		"WEMEMBER_OA_AES_KEY":           "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		"WEMEMBER_OA_REGISTER_URL":      "http://127.0.0.1:8080/register",
+		"WEMEMBER_WECOM_CORPID":         "ww00000000000000001",
+		"WEMEMBER_WECOM_SECRET":         "dev-wecom-secret",
+		"WEMEMBER_WECOM_TOKEN":          "wemember-wecom-token",
+		"WEMEMBER_WECOM_AES_KEY":        "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut",
+		"WEMEMBER_ADMIN_TOKEN":          "dev-admin-token",
 	}
 }
 

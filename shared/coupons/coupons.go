@@ -51,22 +51,27 @@ type Config struct {
 	// example a DynamoDB transaction conflict on a hot item) is retried.
 	// Default 4 (the store adapter retries too).
 	Retries int
-	// Triggers names the templates the trigger functions issue.
+	// Triggers names the templates the trigger functions issue, when Rules
+	// is nil.
 	Triggers Triggers
+	// Rules, when set, gives the triggers in force: it is read on every
+	// trigger, so an operator's change of the rules applies at once, and its
+	// values are used as they are (a BirthdayLead of 0 means on the day).
+	Rules func(ctx context.Context) (Triggers, error)
 	// Lookback is how far back the very first expiry sweep starts, before
 	// it has stored its cursor: it must reach the oldest due day that may
 	// hold items. Default 400 days (400 small queries, once).
 	Lookback time.Duration
 }
 
-// Triggers binds the trigger functions to template ids. Zero fields take the
-// ids of the default templates.
+// Triggers binds the trigger functions to template ids. In Config.Triggers
+// zero fields take the ids of the default templates. The monthly level
+// coupon is named by the level (IssueMonthlyLevel).
 type Triggers struct {
-	Registration string            // Default "registration".
-	Birthday     string            // Default "birthday".
-	Streak       string            // Default "signin-streak".
-	Level        map[string]string // Level name → template; default silver, gold.
-	BirthdayLead int               // Days before the birthday it is due; default 3.
+	Registration string // Default "registration".
+	Birthday     string // Default "birthday".
+	Streak       string // Default "signin-streak".
+	BirthdayLead int    // Days before the birthday it is due; default 3.
 }
 
 // Service runs the coupon rules over a store. It is safe for concurrent use.
@@ -78,13 +83,14 @@ type Service struct {
 	shardMin int64
 	retries  int
 	trig     Triggers
+	rules    func(ctx context.Context) (Triggers, error)
 	lookback time.Duration
 }
 
 // New builds a Service over s.
 func New(s store.Store, cfg Config) *Service {
 	sv := &Service{st: s, now: cfg.Now, newID: cfg.NewID, shards: cfg.Shards,
-		shardMin: cfg.ShardMin, retries: cfg.Retries, trig: cfg.Triggers, lookback: cfg.Lookback}
+		shardMin: cfg.ShardMin, retries: cfg.Retries, trig: cfg.Triggers, rules: cfg.Rules, lookback: cfg.Lookback}
 	if sv.now == nil {
 		sv.now = time.Now
 	}
@@ -114,13 +120,23 @@ func New(s store.Store, cfg Config) *Service {
 	if t.Streak == "" {
 		t.Streak = "signin-streak"
 	}
-	if t.Level == nil {
-		t.Level = map[string]string{"silver": "level-silver", "gold": "level-gold"}
-	}
 	if t.BirthdayLead <= 0 {
 		t.BirthdayLead = 3
 	}
 	return sv
+}
+
+// triggers are the triggers in force: Config.Rules' answer, or the
+// configured ones.
+func (s *Service) triggers(ctx context.Context) (Triggers, error) {
+	if s.rules == nil {
+		return s.trig, nil
+	}
+	t, err := s.rules(ctx)
+	if err != nil {
+		return Triggers{}, errs.E("coupons.triggers", err)
+	}
+	return t, nil
 }
 
 // RandomID returns 128 bits from crypto/rand as 26 lower-case base32

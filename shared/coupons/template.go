@@ -219,8 +219,9 @@ func checkChange(old, t Template) error {
 }
 
 // Defaults returns the templates installed on first start: registration (10
-// yuan off, no threshold, 30 days), birthday, 7-day sign-in streak and the
-// monthly silver and gold level coupons. Operators change them afterwards.
+// yuan off, no threshold, 30 days), birthday, the 7-day sign-in streak
+// discount and the silver level's monthly 满减 coupon, with the ids the
+// default loyalty rules name. Operators change them afterwards.
 func Defaults() []Template {
 	all := Scope{Kind: ScopeAll}
 	days := func(n int) Validity { return Validity{Kind: Relative, Days: n} }
@@ -229,11 +230,9 @@ func Defaults() []Template {
 			PerMember: 1, Validity: days(30), Status: Active},
 		{ID: "birthday", Name: "生日礼 20元券", Kind: AmountOff, AmountOff: 2000, Threshold: 10000, Scope: all,
 			Validity: days(10), Status: Active},
-		{ID: "signin-streak", Name: "连续签到7天 5元券", Kind: AmountOff, AmountOff: 500, Threshold: 3000, Scope: all,
+		{ID: "signin-streak", Name: "连续签到7天 9折券", Kind: Discount, Rate: 90, MaxOff: 1000, Scope: all,
 			Validity: days(14), Status: Active},
-		{ID: "level-silver", Name: "银卡月度 9.5折券", Kind: Discount, Rate: 95, MaxOff: 5000, Scope: all,
-			Validity: days(31), Status: Active},
-		{ID: "level-gold", Name: "金卡月度 9折券", Kind: Discount, Rate: 90, MaxOff: 10000, Scope: all,
-			Validity: days(31), Status: Active},
+		{ID: "level-silver", Name: "白银会员月度 满100减10元券", Kind: AmountOff, AmountOff: 1000, Threshold: 10000,
+			Scope: all, Validity: days(31), Status: Active},
 	}
 }

@@ -15,7 +15,11 @@ func cst() *time.Location { return time.FixedZone("CST", 8*3600) }
 // OnRegistration issues the registration coupon, once per member ever.
 // Errors as for Issue (errs.Conflict when the template is paused or sold out).
 func (s *Service) OnRegistration(ctx context.Context, memberID string) (Issued, error) {
-	return s.Issue(ctx, IssueCmd{TemplateID: s.trig.Registration, MemberID: memberID,
+	t, err := s.triggers(ctx)
+	if err != nil {
+		return Issued{}, err
+	}
+	return s.Issue(ctx, IssueCmd{TemplateID: t.Registration, MemberID: memberID,
 		Reason: ReasonRegistration, Key: "reg#" + memberID})
 }
 
@@ -25,7 +29,11 @@ func (s *Service) OnSignInStreak(ctx context.Context, memberID, day string) (Iss
 	if _, err := time.Parse(dayLayout, day); err != nil {
 		return Issued{}, errs.E("coupons.OnSignInStreak", errs.Invalid, "day must be yyyymmdd")
 	}
-	return s.Issue(ctx, IssueCmd{TemplateID: s.trig.Streak, MemberID: memberID,
+	t, err := s.triggers(ctx)
+	if err != nil {
+		return Issued{}, err
+	}
+	return s.Issue(ctx, IssueCmd{TemplateID: t.Streak, MemberID: memberID,
 		Reason: ReasonStreak, Key: "streak#" + memberID + "#" + day})
 }
 
@@ -36,11 +44,11 @@ func (s *Service) StreakReached(ctx context.Context, memberID, day string, _ int
 	return err
 }
 
-// IssueMonthlyLevel issues the monthly coupon of a level, once per member,
-// month (in CST) and level. A level without a monthly coupon is errs.NotExist.
-func (s *Service) IssueMonthlyLevel(ctx context.Context, memberID, level string, now time.Time) (Issued, error) {
-	tpl, ok := s.trig.Level[level]
-	if !ok {
+// IssueMonthlyLevel issues the monthly coupon of a level (template tpl, as
+// the level's benefits name it), once per member, month (in CST) and level.
+// A level without a monthly coupon (tpl "") is errs.NotExist.
+func (s *Service) IssueMonthlyLevel(ctx context.Context, memberID, level, tpl string, now time.Time) (Issued, error) {
+	if tpl == "" {
 		return Issued{}, errs.E("coupons.IssueMonthlyLevel", errs.NotExist,
 			fmt.Sprintf("level %q has no monthly coupon", level))
 	}
@@ -53,18 +61,25 @@ func (s *Service) IssueMonthlyLevel(ctx context.Context, memberID, level string,
 // once per member and birthday year; birthday is "MM-DD". It reports whether
 // a coupon is due (and so was issued now or before).
 func (s *Service) IssueBirthday(ctx context.Context, memberID, birthday string, now time.Time) (Issued, bool, error) {
-	year, due, err := BirthdayDue(birthday, now, s.trig.BirthdayLead)
+	t, err := s.triggers(ctx)
+	if err != nil {
+		return Issued{}, false, err
+	}
+	year, due, err := BirthdayDue(birthday, now, t.BirthdayLead)
 	if err != nil || !due {
 		return Issued{}, false, err
 	}
-	got, err := s.Issue(ctx, IssueCmd{TemplateID: s.trig.Birthday, MemberID: memberID,
+	got, err := s.Issue(ctx, IssueCmd{TemplateID: t.Birthday, MemberID: memberID,
 		Reason: ReasonBirthday, Key: fmt.Sprintf("bday#%s#%d", memberID, year)})
 	return got, err == nil, err
 }
 
 // BirthdayLead is how many days before a birthday its coupon is due
 // (Triggers.BirthdayLead): the birthday sweep reads that many days ahead.
-func (s *Service) BirthdayLead() int { return s.trig.BirthdayLead }
+func (s *Service) BirthdayLead(ctx context.Context) (int, error) {
+	t, err := s.triggers(ctx)
+	return t.BirthdayLead, err
+}
 
 // BirthdayDue reports whether a birthday ("MM-DD") is due at now: from lead
 // days before it through the day itself, in CST. year is the year of the

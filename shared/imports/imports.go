@@ -37,7 +37,7 @@ import (
 )
 
 // MaxRows is the most rows one job takes.
-const MaxRows = 100_000
+const MaxRows = member.MaxImportJobRows
 
 // ChunkRows is how many rows one stored chunk holds: sealed, a chunk of long
 // rows stays well under DynamoDB's 400 KB item limit.

@@ -88,6 +88,8 @@ type Service struct {
 	workers  int
 	turns    *store.Turns
 	stall    time.Duration
+	// templateExists checks a coupon template the rules name (nil: not checked).
+	templateExists func(ctx context.Context, id string) error
 }
 
 // Option adjusts a Service.
@@ -293,4 +295,12 @@ func backoff(ctx context.Context, try int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// WithTemplateCheck makes SetRules ask exists about every coupon template
+// the rules name (Rules.Templates) and refuse rules naming one that is not
+// there; exists returns nil for a template that exists and errs.NotExist
+// otherwise.
+func WithTemplateCheck(exists func(ctx context.Context, id string) error) Option {
+	return func(s *Service) { s.templateExists = exists }
 }

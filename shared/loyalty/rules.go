@@ -1,8 +1,12 @@
 package loyalty
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wemember/wemember/shared/errs"
 )
@@ -56,9 +60,11 @@ type Benefits struct {
 	DiscountPercent int  `json:"discount_percent"` // Percent of the price paid: 100 none, 95 is 95折.
 	FreeDelivery    bool `json:"free_delivery"`
 	// MonthlyCouponTemplate is the id of a coupon template (package coupons)
-	// issued monthly to members of the level; empty for none.
+	// issued to members of the level by the sweep on the first of each
+	// month; empty for none.
 	MonthlyCouponTemplate string `json:"monthly_coupon_template,omitempty"`
-	PriorityService       bool   `json:"priority_service"`
+	PriorityService       bool   `json:"priority_service"` // Dedicated customer service (专属客服).
+	NewProductPreview     bool   `json:"new_product_preview"`
 }
 
 // Level is one row of the level table.
@@ -118,6 +124,22 @@ type PointsRules struct {
 	Reversal    ReversalMode `json:"reversal"`
 }
 
+// CouponRules name the coupon templates (package coupons) the triggers
+// issue, and when.
+type CouponRules struct {
+	Welcome          string `json:"welcome"`            // Issued once to every new member.
+	Birthday         string `json:"birthday"`           // Issued once a year before the birthday.
+	BirthdayLeadDays int    `json:"birthday_lead_days"` // How many days before (0: on the day).
+	Streak           string `json:"streak"`             // Issued on every StreakDays-th sign-in in a row.
+	StreakDays       int    `json:"streak_days"`
+}
+
+// ReminderRules say when members are told that points, a coupon or a level
+// of theirs is about to expire.
+type ReminderRules struct {
+	AheadDays int `json:"ahead_days"` // How many days before the expiry.
+}
+
 // Rules are all loyalty rules, stored as one versioned item.
 type Rules struct {
 	// Version is the stored version; SetRules requires the caller's Version
@@ -129,6 +151,10 @@ type Rules struct {
 	Levels      LevelRules  `json:"levels"`
 	Growth      GrowthRules `json:"growth"`
 	Points      PointsRules `json:"points"`
+	// Coupons and Reminders are absent from documents stored before they
+	// existed; reading one fills them with their defaults.
+	Coupons   CouponRules   `json:"coupons"`
+	Reminders ReminderRules `json:"reminders"`
 }
 
 // RulesChange is one history item: the rules as set, by whom and when.
@@ -139,10 +165,11 @@ type RulesChange struct {
 	Rules   Rules     `json:"rules"`
 }
 
-// DefaultRules are the SPEC.md defaults. Values SPEC.md does not give are
-// marked: growth for sign-in (1) and review (5), the sign-in table (5 a day,
-// 20 on day 7), offset cap (50% of an order), expiry (never), pending (0
-// days) and the monthly coupon template ids.
+// DefaultRules are the SPEC.md and membership defaults. Values they do not
+// give are marked: growth for sign-in (1) and review (5), the sign-in table
+// (5 a day, 20 on day 7), offset cap (50% of an order), expiry (never),
+// pending (0 days), the reminder lead (3 days) and the template ids, which
+// name coupons.Defaults.
 func DefaultRules() Rules {
 	return Rules{
 		Levels: LevelRules{
@@ -150,10 +177,9 @@ func DefaultRules() Rules {
 			Table: []Level{
 				{ID: "normal", Name: "普通会员", Benefits: Benefits{DiscountPercent: 100}},
 				{ID: "silver", Name: "白银会员", MinGrowth: 1000, MinSpendFen: 100_00, ReviewMonths: 12,
-					Benefits: Benefits{DiscountPercent: 98, MonthlyCouponTemplate: "level-silver"}},
+					Benefits: Benefits{DiscountPercent: 95, PriorityService: true, MonthlyCouponTemplate: "level-silver"}},
 				{ID: "gold", Name: "黄金会员", MinGrowth: 5000, MinSpendFen: 500_00, ReviewMonths: 3,
-					Benefits: Benefits{DiscountPercent: 95, FreeDelivery: true,
-						MonthlyCouponTemplate: "level-gold", PriorityService: true}},
+					Benefits: Benefits{DiscountPercent: 88, FreeDelivery: true, NewProductPreview: true}},
 			},
 			Downgrade: DowngradeAfterDays,
 			GraceDays: 30,
@@ -168,78 +194,219 @@ func DefaultRules() Rules {
 			Expiry:   ExpiryRule{Mode: ExpireNever},
 			Reversal: ReverseClawBack,
 		},
+		Coupons: CouponRules{Welcome: "registration", Birthday: "birthday", BirthdayLeadDays: 3,
+			Streak: "signin-streak", StreakDays: 7},
+		Reminders: ReminderRules{AheadDays: 3},
 	}
 }
 
-// Validate checks rules: a non-empty level table with unique ids, the lowest
-// level at threshold 0, strictly ascending (non-overlapping) thresholds, no
-// negative amounts, and known modes.
+// withDefaults fills the sections a document stored before they existed
+// lacks.
+func (r Rules) withDefaults() Rules {
+	d := DefaultRules()
+	if r.Coupons == (CouponRules{}) {
+		r.Coupons = d.Coupons
+	}
+	if r.Reminders == (ReminderRules{}) {
+		r.Reminders = d.Reminders
+	}
+	return r
+}
+
+// Bounds of rule values: what the commands the rules drive accept.
+const (
+	// MaxPerYuan bounds the growth or points a yuan paid earns.
+	MaxPerYuan = 10_000
+	// MaxThreshold bounds a level's growth or spend (fen) threshold.
+	MaxThreshold = 1_000_000_000_000
+	// MaxLevelName bounds a level's name, in characters.
+	MaxLevelName = 32
+	// MaxLevels bounds the level table.
+	MaxLevels = 20
+)
+
+// Validate checks rules: a level table of 1 to MaxLevels levels with unique
+// ids and sane names, the lowest level at threshold 0 and thresholds
+// strictly ascending on the basis's measure (growth or spend; none for a
+// fixed basis), every amount within what the commands accept, and known
+// modes. Its errors are errs.Invalid and name the field as the JSON
+// document spells it ("levels.table[1].min_growth").
 func (r Rules) Validate() error {
 	const op = "loyalty.Rules.Validate"
-	bad := func(msg string) error { return errs.E(op, errs.Invalid, "rules: "+msg) }
+	bad := func(field, msg string) error { return errs.E(op, errs.Invalid, "rules: "+field+" "+msg) }
+	in := func(field string, v, lo, hi int64) error {
+		if v < lo || v > hi {
+			return bad(field, fmt.Sprintf("must be %d..%d", lo, hi))
+		}
+		return nil
+	}
 	l := r.Levels
 	switch l.Basis {
 	case BasisGrowth, BasisSpend, BasisFixed:
 	default:
-		return bad("unknown level basis")
+		return bad("levels.basis", "must be growth, spend or fixed")
 	}
-	if len(l.Table) == 0 || len(l.Table) > 20 {
-		return bad("the level table needs 1 to 20 levels")
+	if len(l.Table) == 0 || len(l.Table) > MaxLevels {
+		return bad("levels.table", fmt.Sprintf("needs 1 to %d levels", MaxLevels))
 	}
 	ids := map[string]bool{}
 	for i, lv := range l.Table {
-		if lv.ID == "" || len(lv.ID) > 50 || ids[lv.ID] {
-			return bad(fmt.Sprintf("level %d needs a unique id", i))
+		f := fmt.Sprintf("levels.table[%d].", i)
+		if !validLevelID(lv.ID) || ids[lv.ID] {
+			return bad(f+"id", "must be unique, 1 to 32 letters, digits, - or _")
 		}
 		ids[lv.ID] = true
-		if lv.MinGrowth < 0 || lv.MinSpendFen < 0 || lv.ReviewMonths < 0 || lv.ReviewMonths > 120 {
-			return bad(fmt.Sprintf("level %s has a negative threshold or review period", lv.ID))
+		if msg := nameProblem(lv.Name); msg != "" {
+			return bad(f+"name", msg)
 		}
-		if lv.Benefits.DiscountPercent < 1 || lv.Benefits.DiscountPercent > 100 {
-			return bad(fmt.Sprintf("level %s discount must be 1..100 percent", lv.ID))
+		if err := errors.Join(
+			in(f+"min_growth", lv.MinGrowth, 0, MaxThreshold),
+			in(f+"min_spend_fen", lv.MinSpendFen, 0, MaxThreshold),
+			in(f+"review_months", int64(lv.ReviewMonths), 0, 120),
+			in(f+"benefits.discount_percent", int64(lv.Benefits.DiscountPercent), 1, 100),
+		); err != nil {
+			return firstOf(err)
 		}
-		if i == 0 && (lv.MinGrowth != 0 || lv.MinSpendFen != 0) {
-			return bad("the lowest level must start at 0")
+		if t := lv.Benefits.MonthlyCouponTemplate; t != "" && !validTemplateID(t) {
+			return bad(f+"benefits.monthly_coupon_template", "is not a template id")
 		}
-		if i > 0 && (lv.MinGrowth <= l.Table[i-1].MinGrowth || lv.MinSpendFen <= l.Table[i-1].MinSpendFen) {
-			return bad(fmt.Sprintf("level %s overlaps the level below it", lv.ID))
+		var v, below int64
+		field := ""
+		switch l.Basis {
+		case BasisGrowth:
+			field, v = "min_growth", lv.MinGrowth
+			if i > 0 {
+				below = l.Table[i-1].MinGrowth
+			}
+		case BasisSpend:
+			field, v = "min_spend_fen", lv.MinSpendFen
+			if i > 0 {
+				below = l.Table[i-1].MinSpendFen
+			}
+		default:
+			continue // A fixed basis compares no thresholds.
+		}
+		if i == 0 && v != 0 {
+			return bad(f+field, "must be 0: the lowest level starts at 0")
+		}
+		if i > 0 && v <= below {
+			return bad(f+field, "must be above the level below it")
 		}
 	}
 	switch l.Downgrade {
 	case DowngradeNever, DowngradeAutomatic, DowngradeAfterDays:
 	default:
-		return bad("unknown downgrade mode")
-	}
-	if l.GraceDays < 0 || l.GraceDays > 3660 {
-		return bad("grace days out of range")
+		return bad("levels.downgrade", "must be never, automatic or after_days")
 	}
 	g, p := r.Growth, r.Points
-	if g.PerYuan < 0 || g.SignIn < 0 || g.Review < 0 || p.PerYuan < 0 || p.Review < 0 || p.Share < 0 {
-		return bad("amounts must not be negative")
+	if err := errors.Join(
+		in("levels.grace_days", int64(l.GraceDays), 0, 3660),
+		in("growth.per_yuan", g.PerYuan, 0, MaxPerYuan),
+		in("growth.signin", g.SignIn, 0, MaxPoints),
+		in("growth.review", g.Review, 0, MaxPoints),
+		in("points.per_yuan", p.PerYuan, 0, MaxPerYuan),
+		in("points.review", p.Review, 0, MaxPoints),
+		in("points.share", p.Share, 0, MaxPoints),
+	); err != nil {
+		return firstOf(err)
 	}
 	if len(p.SignIn.Table) == 0 || len(p.SignIn.Table) > 31 {
-		return bad("the sign-in table needs 1 to 31 days")
+		return bad("points.signin.table", "needs 1 to 31 days")
 	}
-	for _, v := range p.SignIn.Table {
-		if v < 0 || v > MaxPoints {
-			return bad("sign-in points out of range")
+	for i, v := range p.SignIn.Table {
+		if err := in(fmt.Sprintf("points.signin.table[%d]", i), v, 0, MaxPoints); err != nil {
+			return err
 		}
 	}
-	if p.Offset.PointsPerYuan <= 0 || p.Offset.MaxPercent < 0 || p.Offset.MaxPercent > 100 || p.Offset.MaxPoints < 0 {
-		return bad("offset rule out of range")
+	if err := errors.Join(
+		in("points.offset.points_per_yuan", p.Offset.PointsPerYuan, 1, 1_000_000),
+		in("points.offset.max_percent", int64(p.Offset.MaxPercent), 0, 100),
+		in("points.offset.max_points", p.Offset.MaxPoints, 0, MaxPoints),
+		in("points.pending_days", int64(p.PendingDays), 0, 366),
+	); err != nil {
+		return firstOf(err)
 	}
 	if err := p.Expiry.validate(); err != nil {
-		return bad(err.Error())
-	}
-	if p.PendingDays < 0 || p.PendingDays > 366 {
-		return bad("pending days out of range")
+		return bad("points.expiry", err.Error())
 	}
 	switch p.Reversal {
 	case ReverseClawBack, ReverseDebt:
 	default:
-		return bad("unknown reversal mode")
+		return bad("points.reversal", "must be claw_back or debt")
 	}
-	return nil
+	c := r.Coupons
+	for _, t := range []struct{ field, id string }{
+		{"coupons.welcome", c.Welcome}, {"coupons.birthday", c.Birthday}, {"coupons.streak", c.Streak},
+	} {
+		if !validTemplateID(t.id) {
+			return bad(t.field, "must name a coupon template")
+		}
+	}
+	return firstOf(errors.Join(
+		in("coupons.birthday_lead_days", int64(c.BirthdayLeadDays), 0, 30),
+		in("coupons.streak_days", int64(c.StreakDays), 1, 366),
+		in("reminders.ahead_days", int64(r.Reminders.AheadDays), 1, 30),
+	))
+}
+
+// firstOf is the first error of a join (nil for nil), so that a refusal
+// names one field.
+func firstOf(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()[0]
+	}
+	return err
+}
+
+// Templates lists the coupon templates the rules name, by field.
+func (r Rules) Templates() map[string]string {
+	out := map[string]string{
+		"coupons.welcome":  r.Coupons.Welcome,
+		"coupons.birthday": r.Coupons.Birthday,
+		"coupons.streak":   r.Coupons.Streak,
+	}
+	for i, lv := range r.Levels.Table {
+		if t := lv.Benefits.MonthlyCouponTemplate; t != "" {
+			out[fmt.Sprintf("levels.table[%d].benefits.monthly_coupon_template", i)] = t
+		}
+	}
+	return out
+}
+
+func validLevelID(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validTemplateID accepts what package coupons accepts as a template id:
+// 1 to 128 bytes, here also without control characters or '#'.
+func validTemplateID(id string) bool {
+	if id == "" || len(id) > 128 || !utf8.ValidString(id) || strings.ContainsRune(id, '#') {
+		return false
+	}
+	return !strings.ContainsFunc(id, unicode.IsControl)
+}
+
+// nameProblem says what is wrong with a level name shown to members, or "".
+func nameProblem(name string) string {
+	switch {
+	case !utf8.ValidString(name):
+		return "must be UTF-8"
+	case strings.TrimSpace(name) == "":
+		return "is required"
+	case utf8.RuneCountInString(name) > MaxLevelName:
+		return fmt.Sprintf("must be at most %d characters", MaxLevelName)
+	case strings.ContainsFunc(name, func(c rune) bool { return unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }):
+		return "must not contain control or direction-override characters"
+	}
+	return ""
 }
 
 func (e ExpiryRule) validate() error {

@@ -74,3 +74,35 @@ func TestExpiresAt(t *testing.T) {
 		t.Errorf("default rules: %v", err)
 	}
 }
+
+// TestValidateBasis checks that only the threshold the basis selects must
+// ascend: a growth table may leave spend at zero and the other way round,
+// and a fixed table compares neither.
+func TestValidateBasis(t *testing.T) {
+	table := func(basis loyalty.Basis, growth, spend []int64) loyalty.Rules {
+		r := loyalty.DefaultRules()
+		r.Levels.Basis = basis
+		r.Levels.Table = append([]loyalty.Level(nil), r.Levels.Table...)
+		for i := range r.Levels.Table {
+			r.Levels.Table[i].MinGrowth, r.Levels.Table[i].MinSpendFen = growth[i], spend[i]
+		}
+		return r
+	}
+	zero := []int64{0, 0, 0}
+	cases := []struct {
+		name string
+		r    loyalty.Rules
+		ok   bool
+	}{
+		{"growth only", table(loyalty.BasisGrowth, []int64{0, 1000, 5000}, zero), true},
+		{"spend only", table(loyalty.BasisSpend, zero, []int64{0, 100_00, 500_00}), true},
+		{"fixed", table(loyalty.BasisFixed, zero, zero), true},
+		{"growth not ascending", table(loyalty.BasisGrowth, []int64{0, 1000, 1000}, []int64{0, 1, 2}), false},
+		{"spend not ascending", table(loyalty.BasisSpend, []int64{0, 1, 2}, zero), false},
+	}
+	for _, c := range cases {
+		if err := c.r.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: Validate = %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
@@ -50,7 +52,7 @@ func (s *Service) readRules(ctx context.Context) (Rules, error) {
 		return Rules{}, errs.E("loyalty.Rules", err)
 	}
 	r.Version = it.Version
-	return r, nil
+	return r.withDefaults(), nil
 }
 
 // SetRules validates r and stores it as the next version, with a history
@@ -63,7 +65,11 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if operator == "" {
 		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
 	}
+	r = r.withDefaults()
 	if err := r.Validate(); err != nil {
+		return Rules{}, errs.E(op, err)
+	}
+	if err := s.checkTemplates(ctx, r); err != nil {
 		return Rules{}, errs.E(op, err)
 	}
 	cur, err := s.Rules(ctx)
@@ -92,6 +98,25 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	}
 	r.Version = next
 	return r, nil
+}
+
+// checkTemplates refuses rules naming a coupon template that does not
+// exist, in field order so the refusal is the same every time.
+func (s *Service) checkTemplates(ctx context.Context, r Rules) error {
+	if s.templateExists == nil {
+		return nil
+	}
+	refs := r.Templates()
+	for _, field := range slices.Sorted(maps.Keys(refs)) {
+		err := s.templateExists(ctx, refs[field])
+		if errs.Is(errs.NotExist, err) {
+			return errs.E(errs.Invalid, fmt.Sprintf("rules: %s names coupon template %q, which does not exist", field, refs[field]))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RulesHistory lists rules changes, newest first, a page at a time (cursor

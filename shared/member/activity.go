@@ -11,16 +11,13 @@ import (
 // cst is the merchant's calendar (Asia/Shanghai, no daylight saving).
 var cst = time.FixedZone("CST", 8*3600)
 
-// InactiveAfter is how long without activity archives a member.
-const InactiveAfter = 180 * 24 * time.Hour
-
 // day is a calendar day in CST as yyyymmdd.
 func day(t time.Time) string { return t.In(cst).Format("20060102") }
 
 // activeKey is the index item listing a member under the day of its last
 // activity, so the archive sweep reads one partition per day instead of
 // scanning members.
-func activeKey(d, id string) store.Key { return store.K("active#"+d, id) }
+func activeKey(d, id string) store.Key { return store.K(activePK(d), id) }
 
 // touch returns the mutations that move a member's activity index from its
 // old activity day to now's.
@@ -41,15 +38,19 @@ type archiveCursor struct {
 	Day string `json:"day"` // The next activity day to read.
 }
 
-// ArchiveInactive archives members whose last activity was InactiveAfter or
-// longer before now, reading the activity index day by day from where the
-// last run stopped. An archived member is kept and restored on its next
+// ArchiveInactive archives members whose last activity was
+// Rules.ArchiveAfterDays or more days before now, reading the activity
+// index day by day from where the last run stopped. An archived member is kept and restored on its next
 // arrival. Each member is settled by one conditional write, so overlapping
 // runs archive it once. It reports how many it archived and whether work
 // remains (limit reached or ctx done).
 func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int) (archived int, more bool, err error) {
 	const op = "member.ArchiveInactive"
-	cutoff := day(now.Add(-InactiveAfter))
+	rules, err := s.Rules(ctx)
+	if err != nil {
+		return 0, false, errs.E(op, err)
+	}
+	cutoff := day(now.AddDate(0, 0, -rules.ArchiveAfterDays))
 	var cur archiveCursor
 	cit, err := store.GetJSON(ctx, s.store, archiveCursorKey(), &cur)
 	if errs.Is(errs.NotExist, err) {

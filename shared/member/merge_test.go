@@ -213,3 +213,44 @@ func TestUpdateProfileNeedsConsent(t *testing.T) {
 		t.Fatalf("bad birthday: %v", err)
 	}
 }
+
+// TestArchiveAfterDaysRule archives by the operator's rule, not a fixed 180
+// days, and refuses out-of-range identity rules with nothing stored.
+func TestArchiveAfterDaysRule(t *testing.T) {
+	svc, c, _ := newClocked(t)
+	ctx := context.Background()
+	if r, err := svc.Rules(ctx); err != nil || r.ArchiveAfterDays != 180 || r.Import.BatchRows != member.MaxImportRows ||
+		r.Import.JobRows != member.MaxImportJobRows {
+		t.Fatalf("default rules = %+v, %v; want archive after 180 days, imports of 1000 and 100000 rows", r, err)
+	}
+	for _, bad := range []member.Rules{
+		{ArchiveAfterDays: 7},
+		{ArchiveAfterDays: 1 << 40},
+		{Import: member.ImportRules{BatchRows: 5000, JobRows: 10000}},
+		{Import: member.ImportRules{BatchRows: 10, JobRows: 1 << 40}},
+	} {
+		bad.Bind, bad.Unsubscribe = member.BindProgressive, member.UnsubscribeKeep
+		if _, err := svc.SetRules(ctx, bad, "ops"); !errs.Is(errs.Invalid, err) {
+			t.Errorf("SetRules(%+v) = %v, want invalid", bad, err)
+		}
+	}
+	if r, _ := svc.Rules(ctx); r.Unsubscribe != member.UnsubscribeUnlink {
+		t.Fatalf("a refused rule was stored: %+v", r)
+	}
+	r := member.DefaultRules()
+	r.ArchiveAfterDays = 30
+	if _, err := svc.SetRules(ctx, r, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.ArchiveInactive(ctx, c.Now(), 100); err != nil {
+		t.Fatal(err)
+	}
+	idle, _ := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "idle")}})
+	c.Add(31 * 24 * time.Hour)
+	if n, _, err := svc.ArchiveInactive(ctx, c.Now(), 1000); err != nil || n != 1 {
+		t.Fatalf("ArchiveInactive after 31 days with a 30-day rule = %d, %v; want 1", n, err)
+	}
+	if m, _ := svc.Get(ctx, idle.Member.ID); m.Status != member.Archived {
+		t.Fatalf("idle member status %s, want archived", m.Status)
+	}
+}

@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -38,17 +39,54 @@ const (
 type Rules struct {
 	Bind        BindMode        `json:"bind"`
 	Unsubscribe UnsubscribeMode `json:"unsubscribe"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	UpdatedBy   string          `json:"updated_by"`
+	// ArchiveAfterDays is how long without activity archives a member.
+	ArchiveAfterDays int `json:"archive_after_days"`
+	// Import bounds the offline member import.
+	Import    ImportRules `json:"import"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	UpdatedBy string      `json:"updated_by"`
 }
+
+// ImportRules bound the offline member import: up to BatchRows rows are
+// imported in one call, and up to JobRows rows become a background job.
+type ImportRules struct {
+	BatchRows int `json:"batch_rows"` // At most MaxImportRows.
+	JobRows   int `json:"job_rows"`   // At most MaxImportJobRows.
+}
+
+// MaxImportJobRows is the most rows an import job can take: it keeps one
+// job's rows and progress within what a sweep advances in a day.
+const MaxImportJobRows = 100_000
 
 // DefaultRules are the rules before an operator sets any.
 func DefaultRules() Rules {
-	return Rules{Bind: BindProgressive, Unsubscribe: UnsubscribeUnlink}
+	return Rules{Bind: BindProgressive, Unsubscribe: UnsubscribeUnlink, ArchiveAfterDays: 180,
+		Import: ImportRules{BatchRows: MaxImportRows, JobRows: MaxImportJobRows}}
 }
 
-// Validate checks the rules.
+// withDefaults fills the fields a document stored before they existed lacks.
+func (r Rules) withDefaults() Rules {
+	d := DefaultRules()
+	if r.ArchiveAfterDays == 0 {
+		r.ArchiveAfterDays = d.ArchiveAfterDays
+	}
+	if r.Import == (ImportRules{}) {
+		r.Import = d.Import
+	}
+	return r
+}
+
+// Validate checks the rules. Its errors are errs.Invalid and name the field.
 func (r Rules) Validate() error {
+	bad := func(msg string) error { return errs.E("member.Rules", errs.Invalid, msg) }
+	switch {
+	case r.ArchiveAfterDays < 30 || r.ArchiveAfterDays > 3660:
+		return bad("archive_after_days must be 30..3660")
+	case r.Import.BatchRows < 1 || r.Import.BatchRows > MaxImportRows:
+		return bad(fmt.Sprintf("import.batch_rows must be 1..%d", MaxImportRows))
+	case r.Import.JobRows < r.Import.BatchRows || r.Import.JobRows > MaxImportJobRows:
+		return bad(fmt.Sprintf("import.job_rows must be import.batch_rows..%d", MaxImportJobRows))
+	}
 	switch r.Bind {
 	case BindForced, BindProgressive, BindIndependent:
 	default:
@@ -94,6 +132,7 @@ func (s *Service) Rules(ctx context.Context) (Rules, error) {
 	if err != nil {
 		return Rules{}, errs.E("member.Rules", err)
 	}
+	r = r.withDefaults()
 	s.remember(r, now)
 	return r, nil
 }
@@ -107,6 +146,7 @@ func (s *Service) remember(r Rules, at time.Time) {
 // SetRules validates and stores new identity rules, recording who and when.
 func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules, error) {
 	const op = "member.SetRules"
+	r = r.withDefaults()
 	if err := r.Validate(); err != nil {
 		return Rules{}, err
 	}

@@ -1,17 +1,15 @@
 // Package onboard grants what a member is due by membership alone, once,
-// whichever entry point they use: the registration coupon on joining, the
-// invitation rewards when invitations land, and the monthly coupon of
-// their level. Every grant is idempotent per
-// member, so a crash midway is repaired by the member's next arrival.
+// whichever entry point they use: the registration coupon on joining, and
+// the invitation rewards when invitations land. Every grant is idempotent
+// per member, so a crash midway is repaired by the member's next arrival.
+// (The monthly coupon of a level is the expiry sweep's: package reminders.)
 package onboard
 
 import (
 	"context"
-	"time"
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 )
 
@@ -43,26 +41,4 @@ func (s *Service) Welcome(ctx context.Context, m member.Member) error {
 		return errs.E(op, err)
 	}
 	return nil
-}
-
-// MonthlyLevelCoupon issues the monthly coupon of the member's level (the
-// level's benefit names the template), once per member, month (Asia/
-// Shanghai) and level. A level without one issues nothing; a sold-out or
-// paused template is not an error. It reports the coupon issued now or
-// earlier this month, if any.
-func (s *Service) MonthlyLevelCoupon(ctx context.Context, memberID string, lv loyalty.LevelView, now time.Time) (*coupons.Instance, error) {
-	tpl := lv.Level.Benefits.MonthlyCouponTemplate
-	if tpl == "" {
-		return nil, nil
-	}
-	month := now.In(loyalty.Shanghai).Format("200601")
-	got, err := s.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: tpl, MemberID: memberID,
-		Reason: coupons.ReasonLevel + ":" + lv.Level.ID, Key: "lvl#" + memberID + "#" + month + "#" + lv.Level.ID})
-	if errs.Is(errs.Conflict, err) || errs.Is(errs.NotExist, err) || errs.Is(errs.Expired, err) {
-		return nil, nil // Sold out, paused, over the take limit, or no such template.
-	}
-	if err != nil {
-		return nil, errs.E("onboard.MonthlyLevelCoupon", err)
-	}
-	return &got.Instance, nil
 }

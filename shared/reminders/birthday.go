@@ -21,7 +21,7 @@ func birthdayCursorKey(today time.Time, mmdd string) store.Key {
 }
 
 // Birthday issues birthday coupons: for each calendar day (CST) from today
-// through today plus the coupon's lead (coupons.BirthdayLead, default 3) it
+// through today plus the coupon's lead (the rules' birthday_lead_days) it
 // reads that month-day's birthday index partition and asks the coupon
 // service to issue each member's birthday coupon, which it does once per
 // member and birthday year. On 28 February of a year without 29 February it
@@ -46,7 +46,11 @@ func (j *Jobs) Birthday(ctx context.Context, now time.Time, limit int) (Result, 
 		return r, errs.E(op, errs.Invalid, "limit must be positive")
 	}
 	today := day(now)
-	for _, mmdd := range birthdays(today, j.coupons.BirthdayLead()) {
+	lead, err := j.coupons.BirthdayLead(ctx)
+	if err != nil {
+		return r, errs.E(op, err)
+	}
+	for _, mmdd := range birthdays(today, lead) {
 		err := j.birthdayScan(ctx, now, today, mmdd, limit, &r)
 		if err != nil || r.More {
 			return stopped(ctx, op, r, err)

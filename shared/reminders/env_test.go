@@ -131,7 +131,7 @@ func newEnv(t *testing.T, now time.Time) *env {
 		t.Fatalf("InstallDefaults: %v", err)
 	}
 	e.points = loyalty.New(st, e.clk.Now, newID)
-	e.jobs = reminders.New(st, e.members, e.coupons, e.points, e.points, e.send, reminders.Config{MiniProgramAppID: mpApp})
+	e.jobs = reminders.New(st, e.members, e.coupons, e.points, e.points, e.send, reminders.Config{MiniProgramAppID: mpApp, TemplateID: "expiry-reminder"})
 	return e
 }
 

@@ -32,7 +32,8 @@ func scanKey(kind string, today time.Time) store.Key {
 
 // Reminders sends pre-expiry reminders: for every lot of points, every
 // available coupon and (with a Levels service) every set level or grace
-// period that ends within Config.Ahead (default 3 days) after now, one
+// period that ends within the rules' reminders.ahead_days (or Config.Ahead)
+// after now, one
 // subscribe message to its owner's mini-program openid.
 //
 // A member hears at most once about an item: before sending, a record
@@ -61,15 +62,23 @@ func (j *Jobs) Reminders(ctx context.Context, now time.Time, limit int) (Result,
 	if limit <= 0 {
 		return r, errs.E(op, errs.Invalid, "limit must be positive")
 	}
-	if j.send == nil || j.points == nil || j.cfg.MiniProgramAppID == "" {
-		return r, errs.E(op, errs.Invalid, "reminders need a sender, the points service and the mini-program app id")
+	if j.send == nil || j.points == nil || j.cfg.MiniProgramAppID == "" || j.cfg.TemplateID == "" {
+		return r, errs.E(op, errs.Invalid, "reminders need a sender, the points service, the mini-program app id and a template id")
+	}
+	ahead := j.cfg.Ahead
+	if j.cfg.Rules != nil {
+		rules, err := j.cfg.Rules(ctx)
+		if err != nil {
+			return r, errs.E(op, err)
+		}
+		ahead = time.Duration(rules.Reminders.AheadDays) * 24 * time.Hour
 	}
 	kinds := []string{KindPoints, KindCoupon}
 	if j.levels != nil {
 		kinds = append(kinds, KindLevel)
 	}
 	for _, kind := range kinds {
-		err := j.remindKind(ctx, now, kind, limit, &r)
+		err := j.remindKind(ctx, now, ahead, kind, limit, &r)
 		if err != nil || r.More {
 			return stopped(ctx, op, r, err)
 		}
@@ -79,7 +88,7 @@ func (j *Jobs) Reminders(ctx context.Context, now time.Time, limit int) (Result,
 
 // remindKind works through one kind's expiring items from today's cursor,
 // saving it after every page and when it stops.
-func (j *Jobs) remindKind(ctx context.Context, now time.Time, kind string, limit int, r *Result) error {
+func (j *Jobs) remindKind(ctx context.Context, now time.Time, ahead time.Duration, kind string, limit int, r *Result) error {
 	today := day(now)
 	key := scanKey(kind, today)
 	c, err := j.loadCursor(ctx, key)
@@ -92,7 +101,7 @@ func (j *Jobs) remindKind(ctx context.Context, now time.Time, kind string, limit
 			r.More = true
 			return j.saveCursor(ctx, key, c, expires)
 		}
-		items, next, err := j.expiring(ctx, now, kind, c.After, min(50, limit-r.handled()))
+		items, next, err := j.expiring(ctx, now, ahead, kind, c.After, min(50, limit-r.handled()))
 		if err != nil {
 			return err
 		}
@@ -109,24 +118,24 @@ func (j *Jobs) remindKind(ctx context.Context, now time.Time, kind string, limit
 }
 
 // expiring lists a page of one kind's items expiring within the window.
-func (j *Jobs) expiring(ctx context.Context, now time.Time, kind, cursor string, n int) ([]Item, string, error) {
+func (j *Jobs) expiring(ctx context.Context, now time.Time, ahead time.Duration, kind, cursor string, n int) ([]Item, string, error) {
 	var out []Item
 	switch kind {
 	case KindLevel:
-		ls, next, err := j.levels.LevelsEndingWithin(ctx, now, j.cfg.Ahead, cursor, n)
+		ls, next, err := j.levels.LevelsEndingWithin(ctx, now, ahead, cursor, n)
 		for _, x := range ls {
 			out = append(out, Item{Kind: kind, ID: x.MemberID + "#" + day(x.At).Format(dayLayout), MemberID: x.MemberID,
 				Level: x.Level, Next: x.Next, At: x.At})
 		}
 		return out, next, err
 	case KindPoints:
-		rs, next, err := j.points.ExpiringWithin(ctx, now, j.cfg.Ahead, cursor, n)
+		rs, next, err := j.points.ExpiringWithin(ctx, now, ahead, cursor, n)
 		for _, x := range rs {
 			out = append(out, Item{Kind: kind, ID: x.LotID, MemberID: x.MemberID, Points: x.Points, At: x.At})
 		}
 		return out, next, err
 	}
-	cs, next, err := j.coupons.ExpiringSoon(ctx, now, j.cfg.Ahead, cursor, n)
+	cs, next, err := j.coupons.ExpiringSoon(ctx, now, ahead, cursor, n)
 	for _, x := range cs {
 		out = append(out, Item{Kind: kind, ID: x.ID, MemberID: x.MemberID, Name: x.Name, At: x.ValidTo})
 	}

@@ -80,7 +80,7 @@ func TestLevelRemindersOff(t *testing.T) {
 	e := newEnv(t, now)
 	e.setLevel(e.member("o-alice", ""), now.AddDate(0, 0, 2), "a1")
 	e.earn(e.member("o-bob", ""), 10, 1)
-	jobs := reminders.New(e.st, e.members, e.coupons, e.points, nil, e.send, reminders.Config{MiniProgramAppID: mpApp})
+	jobs := reminders.New(e.st, e.members, e.coupons, e.points, nil, e.send, reminders.Config{MiniProgramAppID: mpApp, TemplateID: "expiry-reminder"})
 	got, err := jobs.Reminders(e.ctx, now, 100)
 	if want := (reminders.Result{Items: 1}); err != nil || got != want {
 		t.Errorf("Reminders without levels = %+v, %v; want %+v", got, err, want)

@@ -17,6 +17,8 @@
 //	remind#scan#<kind>          | <yyyymmdd> reminder scan cursor of a run day (CST)
 //	remind#<kind>#<item id>     | remind    the reminder sent (or tried) for an item
 //
+//	remind#monthly#<yyyymm>     | cursor    monthly level coupon scan cursor of a month (CST)
+//
 // The item id of a level is <member id>#<yyyymmdd of its end, CST>.
 //
 // Scan cursors and reminder records expire on their own once they cannot
@@ -44,6 +46,12 @@ type Members interface {
 	// BirthdayPartition is the birthday index partition of a month-day; the
 	// sort keys of its items are member ids.
 	BirthdayPartition(mmdd string) string
+	// ActivePartition is the activity index partition of a day (yyyymmdd,
+	// CST); the sort keys of its items are the ids of the members last
+	// active that day.
+	ActivePartition(day string) string
+	// Rules are the identity rules in force (ArchiveAfterDays).
+	Rules(ctx context.Context) (member.Rules, error)
 }
 
 // Coupons is what the jobs need of the coupon service (*coupons.Service).
@@ -52,7 +60,10 @@ type Coupons interface {
 	// birthday year, reporting whether it was due.
 	IssueBirthday(ctx context.Context, memberID, birthday string, now time.Time) (coupons.Issued, bool, error)
 	// BirthdayLead is how many days before a birthday its coupon is due.
-	BirthdayLead() int
+	BirthdayLead(ctx context.Context) (int, error)
+	// IssueMonthlyLevel issues the monthly coupon tpl of a level, once per
+	// member, month and level.
+	IssueMonthlyLevel(ctx context.Context, memberID, level, tpl string, now time.Time) (coupons.Issued, error)
 	// ExpiringSoon pages through available coupons ending within a window.
 	ExpiringSoon(ctx context.Context, now time.Time, within time.Duration, cursor string, limit int) ([]coupons.Instance, string, error)
 }
@@ -70,6 +81,8 @@ type Levels interface {
 	// LevelsEndingWithin pages through set levels and grace periods ending
 	// within a window.
 	LevelsEndingWithin(ctx context.Context, now time.Time, d time.Duration, cursor string, limit int) ([]loyalty.LevelReminder, string, error)
+	// Level is a member's level in force, with its benefits.
+	Level(ctx context.Context, member string) (loyalty.LevelView, error)
 }
 
 // Sender sends a mini-program subscribe message ((*wechat.MiniProgram).
@@ -105,10 +118,15 @@ type Config struct {
 	// MiniProgramAppID is the app whose openid a reminder goes to. Required
 	// for reminders; members without an openid there are skipped.
 	MiniProgramAppID string
-	// TemplateID is the subscribe message template. Default "expiry-reminder".
+	// TemplateID is the subscribe message template (the id the mini-program's
+	// console gives it). Required for reminders.
 	TemplateID string
-	// Ahead is how long before an expiry members are reminded. Default 3 days.
+	// Ahead is how long before an expiry members are reminded, when Rules is
+	// nil. Default 3 days.
 	Ahead time.Duration
+	// Rules, when set, gives the loyalty rules in force: every run reminds
+	// Rules.Reminders.AheadDays days ahead.
+	Rules func(ctx context.Context) (loyalty.Rules, error)
 	// Pages are the mini-program pages a reminder opens, by item kind.
 	// Default "pages/points/index", "pages/coupons/index" and
 	// "pages/level/index".
@@ -132,9 +150,6 @@ type Jobs struct {
 // New builds the jobs. points and send may be nil when only Birthday runs;
 // levels may be nil to send no level reminders.
 func New(st store.Store, m Members, c Coupons, p Points, l Levels, send Sender, cfg Config) *Jobs {
-	if cfg.TemplateID == "" {
-		cfg.TemplateID = "expiry-reminder"
-	}
 	if cfg.Ahead <= 0 {
 		cfg.Ahead = 3 * 24 * time.Hour
 	}

@@ -82,8 +82,8 @@ func TestEndToEndRules(t *testing.T) {
 		silver := table[1].(map[string]any)
 		silver["min_growth"] = 6000 // Above gold's 5000: overlapping.
 		bad := e.admin("PUT", "/rules/loyalty", rules)
-		if bad.Status != http.StatusBadRequest || !bytes.Contains(bad.Body, []byte("overlaps")) {
-			t.Fatalf("overlapping thresholds: %d %s, want 400 overlaps", bad.Status, bad.Body)
+		if bad.Status != http.StatusBadRequest || !bytes.Contains(bad.Body, []byte("levels.table[2].min_growth")) {
+			t.Fatalf("overlapping thresholds: %d %s, want 400 naming levels.table[2].min_growth", bad.Status, bad.Body)
 		}
 		silver["min_growth"] = 800
 		good := e.admin("PUT", "/rules/loyalty", rules)

@@ -45,10 +45,10 @@ type JobView struct {
 // maxShownInvalid bounds the invalid rows a progress answer lists.
 const maxShownInvalid = 100
 
-// ImportMembers answers POST /members/import. Up to member.MaxImportRows rows
-// are imported at once (200 with the result); a larger file, up to
-// imports.MaxRows rows, becomes a job that is started at once and answered
-// 202 with its progress and where to poll.
+// ImportMembers answers POST /members/import. Up to the member rules'
+// import.batch_rows rows are imported at once (200 with the result); a
+// larger file, up to import.job_rows rows, becomes a job that is started at
+// once and answered 202 with its progress and where to poll.
 //
 // A CSV body has one row per line: phone,name[,birthday[,external_id]], or
 // any columns named by a header line (phone, name, birthday, external_id).
@@ -59,12 +59,16 @@ func (h *Handler) ImportMembers(ctx context.Context, r *web.Request) (*web.Respo
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	switch n := len(in.Rows); {
+	rules, err := h.Members.Rules(ctx)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	switch n, limit := len(in.Rows), rules.Import; {
 	case n == 0:
 		return nil, errs.E(op, errs.Invalid, "no rows to import")
-	case n > imports.MaxRows:
-		return nil, errs.E(op, errs.TooLarge, fmt.Sprintf("at most %d rows per import", imports.MaxRows))
-	case n <= member.MaxImportRows:
+	case n > limit.JobRows:
+		return nil, errs.E(op, errs.TooLarge, fmt.Sprintf("at most %d rows per import", limit.JobRows))
+	case n <= limit.BatchRows:
 		var res member.ImportResult
 		if in.Batch != "" {
 			if !validBatch(in.Batch) {

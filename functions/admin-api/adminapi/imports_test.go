@@ -143,3 +143,25 @@ func TestImportJob(t *testing.T) {
 		t.Errorf("done job = %v; want %d created and nothing more to poll", out, n)
 	}
 }
+
+// TestImportLimitsRule sizes imports by the member rules an operator sets:
+// over batch_rows becomes a job, over job_rows is refused.
+func TestImportLimitsRule(t *testing.T) {
+	h := newHandler(t)
+	resp, out := call(t, h, http.MethodPut, "/admin-api/rules/members", "application/json",
+		`{"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":5}}`, true)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("PUT member rules = %d %v", resp.Status, out)
+	}
+	if resp, out = call(t, h, http.MethodPost, "/admin-api/members/import", "text/csv", csvRows(3, true), true); resp.Status != http.StatusAccepted {
+		t.Errorf("3 rows over a batch of 2 = %d %v; want 202, a job", resp.Status, out)
+	}
+	if resp, out = call(t, h, http.MethodPost, "/admin-api/members/import", "text/csv", csvRows(6, true), true); resp.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("6 rows over a job of 5 = %d %v; want 413", resp.Status, out)
+	}
+	resp, out = call(t, h, http.MethodPut, "/admin-api/rules/members", "application/json",
+		`{"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":9000000000}}`, true)
+	if msg, _ := out["error"].(map[string]any)["message"].(string); resp.Status != http.StatusBadRequest || !strings.Contains(msg, "import.job_rows") {
+		t.Errorf("PUT job_rows of 9e9 = %d %v; want 400 naming import.job_rows", resp.Status, out)
+	}
+}

@@ -16,13 +16,14 @@ import (
 // left out; without MP the expiry reminders are, and birthdays only get
 // their coupons.
 type Services struct {
-	Store   store.Store
-	Members *member.Service
-	Loyalty *loyalty.Service
-	Coupons *coupons.Service
-	Imports *imports.Service
-	MP      reminders.Sender // The mini-program that sends subscribe messages.
-	MPAppID string           // Its appid, the scope of the members' openids.
+	Store              store.Store
+	Members            *member.Service
+	Loyalty            *loyalty.Service
+	Coupons            *coupons.Service
+	Imports            *imports.Service
+	MP                 reminders.Sender // The mini-program that sends subscribe messages.
+	MPAppID            string           // Its appid, the scope of the members' openids.
+	MPReminderTemplate string           // The subscribe-message template of reminders ("" sends none).
 }
 
 // Jobs is the sweep's job list, in the order a round calls them. Adding a
@@ -47,13 +48,15 @@ func Jobs(d Services) []Job {
 		jobs = append(jobs, Job{"members-archive", Archive(d.Members)})
 	}
 	if d.Members != nil && d.Coupons != nil && d.Loyalty != nil {
-		var send reminders.Sender // Without a mini-program, birthdays only.
+		var send reminders.Sender // Without a mini-program, coupons only.
 		if d.MP != nil {
 			send = d.MP
 		}
-		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{MiniProgramAppID: d.MPAppID})
-		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)})
-		if d.MP != nil {
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{
+			MiniProgramAppID: d.MPAppID, TemplateID: d.MPReminderTemplate, Rules: d.Loyalty.Rules})
+		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)},
+			Job{"level-coupons", Reminders(r.MonthlyLevelCoupons)})
+		if d.MP != nil && d.MPReminderTemplate != "" { // Reminders need the subscribe template.
 			jobs = append(jobs, Job{"expiry-reminders", Reminders(r.Reminders)})
 		}
 	}
@@ -63,7 +66,8 @@ func Jobs(d Services) []Job {
 	return jobs
 }
 
-// Archive archives members inactive for 180 days (member.Service.ArchiveInactive).
+// Archive archives members inactive for the identity rules'
+// archive_after_days, 180 by default (member.Service.ArchiveInactive).
 func Archive(m *member.Service) JobFunc {
 	return func(ctx context.Context, now time.Time, limit int) (Result, error) {
 		n, more, err := m.ArchiveInactive(ctx, now, limit)

@@ -20,9 +20,6 @@ const QRScope = "coupon"
 // QRTTL is how long a coupon QR code stays valid.
 const QRTTL = 5 * time.Minute
 
-// StreakDays is the sign-in streak that earns the streak coupon.
-const StreakDays = 7
-
 // UpdateProfile answers PUT /me/profile: nickname, avatar and — with the
 // privacy agreement — birthday and gender.
 func (h *Handler) UpdateProfile(ctx context.Context, r *web.Request) (*web.Response, error) {
@@ -52,7 +49,8 @@ type SignInReply struct {
 }
 
 // SignIn answers POST /sign-in: once a day (Asia/Shanghai), points by the
-// streak day, and the streak coupon on every StreakDays-th day in a row.
+// streak day, and the streak coupon on every coupons.streak_days-th day in a
+// row (loyalty rules).
 func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.SignIn"
 	id := auth.MemberID(ctx)
@@ -66,7 +64,11 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 		e := entryView(res.Entry)
 		out.Entry = &e
 	}
-	if res.Streak > 0 && res.Streak%StreakDays == 0 {
+	rules, err := h.Loyalty.Rules(ctx)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if n := rules.Coupons.StreakDays; n > 0 && res.Streak > 0 && res.Streak%n == 0 {
 		got, err := h.Coupons.OnSignInStreak(ctx, id, res.Day)
 		if err != nil && !errs.Is(errs.Conflict, err) { // Sold out or paused: the sign-in still counts.
 			return nil, errs.E(op, err)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
-	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -27,15 +25,14 @@ type Handler struct {
 	Loyalty  *loyalty.Service
 	Coupons  *coupons.Service
 	Sessions *session.Issuer
-	Onboard  *onboard.Service
 	Now      func() time.Time
 }
 
 // New makes the function's handler: the member API behind the member
 // check (a session token of the mini-program appID, for a live member).
-func New(m *member.Service, l *loyalty.Service, c *coupons.Service, o *onboard.Service, sessions *session.Issuer,
+func New(m *member.Service, l *loyalty.Service, c *coupons.Service, sessions *session.Issuer,
 	appID string, now func() time.Time) web.Handler {
-	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now, Onboard: o}
+	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now}
 	return auth.Member(sessions, m, appID)(h.Mux().Serve)
 }
 
@@ -88,7 +85,8 @@ type CouponSummary struct {
 	Items     []CouponView `json:"items"`
 }
 
-// Card answers GET /me.
+// Card answers GET /me. It only reads: the level's monthly coupon is issued
+// by the expiry sweep on the first of the month.
 func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.Card"
 	m, ok := auth.CurrentMember(ctx) // Read by the auth middleware already.
@@ -113,15 +111,6 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 	wg.Wait()
 	if err := errors.Join(lvErr, bErr, cErr); err != nil {
 		return nil, errs.E(op, err)
-	}
-	// The level's monthly coupon: issued the first time the member looks
-	// at the card in a month (idempotent per member, month and level).
-	monthly, err := h.Onboard.MonthlyLevelCoupon(ctx, m.ID, lv, h.Now())
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	if monthly != nil && !slices.ContainsFunc(page.Items, func(c coupons.Instance) bool { return c.ID == monthly.ID }) {
-		page.Items = append([]coupons.Instance{*monthly}, page.Items...)
 	}
 	card := Card{
 		Member: Profile{ID: m.ID, Nickname: m.Nickname, Avatar: m.Avatar, Phone: m.PhoneMask,

@@ -249,24 +249,59 @@ func testTriggers(t *testing.T, open Opener) {
 		{"silver", t0().AddDate(0, 1, 0), true},
 	}
 	for i, tc := range level {
-		got, err := e.svc.IssueMonthlyLevel(e.ctx, "m5", tc.level, tc.at)
+		got, err := e.svc.IssueMonthlyLevel(e.ctx, "m5", tc.level, "level-silver", tc.at)
 		if err != nil || got.Duplicate == tc.wantNew {
 			t.Errorf("level %d = %+v, %v; want new %v", i, got, err, tc.wantNew)
 		}
+		if in := got.Instance; in.Kind != coupons.AmountOff || in.Threshold == 0 {
+			t.Errorf("level %d coupon = %s off %d over %d; want a 满减 (amount off over a threshold)", i, in.Kind, in.AmountOff, in.Threshold)
+		}
 	}
-	_, err = e.svc.IssueMonthlyLevel(e.ctx, "m5", "normal", t0())
+	_, err = e.svc.IssueMonthlyLevel(e.ctx, "m5", "normal", "", t0())
 	wantKind(t, "level without coupon", err, errs.NotExist)
 	if l := e.list("m5", ""); len(l) != 3 {
 		t.Errorf("m5 has %d level coupons, want 3", len(l))
 	}
 
 	s1, err := e.svc.OnSignInStreak(e.ctx, "m6", "20260310")
-	if err != nil || s1.Instance.TemplateID != "signin-streak" {
-		t.Fatalf("streak = %+v, %v", s1, err)
+	if err != nil || s1.Instance.TemplateID != "signin-streak" || s1.Instance.Kind != coupons.Discount {
+		t.Fatalf("streak = %+v, %v; want the signin-streak discount coupon", s1, err)
 	}
 	if s2, err := e.svc.OnSignInStreak(e.ctx, "m6", "20260310"); err != nil || !s2.Duplicate {
 		t.Errorf("same streak day again = %+v, %v; want duplicate", s2, err)
 	}
 	_, err = e.svc.OnSignInStreak(e.ctx, "m6", "2026-03-10")
 	wantKind(t, "bad day", err, errs.Invalid)
+}
+
+// testTriggersFromRules reads the trigger templates and the birthday lead
+// from the rules on every trigger, so an operator's change applies at once.
+func testTriggersFromRules(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	trig := coupons.Triggers{Registration: "welcome-2", Birthday: "bday-2", Streak: "streak-2", BirthdayLead: 0}
+	e.svc = coupons.New(e.st, coupons.Config{Now: e.clk.Now,
+		Rules: func(context.Context) (coupons.Triggers, error) { return trig, nil }})
+	for _, id := range []string{"welcome-2", "bday-2", "streak-2"} {
+		e.save(tpl(id))
+	}
+	if got, err := e.svc.OnRegistration(e.ctx, "m1"); err != nil || got.Instance.TemplateID != "welcome-2" {
+		t.Errorf("registration = %+v, %v; want welcome-2", got, err)
+	}
+	if got, err := e.svc.OnSignInStreak(e.ctx, "m1", "20260310"); err != nil || got.Instance.TemplateID != "streak-2" {
+		t.Errorf("streak = %+v, %v; want streak-2", got, err)
+	}
+	// Lead 0: a 12 March birthday is not due on 10 March, a 10 March one is.
+	if _, due, err := e.svc.IssueBirthday(e.ctx, "m1", "03-12", t0()); err != nil || due {
+		t.Errorf("birthday in two days with lead 0: due %v, %v; want not due", due, err)
+	}
+	if got, due, err := e.svc.IssueBirthday(e.ctx, "m1", "03-10", t0()); err != nil || !due || got.Instance.TemplateID != "bday-2" {
+		t.Errorf("birthday today = %+v, due %v, %v; want bday-2", got, due, err)
+	}
+	if lead, err := e.svc.BirthdayLead(e.ctx); err != nil || lead != 0 {
+		t.Errorf("BirthdayLead = %d, %v; want 0", lead, err)
+	}
+	trig.Streak = "welcome-2"
+	if got, err := e.svc.OnSignInStreak(e.ctx, "m2", "20260310"); err != nil || got.Instance.TemplateID != "welcome-2" {
+		t.Errorf("streak after a rules change = %+v, %v; want welcome-2", got, err)
+	}
 }

@@ -68,6 +68,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"ExpireDueAcrossDays", testExpireDueAcrossDays},
 		{"ExpiringSoon", testExpiringSoon},
 		{"Triggers", testTriggers},
+		{"TriggersFromRules", testTriggersFromRules},
 		{"Absorb", testAbsorb},
 		{"AbsorbAgain", testAbsorbAgain},
 		{"AbsorbConcurrent", testAbsorbConcurrent},

@@ -174,7 +174,7 @@ func testInstallDefaults(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"registration": true, "birthday": true, "signin-streak": true, "level-silver": true, "level-gold": true}
+	want := map[string]bool{"registration": true, "birthday": true, "signin-streak": true, "level-silver": true}
 	if len(all) != len(want) {
 		t.Fatalf("got %d templates, want %d", len(all), len(want))
 	}

@@ -39,8 +39,8 @@ func testLevelUpgrade(t *testing.T, e *env) {
 	}
 	e.growth("m1", 1, "g2")
 	v = e.wantLevel("m1", "silver")
-	if !v.ReviewAt.Equal(Start.AddDate(0, 12, 0)) || v.Level.Benefits.DiscountPercent != 98 || v.ToNext != 4000 {
-		t.Errorf("silver: got review %v discount %d to next %d, want %v, 98, 4000", v.ReviewAt, v.Level.Benefits.DiscountPercent, v.ToNext, Start.AddDate(0, 12, 0))
+	if !v.ReviewAt.Equal(Start.AddDate(0, 12, 0)) || v.Level.Benefits.DiscountPercent != 95 || v.ToNext != 4000 {
+		t.Errorf("silver: got review %v discount %d to next %d, want %v, 95, 4000", v.ReviewAt, v.Level.Benefits.DiscountPercent, v.ToNext, Start.AddDate(0, 12, 0))
 	}
 	e.clk.Add(days(10))
 	e.growth("m1", 4000, "g3")

@@ -31,6 +31,20 @@ func testRulesDefaults(t *testing.T, e *env) {
 			t.Errorf("level %d: got %+v, want %+v", i, got, w)
 		}
 	}
+	benefits := []loyalty.Benefits{
+		{DiscountPercent: 100},
+		{DiscountPercent: 95, PriorityService: true, MonthlyCouponTemplate: "level-silver"}, // 95折, dedicated service, monthly 满减.
+		{DiscountPercent: 88, FreeDelivery: true, NewProductPreview: true},                  // 88折, free delivery, new products first.
+	}
+	for i, w := range benefits {
+		if got := lv.Table[i].Benefits; got != w {
+			t.Errorf("level %s benefits: got %+v, want %+v", lv.Table[i].ID, got, w)
+		}
+	}
+	if c := r.Coupons; c.StreakDays != 7 || c.BirthdayLeadDays != 3 || c.Streak != "signin-streak" ||
+		c.Welcome != "registration" || c.Birthday != "birthday" || r.Reminders.AheadDays != 3 {
+		t.Errorf("got coupon triggers %+v reminders %+v, want 7-day streak, 3-day birthday lead and reminders", c, r.Reminders)
+	}
 	if lv.Basis != loyalty.BasisGrowth || lv.Downgrade != loyalty.DowngradeAfterDays || lv.GraceDays != 30 {
 		t.Errorf("got basis %s downgrade %s grace %d, want growth after_days 30", lv.Basis, lv.Downgrade, lv.GraceDays)
 	}
@@ -55,7 +69,14 @@ func testRulesValidation(t *testing.T, e *env) {
 		edit func(r *loyalty.Rules)
 	}{
 		{"overlapping growth", func(r *loyalty.Rules) { r.Levels.Table[2].MinGrowth = 1000 }},
-		{"descending spend", func(r *loyalty.Rules) { r.Levels.Table[1].MinSpendFen = 60000 }},
+		{"descending spend", func(r *loyalty.Rules) {
+			r.Levels.Basis = loyalty.BasisSpend
+			r.Levels.Table[1].MinSpendFen = 60000
+		}},
+		{"no streak days", func(r *loyalty.Rules) { r.Coupons.StreakDays = -1 }},
+		{"birthday lead of a year", func(r *loyalty.Rules) { r.Coupons.BirthdayLeadDays = 365 }},
+		{"no welcome coupon", func(r *loyalty.Rules) { r.Coupons.Welcome = "" }},
+		{"reminder a year ahead", func(r *loyalty.Rules) { r.Reminders.AheadDays = 365 }},
 		{"lowest not zero", func(r *loyalty.Rules) { r.Levels.Table[0].MinGrowth = 1 }},
 		{"negative growth per yuan", func(r *loyalty.Rules) { r.Growth.PerYuan = -1 }},
 		{"negative share points", func(r *loyalty.Rules) { r.Points.Share = -5 }},

@@ -1,0 +1,125 @@
+package adminapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wemember/wemember/functions/admin-api/adminapi"
+	"github.com/wemember/wemember/shared/auth"
+	"github.com/wemember/wemember/shared/bolt"
+	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/web"
+)
+
+// newRulesHandler serves the admin API over a fresh store with the default
+// coupon templates installed and the loyalty rules checking them.
+func newRulesHandler(t *testing.T) web.Handler {
+	t.Helper()
+	st, err := bolt.Open(t.TempDir() + "/rules.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cps := coupons.New(st, coupons.Config{})
+	if err := cps.InstallDefaults(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	loy := loyalty.New(st, time.Now, member.NewID, loyalty.WithTemplateCheck(func(ctx context.Context, id string) error {
+		_, err := cps.Template(ctx, id)
+		return err
+	}))
+	h := &adminapi.Handler{Loyalty: loy, Coupons: cps, Now: time.Now}
+	return web.Chain(h.Mux().Serve, web.Errors(), auth.Operator(token))
+}
+
+// loyaltyRules reads the stored loyalty rules through the API.
+func loyaltyRules(t *testing.T, h web.Handler) loyalty.Rules {
+	t.Helper()
+	resp, _ := call(t, h, http.MethodGet, "/admin-api/rules/loyalty", "", "", true)
+	var r loyalty.Rules
+	if err := json.Unmarshal(resp.Body, &r); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("GET rules = %d %s", resp.Status, resp.Body)
+	}
+	return r
+}
+
+// TestPutLoyaltyRulesBounds puts rules with one value out of what the
+// commands accept: each is refused with a 400 naming the field, and the
+// stored rules stay as they were.
+func TestPutLoyaltyRulesBounds(t *testing.T) {
+	h := newRulesHandler(t)
+	before := loyaltyRules(t, h)
+	huge := int64(math.MaxInt64)
+	cases := []struct {
+		field string // What the refusal must name.
+		edit  func(r *loyalty.Rules)
+	}{
+		{"growth.per_yuan", func(r *loyalty.Rules) { r.Growth.PerYuan = huge }},
+		{"growth.signin", func(r *loyalty.Rules) { r.Growth.SignIn = huge }},
+		{"growth.review", func(r *loyalty.Rules) { r.Growth.Review = huge }},
+		{"points.per_yuan", func(r *loyalty.Rules) { r.Points.PerYuan = huge }},
+		{"points.review", func(r *loyalty.Rules) { r.Points.Review = huge }},
+		{"points.share", func(r *loyalty.Rules) { r.Points.Share = huge }},
+		{"points.signin.table[6]", func(r *loyalty.Rules) { r.Points.SignIn.Table[6] = huge }},
+		{"points.offset.points_per_yuan", func(r *loyalty.Rules) { r.Points.Offset.PointsPerYuan = huge }},
+		{"points.offset.max_points", func(r *loyalty.Rules) { r.Points.Offset.MaxPoints = huge }},
+		{"levels.table[2].min_growth", func(r *loyalty.Rules) { r.Levels.Table[2].MinGrowth = huge }},
+		{"levels.table[2].min_spend_fen", func(r *loyalty.Rules) {
+			r.Levels.Basis = loyalty.BasisSpend
+			r.Levels.Table[2].MinSpendFen = huge
+		}},
+		{"levels.table[1].name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = "" }},
+		{"levels.table[1].name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = "白银\x00会员" }},
+		{"levels.table[1].name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = "白银\u202e员会" }},
+		{"levels.table[1].name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = strings.Repeat("银", 33) }},
+		{"levels.table[1].id", func(r *loyalty.Rules) { r.Levels.Table[1].ID = "silver#1" }},
+		{"levels.table[1].benefits.monthly_coupon_template", func(r *loyalty.Rules) {
+			r.Levels.Table[1].Benefits.MonthlyCouponTemplate = "no-such-template"
+		}},
+		{"coupons.streak", func(r *loyalty.Rules) { r.Coupons.Streak = "no-such-template" }},
+		{"coupons.welcome", func(r *loyalty.Rules) { r.Coupons.Welcome = "no-such-template" }},
+		{"coupons.birthday", func(r *loyalty.Rules) { r.Coupons.Birthday = "" }},
+		{"coupons.streak_days", func(r *loyalty.Rules) { r.Coupons.StreakDays = 0 }},
+		{"coupons.birthday_lead_days", func(r *loyalty.Rules) { r.Coupons.BirthdayLeadDays = 400 }},
+		{"reminders.ahead_days", func(r *loyalty.Rules) { r.Reminders.AheadDays = -1 }},
+	}
+	for _, c := range cases {
+		r := loyaltyRules(t, h)
+		c.edit(&r)
+		body, _ := json.Marshal(r)
+		resp, out := call(t, h, http.MethodPut, "/admin-api/rules/loyalty", "application/json", string(body), true)
+		e, _ := out["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(msg, c.field) {
+			t.Errorf("PUT with bad %s = %d %q; want 400 naming %s", c.field, resp.Status, msg, c.field)
+		}
+		if got := loyaltyRules(t, h); got.Version != before.Version {
+			t.Fatalf("after refused %s: rules version %d, want %d (nothing stored)", c.field, got.Version, before.Version)
+		}
+	}
+}
+
+// TestPutLoyaltyRulesGrowthOnly stores a level table by growth whose spend
+// thresholds are all left at zero: only the basis's threshold counts.
+func TestPutLoyaltyRulesGrowthOnly(t *testing.T) {
+	h := newRulesHandler(t)
+	r := loyaltyRules(t, h)
+	for i := range r.Levels.Table {
+		r.Levels.Table[i].MinSpendFen = 0
+	}
+	body, _ := json.Marshal(r)
+	resp, _ := call(t, h, http.MethodPut, "/admin-api/rules/loyalty", "application/json", string(body), true)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("PUT growth-only table = %d %s; want 200", resp.Status, resp.Body)
+	}
+	if got := loyaltyRules(t, h); got.Version != r.Version+1 || got.Levels.Table[2].MinSpendFen != 0 {
+		t.Errorf("stored = version %d, gold spend %d; want version %d, 0", got.Version, got.Levels.Table[2].MinSpendFen, r.Version+1)
+	}
+}

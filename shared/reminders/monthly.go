@@ -1,0 +1,125 @@
+package reminders
+
+import (
+	"context"
+	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// monthlyCursor is the progress of a month's level coupon scan: the
+// activity day being read and where in it.
+type monthlyCursor struct {
+	Day   string `json:"day"` // yyyymmdd, CST.
+	After string `json:"after,omitempty"`
+	Done  bool   `json:"done,omitempty"`
+}
+
+func monthlyCursorKey(month string) store.Key { return store.K("remind#monthly#"+month, "cursor") }
+
+// MonthlyLevelCoupons issues the monthly coupon of each member's level (the
+// template the level's benefits name), once per member, month (CST) and
+// level. The first run of a month — on the first, when the sweep runs
+// daily — reads the activity index of every day a member may still be
+// unarchived (the identity rules' archive_after_days) through today, so
+// every active member is considered once; later runs that month continue
+// where a stopped run left off and then do nothing until the next month.
+// Archived members and members not yet claimed from an import are not in
+// the index and get none. Members whose level has no monthly coupon are
+// Skipped; a coupon that cannot be issued (sold out, paused, take limit,
+// template missing) counts as Failed and is not retried that month.
+//
+// Errors: errs.Invalid for a limit below 1 or jobs built without a Levels
+// service; store and service failures, with the progress so far.
+func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int) (Result, error) {
+	const op = "reminders.MonthlyLevelCoupons"
+	var r Result
+	if limit <= 0 || j.levels == nil {
+		return r, errs.E(op, errs.Invalid, "monthly coupons need a positive limit and the levels service")
+	}
+	today := day(now)
+	key := monthlyCursorKey(today.Format("200601"))
+	var c monthlyCursor
+	if _, err := store.GetJSON(ctx, j.st, key, &c); err != nil && !errs.Is(errs.NotExist, err) {
+		return r, errs.E(op, err)
+	}
+	if c.Done {
+		return r, nil
+	}
+	if c.Day == "" {
+		rules, err := j.members.Rules(ctx)
+		if err != nil {
+			return r, errs.E(op, err)
+		}
+		c.Day = today.AddDate(0, 0, -rules.ArchiveAfterDays).Format(dayLayout)
+	}
+	expires := today.AddDate(0, 2, 0) // Read only in its month.
+	save := func() error {
+		if ctx.Err() != nil {
+			return nil // The next run repeats the page; issuing is idempotent.
+		}
+		return j.st.Write(ctx, store.PutJSON(key, c).ExpiresAt(expires))
+	}
+	last := today.Format(dayLayout)
+	for c.Day <= last {
+		if ctx.Err() != nil || r.handled() >= limit {
+			r.More = true
+			return stopped(ctx, op, r, save())
+		}
+		pg, err := j.st.Query(ctx, store.Query{PK: j.members.ActivePartition(c.Day), After: c.After,
+			Limit: min(100, limit-r.handled())})
+		if err != nil {
+			return stopped(ctx, op, r, err)
+		}
+		for _, it := range pg.Items {
+			if err := j.monthlyOne(ctx, now, it.SK, &r); err != nil {
+				_ = save() // Keep what this page did; the failure is the news.
+				return stopped(ctx, op, r, err)
+			}
+			c.After = store.EncodeCursor(it.SK)
+		}
+		if pg.Next == "" {
+			d, _ := time.Parse(dayLayout, c.Day)
+			c.Day, c.After = d.AddDate(0, 0, 1).Format(dayLayout), ""
+		}
+		if err := save(); err != nil {
+			return stopped(ctx, op, r, err)
+		}
+	}
+	c.Done = true
+	return stopped(ctx, op, r, save())
+}
+
+// monthlyOne issues one active member's monthly level coupon, if their level
+// has one.
+func (j *Jobs) monthlyOne(ctx context.Context, now time.Time, id string, r *Result) error {
+	m, err := j.members.Get(ctx, id)
+	if errs.Is(errs.NotExist, err) || (err == nil && (m.ID != id || m.Status != member.Active)) {
+		r.Skipped++ // A stale entry, or merged away: the survivor has its own.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lv, err := j.levels.Level(ctx, id)
+	if err != nil {
+		return err
+	}
+	tpl := lv.Level.Benefits.MonthlyCouponTemplate
+	if tpl == "" {
+		r.Skipped++
+		return nil
+	}
+	_, err = j.coupons.IssueMonthlyLevel(ctx, id, lv.Level.ID, tpl, now)
+	switch {
+	case err == nil:
+		r.Items++
+	case errs.Is(errs.Conflict, err), errs.Is(errs.Expired, err), errs.Is(errs.NotExist, err), errs.Is(errs.Invalid, err):
+		r.Failed++ // Sold out, paused, limit reached, template ended or missing.
+	default:
+		return err
+	}
+	return nil
+}

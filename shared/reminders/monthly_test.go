@@ -1,0 +1,116 @@
+package reminders_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/reminders"
+)
+
+// levelCoupons counts a member's monthly level coupons.
+func (e *env) levelCoupons(id string) int {
+	e.t.Helper()
+	pg, err := e.coupons.List(e.ctx, coupons.ListQuery{MemberID: id, Limit: 100})
+	if err != nil {
+		e.t.Fatalf("List: %v", err)
+	}
+	n := 0
+	for _, in := range pg.Items {
+		if in.Reason == coupons.ReasonLevel+":silver" || in.Reason == coupons.ReasonLevel+":gold" {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *env) grow(id string, growth int64) {
+	e.t.Helper()
+	if _, err := e.points.AddGrowth(e.ctx, loyalty.GrowthCmd{MemberID: id, Growth: growth, Key: "g#" + id}); err != nil {
+		e.t.Fatalf("AddGrowth: %v", err)
+	}
+}
+
+// TestMonthlyLevelCoupons: on the first of the month every silver member
+// (the default level with a monthly coupon) gets exactly one, across runs
+// stopped by their limit, and nothing more that month.
+func TestMonthlyLevelCoupons(t *testing.T) {
+	e := newEnv(t, cstAt(2026, 3, 20, 9))
+	var silver []string
+	for range 5 {
+		id := e.member("", "")
+		e.grow(id, 1000)
+		silver = append(silver, id)
+	}
+	gold, normal := e.member("", ""), e.member("", "")
+	e.grow(gold, 5000)
+	e.clk.Set(cstAt(2026, 3, 25, 9)) // Active on another day.
+	late := e.member("", "")
+	e.grow(late, 2000)
+	silver = append(silver, late)
+
+	first := cstAt(2026, 4, 1, 0)
+	e.clk.Set(first)
+	var total reminders.Result
+	for runs := 0; ; runs++ {
+		if runs > 20 {
+			t.Fatalf("not done after 20 runs: %+v", total)
+		}
+		r, err := e.jobs.MonthlyLevelCoupons(e.ctx, first, 3)
+		if err != nil {
+			t.Fatalf("MonthlyLevelCoupons: %v", err)
+		}
+		total.Items, total.Skipped, total.Failed = total.Items+r.Items, total.Skipped+r.Skipped, total.Failed+r.Failed
+		if !r.More {
+			break
+		}
+	}
+	if want := (reminders.Result{Items: 6, Skipped: 2}); total != want {
+		t.Errorf("runs on 1 April = %+v, want %+v", total, want)
+	}
+	for _, id := range silver {
+		if n := e.levelCoupons(id); n != 1 {
+			t.Errorf("silver member %s: %d level coupons, want 1", id, n)
+		}
+	}
+	if g, n := e.levelCoupons(gold), e.levelCoupons(normal); g != 0 || n != 0 {
+		t.Errorf("gold and normal members: %d and %d level coupons, want 0 (no monthly coupon)", g, n)
+	}
+	if r, err := e.jobs.MonthlyLevelCoupons(e.ctx, first.Add(2*time.Hour), 100); err != nil || r != (reminders.Result{}) {
+		t.Errorf("second run on 1 April = %+v, %v; want nothing", r, err)
+	}
+	if r, _ := e.jobs.MonthlyLevelCoupons(e.ctx, cstAt(2026, 5, 1, 0), 100); r.Items != 6 {
+		t.Errorf("run on 1 May = %+v, want 6 issued", r)
+	}
+	if _, err := e.jobs.MonthlyLevelCoupons(e.ctx, first, 0); !errs.Is(errs.Invalid, err) {
+		t.Errorf("limit 0: %v, want errs.Invalid", err)
+	}
+}
+
+// TestReminderLeadFromRules reminds as many days ahead as the loyalty rules
+// say, read on every run.
+func TestReminderLeadFromRules(t *testing.T) {
+	now := cstAt(2026, 3, 10, 9)
+	e := newEnv(t, now)
+	jobs := reminders.New(e.st, e.members, e.coupons, e.points, e.points, e.send,
+		reminders.Config{MiniProgramAppID: mpApp, TemplateID: "expiry-reminder", Rules: e.points.Rules})
+	id := e.member("o-ann", "")
+	if _, err := e.points.Earn(e.ctx, loyalty.EarnCmd{MemberID: id, Points: 50, Key: "e1",
+		Expiry: &loyalty.ExpiryRule{Mode: loyalty.ExpireRolling, Days: 6}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := jobs.Reminders(e.ctx, now, 100); err != nil || r.Items != 0 {
+		t.Fatalf("3 days ahead, lot expiring in 6: %+v, %v; want nothing sent", r, err)
+	}
+	r, _ := e.points.Rules(e.ctx)
+	r.Reminders.AheadDays = 7
+	if _, err := e.points.SetRules(e.ctx, r, "op"); err != nil {
+		t.Fatal(err)
+	}
+	next := now.Add(24 * time.Hour)
+	if r, err := jobs.Reminders(e.ctx, next, 100); err != nil || r.Items != 1 {
+		t.Errorf("7 days ahead = %+v, %v; want the lot reminded", r, err)
+	}
+}
