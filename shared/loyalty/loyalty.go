@@ -62,9 +62,6 @@ import (
 	"github.com/wemember/wemember/shared/store"
 )
 
-// Shanghai is the merchant's time zone, Asia/Shanghai, as a fixed +08:00 zone.
-var Shanghai = time.FixedZone("CST", 8*3600)
-
 // MaxLotsPerWrite bounds how many lots one command may touch: a spend,
 // negative adjustment or claw-back that would consume more lots than this is
 // refused with errs.TooLarge (spend in smaller parts), so that every command
@@ -138,15 +135,6 @@ func lotDoneKey(id, lot string) store.Key {
 const tsLayout = "20060102T150405.000000000Z"
 
 func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
-
-// dayOf is the Shanghai calendar day of t as yyyymmdd.
-func dayOf(t time.Time) string { return t.In(Shanghai).Format("20060102") }
-
-// startOfDay is midnight in Shanghai of the day of t.
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.In(Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, Shanghai)
-}
 
 func validMember(op, id string) error {
 	if id == "" || len(id) > 200 || strings.ContainsRune(id, 0) {

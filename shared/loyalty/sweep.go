@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -30,7 +31,7 @@ type dueCursor struct {
 }
 
 func nextDay(day string) string {
-	t, err := time.ParseInLocation("20060102", day, Shanghai)
+	t, err := calendar.ParseDay(day)
 	if err != nil {
 		return "99999999"
 	}
@@ -66,12 +67,12 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 		return stopped(ctx, op, res, err)
 	}
 	if cur.Day == "" {
-		cur.Day = dayOf(r.InstalledAt)
+		cur.Day = calendar.Day(r.InstalledAt)
 		if r.InstalledAt.IsZero() { // Rules stored without an install time.
-			cur.Day = dayOf(now.AddDate(-1, 0, 0))
+			cur.Day = calendar.Day(now.AddDate(-1, 0, 0))
 		}
 	}
-	today, seen, from, prefix := dayOf(now), 0, cur.Day, true
+	today, seen, from, prefix := calendar.Day(now), 0, cur.Day, true
 	var first error
 	// The cursor moves once, past the leading run of emptied past days. Saving
 	// it is best effort: a lost race or a failure only means the next run
@@ -277,7 +278,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 			sm.Expired += rem
 			l.Expired, l.Remaining = rem, 0
 			e := Entry{ID: s.newID(), MemberID: ref.MemberID, Kind: KindExpire, Points: -rem, Reason: "points expired",
-				Key: "expire#" + l.ID + "#" + dayOf(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
+				Key: "expire#" + l.ID + "#" + calendar.Day(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
 				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),

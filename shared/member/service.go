@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/store"
@@ -173,7 +174,7 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 		m.Channel.Kind = "unknown"
 	}
 	s.setPhone(&m, a.Phone)
-	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent(), store.Put(activeKey(day(now), m.ID), nil)}
+	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent(), store.Put(activeKey(calendar.Day(now), m.ID), nil)}
 	for _, id := range ids {
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}

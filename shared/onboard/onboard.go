@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
@@ -55,7 +56,7 @@ func (s *Service) MonthlyLevelCoupon(ctx context.Context, memberID string, lv lo
 	if tpl == "" {
 		return nil, nil
 	}
-	month := now.In(loyalty.Shanghai).Format("200601")
+	month := calendar.Month(now)
 	got, err := s.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: tpl, MemberID: memberID,
 		Reason: coupons.ReasonLevel + ":" + lv.Level.ID, Key: "lvl#" + memberID + "#" + month + "#" + lv.Level.ID})
 	if errs.Is(errs.Conflict, err) || errs.Is(errs.NotExist, err) || errs.Is(errs.Expired, err) {
