@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -122,7 +123,8 @@ type Source struct {
 	MergeInto string `json:"merge_into,omitempty"` // The member this one was merged into.
 }
 
-func memberPK(id string) string { return "member#" + id }
+// memberPK is the member's partition, which package member owns.
+func memberPK(id string) string { return member.Partition(id) }
 
 func summaryKey(id string) store.Key { return store.K(memberPK(id), "points") }
 func levelKey(id string) store.Key   { return store.K(memberPK(id), "level") }
