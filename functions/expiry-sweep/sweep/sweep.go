@@ -16,14 +16,13 @@ package sweep
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/boot"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -143,8 +142,7 @@ func BuildWith(opts ...Option) boot.Build {
 func Handler(s *Sweeper, operatorToken string) web.Handler {
 	run := func(ctx context.Context, req *web.Request) (*web.Response, error) {
 		if req.Trigger != web.TriggerSchedule {
-			got, ok := session.Bearer(req.Header.Get("Authorization"))
-			if !ok || operatorToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(operatorToken)) != 1 {
+			if !auth.IsOperator(req, operatorToken) {
 				return nil, errs.E("expiry-sweep", errs.Unauthorized, "only the schedule or an operator may run the sweep")
 			}
 		}
