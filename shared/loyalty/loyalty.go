@@ -54,12 +54,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -175,7 +175,7 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 	var zero T
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return zero, errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}
@@ -232,20 +232,4 @@ func readIdem[T any](ctx context.Context, s *Service, op string, ik store.Key, s
 		return zero, false, errs.E(op, errs.Internal, fmt.Errorf("decode idempotency record: %w", err))
 	}
 	return res, true, nil
-}
-
-// backoff sleeps a fully jittered, exponentially growing delay (at most
-// 50 ms) before retry try. The jitter only spreads contenders; it needs no
-// injected source.
-func backoff(ctx context.Context, try int) error {
-	ceil := time.Duration(min(50_000, 500<<min(try, 7))) * time.Microsecond
-	d := time.Duration(rand.Int64N(int64(ceil))) + 50*time.Microsecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -218,7 +219,7 @@ func stopped(ctx context.Context, op string, res SweepResult, err error) (SweepR
 func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []int, error)) (bool, int64, error) {
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return false, 0, errs.E(op, errs.Transient, err)
 			}
 		}

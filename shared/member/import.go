@@ -11,6 +11,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -341,7 +342,7 @@ func (s *Service) importMutations(batch string, c *candidate, now time.Time) []s
 // importOne settles one candidate on its own after its pack lost a race:
 // it creates the member, or finds the one that took the phone meanwhile.
 func (s *Service) importOne(ctx context.Context, batch string, c *candidate, now time.Time) error {
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		c.owner, c.ownBatch = "", false
 		err := s.store.Write(ctx, s.importMutations(batch, c, now)...)
 		if err == nil {
