@@ -217,7 +217,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 					jr.Error = "failed"
 				}
 				rep.Failed = true
-				s.log.ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
+				web.Logger(ctx).ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
 			case !res.More:
 				open[i] = false
 			case res.Items == 0 && res.Skipped == 0:
@@ -235,7 +235,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		rep.More = rep.More || jr.More
 	}
 	rep.Elapsed = s.wall().Sub(start).Milliseconds()
-	s.log.InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
+	web.Logger(ctx).InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
 		slog.Bool("failed", rep.Failed), slog.Any("jobs", rep.Jobs))
 	return rep, nil
 }
