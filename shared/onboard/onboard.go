@@ -7,6 +7,7 @@ package onboard
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
@@ -14,6 +15,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/web"
 )
 
 // Service welcomes new members.
@@ -49,7 +51,7 @@ func (s *Service) Welcome(ctx context.Context, m member.Member) error {
 // MonthlyLevelCoupon issues the monthly coupon of the member's level (the
 // level's benefit names the template), once per member, month (Asia/
 // Shanghai) and level. A level without one issues nothing; a sold-out or
-// paused template is not an error. It reports the coupon issued now or
+// paused template is not an error; a missing one is logged. It reports the coupon issued now or
 // earlier this month, if any.
 func (s *Service) MonthlyLevelCoupon(ctx context.Context, memberID string, lv loyalty.LevelView, now time.Time) (*coupons.Instance, error) {
 	tpl := lv.Level.Benefits.MonthlyCouponTemplate
@@ -59,8 +61,15 @@ func (s *Service) MonthlyLevelCoupon(ctx context.Context, memberID string, lv lo
 	month := calendar.Month(now)
 	got, err := s.Coupons.Issue(ctx, coupons.IssueCmd{TemplateID: tpl, MemberID: memberID,
 		Reason: coupons.ReasonLevel + ":" + lv.Level.ID, Key: "lvl#" + memberID + "#" + month + "#" + lv.Level.ID})
-	if errs.Is(errs.Conflict, err) || errs.Is(errs.NotExist, err) || errs.Is(errs.Expired, err) {
-		return nil, nil // Sold out, paused, over the take limit, or no such template.
+	if errs.Is(errs.NotExist, err) {
+		// The level names a template that does not exist: a rule for an
+		// operator to fix, not the member's failure.
+		web.Logger(ctx).ErrorContext(ctx, "monthly level coupon not issued", slog.String("level_id", lv.Level.ID),
+			slog.String("template", tpl), slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
+		return nil, nil
+	}
+	if errs.Is(errs.Conflict, err) || errs.Is(errs.Expired, err) {
+		return nil, nil // Sold out, paused or over the take limit.
 	}
 	if err != nil {
 		return nil, errs.E("onboard.MonthlyLevelCoupon", err)
