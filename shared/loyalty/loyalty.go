@@ -51,13 +51,12 @@ package loyalty
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
@@ -152,14 +151,6 @@ func validKey(op, key string) error {
 	return nil
 }
 
-// idemRecord is stored under an idempotency key: what command claimed it
-// and the result it produced.
-type idemRecord struct {
-	Scope  string          `json:"scope"`
-	At     time.Time       `json:"at"`
-	Result json.RawMessage `json:"result"`
-}
-
 func idemKey(scope, key string) store.Key {
 	return store.K("idem#loyalty#"+scope+"#"+key, "idem")
 }
@@ -179,8 +170,10 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 				return zero, errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}
-		if res, ok, err := readIdem[T](ctx, s, op, ik, scope); err != nil || ok {
-			return res, err
+		if res, ok, err := idem.Lookup[T](ctx, s.st, ik, scope); err != nil {
+			return zero, errs.E(op, err)
+		} else if ok {
+			return res, nil
 		}
 		now := s.now()
 		ms, res, err := build(now)
@@ -190,13 +183,9 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 		if err != nil {
 			return zero, err
 		}
-		rec, err := json.Marshal(res)
+		m, err := idem.Claim(ik, scope, now, res, s.idemTTL)
 		if err != nil {
-			return zero, errs.E(op, errs.Internal, err)
-		}
-		m := store.PutJSON(ik, idemRecord{Scope: scope, At: now, Result: rec}).IfAbsent()
-		if s.idemTTL > 0 {
-			m = m.ExpiresAt(now.Add(s.idemTTL))
+			return zero, errs.E(op, err)
 		}
 		ms = append(ms, m)
 		err = s.st.Write(ctx, ms...)
@@ -214,22 +203,3 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 // errRetry tells runOnce that build read state across a concurrent change
 // and should run again.
 var errRetry = errors.New("loyalty: state changed while reading")
-
-// readIdem returns the stored result for ik, if any.
-func readIdem[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string) (T, bool, error) {
-	var zero, res T
-	var rec idemRecord
-	if _, err := store.GetJSON(ctx, s.st, ik, &rec); err != nil {
-		if errs.Is(errs.NotExist, err) {
-			return zero, false, nil
-		}
-		return zero, false, errs.E(op, err)
-	}
-	if rec.Scope != scope {
-		return zero, false, errs.E(op, errs.Exist, "idempotency key already used for a different command")
-	}
-	if err := json.Unmarshal(rec.Result, &res); err != nil {
-		return zero, false, errs.E(op, errs.Internal, fmt.Errorf("decode idempotency record: %w", err))
-	}
-	return res, true, nil
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -283,7 +284,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
 				putSummary(ref.MemberID, sm),
 				store.Delete(lk),
 				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
@@ -355,7 +356,7 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
 			}
 			ms = append(ms, review(r, &st, ref.MemberID, now)...)
 			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
