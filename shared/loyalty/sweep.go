@@ -11,6 +11,7 @@ import (
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -161,47 +162,33 @@ func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleF
 		groups[i] = append(groups[i], d)
 	}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	cut := false
-	sem := make(chan struct{}, s.workers)
-	for _, g := range groups {
-		if ctx.Err() != nil {
-			cut = true
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			for _, d := range g {
-				if ctx.Err() != nil {
-					mu.Lock()
-					cut = true
-					mu.Unlock()
-					return
-				}
-				done, pts, err := settle(ctx, d.it, d.ref)
-				mu.Lock()
-				switch {
-				case err != nil && ctx.Err() != nil:
-					cut = true
-				case err != nil:
-					res.Failed, *clean = res.Failed+1, false
-					if *first == nil {
-						*first = err
-					}
-				case done:
-					res.Items++
-					res.Points += pts
-				default:
-					res.Skipped++
-				}
-				mu.Unlock()
+	err := parallel.Each(ctx, s.workers, len(groups), func(ctx context.Context, i int) error {
+		for _, d := range groups[i] {
+			if ctx.Err() != nil {
+				return ctx.Err() // Cut: the rest waits for the next run.
 			}
-		}()
-	}
-	wg.Wait()
-	return cut
+			done, pts, err := settle(ctx, d.it, d.ref)
+			mu.Lock()
+			switch {
+			case err != nil && ctx.Err() != nil:
+				cut = true
+			case err != nil:
+				res.Failed, *clean = res.Failed+1, false
+				if *first == nil {
+					*first = err
+				}
+			case done:
+				res.Items++
+				res.Points += pts
+			default:
+				res.Skipped++
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	return cut || err != nil
 }
 
 // stopped is a sweep's answer to err: when the context ended (the run's
