@@ -5,7 +5,6 @@ package auth
 
 import (
 	"context"
-	"crypto/subtle"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
@@ -83,8 +82,7 @@ func Member(sessions *session.Issuer, members *member.Service, mpAppID string) w
 func Operator(token string) web.Middleware {
 	return func(next web.Handler) web.Handler {
 		return func(ctx context.Context, r *web.Request) (*web.Response, error) {
-			got, ok := session.Bearer(r.Header.Get("Authorization"))
-			if !ok || token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			if !IsOperator(r, token) {
 				return nil, errs.E("auth.Operator", errs.Unauthorized, "an operator token is required")
 			}
 			return next(context.WithValue(ctx, operatorKey, "operator"), r)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -29,7 +30,7 @@ func followKey(memberID, via string) store.Key {
 func (s *Service) SetFollow(ctx context.Context, memberID, via string, active bool, scene string) (Follow, error) {
 	const op = "channels.SetFollow"
 	now := s.now().UTC()
-	for try := 0; try < 8; try++ {
+	for range retry.Tries(ctx, 8) {
 		var f Follow
 		it, err := store.GetJSON(ctx, s.st, followKey(memberID, via), &f)
 		if err != nil && !errs.Is(errs.NotExist, err) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
@@ -80,7 +79,7 @@ func (s *Service) moveInstances(ctx context.Context, op, from, into string) erro
 			if lost++; lost > 4*s.retries {
 				return errs.E(op, errs.Transient, "coupons are changing; retry", err)
 			}
-			if err := pause(ctx, lost); err != nil {
+			if err := backoff().Pause(ctx, lost); err != nil {
 				return errs.E(op, errs.Transient, err)
 			}
 			continue // The same page again: moved items are gone from it.
@@ -158,7 +157,7 @@ func (s *Service) carryTakes(ctx context.Context, op, from, into string) error {
 func (s *Service) carryOne(ctx context.Context, op, from, into, tpl string) error {
 	for try := 0; try < 4*s.retries; try++ {
 		if try > 0 {
-			if err := pause(ctx, try); err != nil {
+			if err := backoff().Pause(ctx, try); err != nil {
 				return errs.E(op, errs.Transient, err)
 			}
 		}
@@ -194,17 +193,4 @@ func (s *Service) carryOne(ctx context.Context, op, from, into, tpl string) erro
 		}
 	}
 	return errs.E(op, errs.Transient, "take counters are changing; retry")
-}
-
-// pause waits before another try after a lost race, 1 ms the first time and
-// twice as long each time after (at most 64 ms), or until ctx is done.
-func pause(ctx context.Context, try int) error {
-	t := time.NewTimer(time.Millisecond << min(try-1, 6))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

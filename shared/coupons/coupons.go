@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -159,24 +160,25 @@ func hash(s string) uint32 {
 }
 
 // retry runs f until it succeeds, fails with a kind other than Transient, or
-// the retry budget or ctx runs out. The backoff is deterministic per seed.
-func (s *Service) retry(ctx context.Context, seed string, f func(attempt int) error) error {
+// the retry budget or ctx runs out, pausing as backoff says between tries.
+// key names the command, for the reader of a call.
+func (s *Service) retry(ctx context.Context, _ string, f func(attempt int) error) error {
 	var err error
-	h := hash(seed)
 	for attempt := 0; attempt < s.retries; attempt++ {
 		if err = f(attempt); !errs.Is(errs.Transient, err) {
 			return err
 		}
-		d := time.Duration(1+(h>>uint(attempt%16))%4) * time.Millisecond << uint(attempt)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if backoff().Pause(ctx, attempt+1) != nil {
 			return err
-		case <-t.C:
 		}
 	}
 	return err
+}
+
+// backoff is the pause between tries of a coupon command that found stock,
+// counters or an instance busy: 2–4 ms the first time, doubling up to 64 ms.
+func backoff() retry.Policy {
+	return retry.Policy{Base: 4 * time.Millisecond, Max: 64 * time.Millisecond}
 }
 
 // validID checks an id used inside keys.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -162,26 +162,16 @@ func (s *Service) loadAll(ctx context.Context, keys []store.Key) ([]loaded, erro
 // ver 0.
 func (s *Service) loadIDs(ctx context.Context, ids []string) ([]loaded, error) {
 	out := make([]loaded, len(ids))
-	errc := make([]error, len(ids))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		out[i].id = id
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			in, ver, err := s.load(ctx, "coupons.ExpireDue", id)
-			if err != nil && !errs.Is(errs.NotExist, err) {
-				errc[i] = err
-			}
-			out[i].in, out[i].ver = in, ver
-		})
-	}
-	wg.Wait()
-	for _, err := range errc {
-		if err != nil {
-			return nil, err
+	err := parallel.Each(ctx, 8, len(ids), func(ctx context.Context, i int) error {
+		in, ver, err := s.load(ctx, "coupons.ExpireDue", ids[i])
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return err
 		}
+		out[i] = loaded{id: ids[i], in: in, ver: ver}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -28,7 +29,8 @@ func stockKey(id string, shard int) store.Key {
 
 func instKey(id string) store.Key { return store.K("coupon#"+id, "coupon") }
 
-func memberPK(member string) string { return "member#" + member }
+// memberPK is the member's partition, which package member owns.
+func memberPK(id string) string { return member.Partition(id) }
 
 // rank orders a member's listing: available first, then used, expired,
 // revoked.

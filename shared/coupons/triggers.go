@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 )
-
-// cst is the merchant's calendar: days, months and birthdays are counted in
-// Asia/Shanghai (UTC+8, no daylight saving).
-func cst() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // OnRegistration issues the registration coupon, once per member ever.
 // Errors as for Issue (errs.Conflict when the template is paused or sold out).
@@ -52,7 +49,7 @@ func (s *Service) IssueMonthlyLevel(ctx context.Context, memberID, level, tpl st
 		return Issued{}, errs.E("coupons.IssueMonthlyLevel", errs.NotExist,
 			fmt.Sprintf("level %q has no monthly coupon", level))
 	}
-	month := now.In(cst()).Format("200601")
+	month := calendar.Month(now)
 	return s.Issue(ctx, IssueCmd{TemplateID: tpl, MemberID: memberID, Reason: ReasonLevel + ":" + level,
 		Key: "lvl#" + memberID + "#" + month + "#" + level})
 }
@@ -94,9 +91,8 @@ func BirthdayDue(birthday string, now time.Time, lead int) (year int, due bool, 
 	if lead < 0 {
 		return 0, false, errs.E("coupons.BirthdayDue", errs.Invalid, "lead days must not be negative")
 	}
-	n := now.In(cst())
-	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-	for _, y := range []int{n.Year(), n.Year() + 1} {
+	today := calendar.Date(now)
+	for _, y := range []int{today.Year(), today.Year() + 1} {
 		day := b.Day()
 		if b.Month() == time.February && day == 29 && !leap(y) {
 			day = 28

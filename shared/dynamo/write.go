@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -200,16 +201,7 @@ func isBusy(err error) bool {
 // pause sleeps before retry attempt+1: exponential from 5 ms, capped at
 // 250 ms, half of it jittered so racing writers spread out.
 func (s *Store) pause(ctx context.Context, attempt int) error {
-	d := min(5*time.Millisecond<<attempt, 250*time.Millisecond)
-	d = d/2 + time.Duration(s.randN(int64(d/2)+1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return retry.Policy{Base: 5 * time.Millisecond, Max: 250 * time.Millisecond, Rand: s.randN}.Pause(ctx, attempt+1)
 }
 
 // oldItem decodes the item a failed condition returned, or nil when the item

@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -112,13 +113,22 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		// Use a fresh context: the request's may be cancelled already.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = g.st.Write(cctx, store.Delete(k))
+		if derr := g.st.Write(cctx, store.Delete(k)); derr != nil {
+			// A retry now waits for the lease to lapse: say so, keeping the
+			// command's error first (its kind is the answer's).
+			web.Logger(ctx).ErrorContext(ctx, "idempotency key not released; a retry waits for its lease",
+				slog.String("scope", g.scope), slog.String("kind", errs.KindOf(derr).String()), slog.String("error", derr.Error()))
+			return nil, errors.Join(err, errs.E(op, derr))
+		}
 		return nil, err
 	}
 	fin := store.PutJSON(k, record{Status: done, Resp: resp, At: g.o.Now()}).ExpiresAt(g.o.Now().Add(g.o.TTL))
 	if werr := g.st.Write(context.WithoutCancel(ctx), fin); werr != nil {
-		// The effects happened; only the stored answer is missing. A
-		// duplicate will run again and its domain commands are idempotent.
+		// The effects happened; only the stored answer is missing, so the
+		// answer stands. A duplicate waits for the lease, then runs again;
+		// its domain commands are idempotent.
+		web.Logger(ctx).ErrorContext(ctx, "idempotent answer not stored; a duplicate runs again after the lease",
+			slog.String("scope", g.scope), slog.String("kind", errs.KindOf(werr).String()), slog.String("error", werr.Error()))
 		return resp, nil
 	}
 	return resp, nil

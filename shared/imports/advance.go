@@ -11,6 +11,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -272,7 +273,7 @@ func (s *Service) save(ctx context.Context, id string, st chunkState, ver int64,
 // finish marks a job done, and drops it from the pending index, once every
 // chunk is done.
 func (s *Service) finish(ctx context.Context, id string) error {
-	for try := 0; try < 8; try++ {
+	for range retry.Tries(ctx, 8) {
 		job, ver, err := s.load(ctx, id)
 		if err != nil || job.Status == Done {
 			return err

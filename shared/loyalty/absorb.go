@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -112,7 +113,7 @@ func (s *Service) mergedInto(ctx context.Context, member, survivor string) (bool
 func (s *Service) absorbPointsStep(ctx context.Context, op, from, into string) (bool, error) {
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return false, errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}
@@ -219,7 +220,7 @@ func moveLot(l Lot, it store.Item, from, into string) []store.Mutation {
 func (s *Service) absorbLevel(ctx context.Context, op, from, into string) error {
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}

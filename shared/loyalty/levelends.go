@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -37,7 +38,7 @@ type LevelReminder struct {
 }
 
 func levelEndKey(member, kind string, at time.Time) store.Key {
-	return store.K("due#"+dueLevelEnd+"#"+dayOf(at), member+"#"+kind)
+	return store.K("due#"+dueLevelEnd+"#"+calendar.Day(at), member+"#"+kind)
 }
 
 // wantEnds are the level ends st should have index items for.
@@ -65,7 +66,7 @@ func (st *levelState) indexEnds(member string) []store.Mutation {
 	for _, kind := range []string{LevelEndSet, LevelEndGrace} {
 		old, had := st.Ends[kind]
 		at, ok := want[kind]
-		if had && (!ok || dayOf(old) != dayOf(at)) {
+		if had && (!ok || calendar.Day(old) != calendar.Day(at)) {
 			ms = append(ms, store.Delete(levelEndKey(member, kind, old)))
 		}
 		if ok && (!had || !old.Equal(at)) {
@@ -157,7 +158,7 @@ func (s *Service) levelEndOf(ctx context.Context, r Rules, it store.Item, day st
 		return LevelReminder{}, false, err
 	}
 	at, ok := st.wantEnds()[kind]
-	if !ok || !at.Equal(ref.At) || dayOf(at) != day {
+	if !ok || !at.Equal(ref.At) || calendar.Day(at) != day {
 		return LevelReminder{}, false, nil // Stale: moved, cleared or merged away.
 	}
 	from, to, ok := levelEnd(r, st, kind, at)

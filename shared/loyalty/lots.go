@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -82,7 +83,7 @@ func putSummary(member string, sm summary) store.Mutation {
 
 // dueKey is the index item of a lot in a due partition of kind at t.
 func dueKey(kind string, at time.Time, member, lotID string) store.Key {
-	return store.K("due#"+kind+"#"+dayOf(at), ts(at)+"#"+member+"#"+lotID)
+	return store.K("due#"+kind+"#"+calendar.Day(at), ts(at)+"#"+member+"#"+lotID)
 }
 
 // dueRef is the data of a due index item.

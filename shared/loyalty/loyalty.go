@@ -52,19 +52,16 @@ package loyalty
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
-
-// Shanghai is the merchant's time zone, Asia/Shanghai, as a fixed +08:00 zone.
-var Shanghai = time.FixedZone("CST", 8*3600)
 
 // MaxLotsPerWrite bounds how many lots one command may touch: a spend,
 // negative adjustment or claw-back that would consume more lots than this is
@@ -136,7 +133,8 @@ type Source struct {
 	MergeInto string `json:"merge_into,omitempty"` // The member this one was merged into.
 }
 
-func memberPK(id string) string { return "member#" + id }
+// memberPK is the member's partition, which package member owns.
+func memberPK(id string) string { return member.Partition(id) }
 
 func summaryKey(id string) store.Key { return store.K(memberPK(id), "points") }
 func levelKey(id string) store.Key   { return store.K(memberPK(id), "level") }
@@ -150,15 +148,6 @@ const tsLayout = "20060102T150405.000000000Z"
 
 func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
 
-// dayOf is the Shanghai calendar day of t as yyyymmdd.
-func dayOf(t time.Time) string { return t.In(Shanghai).Format("20060102") }
-
-// startOfDay is midnight in Shanghai of the day of t.
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.In(Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, Shanghai)
-}
-
 func validMember(op, id string) error {
 	if id == "" || len(id) > 200 || strings.ContainsRune(id, 0) {
 		return errs.E(op, errs.Invalid, "member id is required")
@@ -171,14 +160,6 @@ func validKey(op, key string) error {
 		return errs.E(op, errs.Invalid, "idempotency key is required (at most 500 bytes)")
 	}
 	return nil
-}
-
-// idemRecord is stored under an idempotency key: what command claimed it
-// and the result it produced.
-type idemRecord struct {
-	Scope  string          `json:"scope"`
-	At     time.Time       `json:"at"`
-	Result json.RawMessage `json:"result"`
 }
 
 func idemKey(scope, key string) store.Key {
@@ -206,16 +187,18 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 	queued := false // Just got the turn: the wait was the pause.
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 && !queued {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return zero, errs.E(op, errs.Transient, "cancelled while retrying", err)
 			}
 		}
 		queued = false
-		if res, ok, err := readIdem[T](ctx, s, op, ik, scope); err != nil || ok {
-			if r, isRepeat := any(&res).(repeatable); ok && isRepeat {
+		if res, ok, err := idem.Lookup[T](ctx, s.st, ik, scope); err != nil {
+			return zero, errs.E(op, err)
+		} else if ok {
+			if r, isRepeat := any(&res).(repeatable); isRepeat {
 				r.markRepeat()
 			}
-			return res, err
+			return res, nil
 		}
 		now := s.now()
 		ms, res, err := build(now)
@@ -225,13 +208,9 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 		if err != nil {
 			return zero, err
 		}
-		rec, err := json.Marshal(res)
+		m, err := idem.Claim(ik, scope, now, res, s.idemTTL)
 		if err != nil {
-			return zero, errs.E(op, errs.Internal, err)
-		}
-		m := store.PutJSON(ik, idemRecord{Scope: scope, At: now, Result: rec}).IfAbsent()
-		if s.idemTTL > 0 {
-			m = m.ExpiresAt(now.Add(s.idemTTL))
+			return zero, errs.E(op, err)
 		}
 		ms = append(ms, m)
 		err = s.st.Write(ctx, ms...)
@@ -261,41 +240,6 @@ type repeatable interface{ markRepeat() }
 // errRetry tells runOnce that build read state across a concurrent change
 // and should run again.
 var errRetry = errors.New("loyalty: state changed while reading")
-
-// readIdem returns the stored result for ik, if any.
-func readIdem[T any](ctx context.Context, s *Service, op string, ik store.Key, scope string) (T, bool, error) {
-	var zero, res T
-	var rec idemRecord
-	if _, err := store.GetJSON(ctx, s.st, ik, &rec); err != nil {
-		if errs.Is(errs.NotExist, err) {
-			return zero, false, nil
-		}
-		return zero, false, errs.E(op, err)
-	}
-	if rec.Scope != scope {
-		return zero, false, errs.E(op, errs.Exist, "idempotency key already used for a different command")
-	}
-	if err := json.Unmarshal(rec.Result, &res); err != nil {
-		return zero, false, errs.E(op, errs.Internal, fmt.Errorf("decode idempotency record: %w", err))
-	}
-	return res, true, nil
-}
-
-// backoff sleeps a fully jittered, exponentially growing delay (at most
-// 50 ms) before retry try. The jitter only spreads contenders; it needs no
-// injected source.
-func backoff(ctx context.Context, try int) error {
-	ceil := time.Duration(min(50_000, 500<<min(try, 7))) * time.Microsecond
-	d := time.Duration(rand.Int64N(int64(ceil))) + 50*time.Microsecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // WithTemplateCheck makes SetRules ask exists about every coupon template
 // the rules name (Rules.Templates) and refuse rules naming one that is not

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -67,7 +68,7 @@ func (s *Service) walkWindow(ctx context.Context, op, kind string, now, end time
 	if limit <= 0 || !end.After(now) {
 		return "", errs.E(op, errs.Invalid, "limit and window must be positive")
 	}
-	day, after := dayOf(now), ""
+	day, after := calendar.Day(now), ""
 	if cursor != "" {
 		var ok bool
 		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
@@ -75,7 +76,7 @@ func (s *Service) walkWindow(ctx context.Context, op, kind string, now, end time
 		}
 	}
 	kept := 0
-	for ; day <= dayOf(end); day, after = nextDay(day), "" {
+	for ; day <= calendar.Day(end); day, after = nextDay(day), "" {
 		q := store.Query{PK: "due#" + kind + "#" + day, Limit: limit}
 		if after != "" {
 			q.After = store.EncodeCursor(after)

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 )
 
@@ -424,14 +425,14 @@ func (e ExpiryRule) validate() error {
 
 // ExpiresAt is when a lot earned at t expires; zero means never.
 func (e ExpiryRule) ExpiresAt(t time.Time) time.Time {
-	c := t.In(Shanghai)
+	c := t.In(calendar.Zone())
 	switch e.Mode {
 	case ExpireRolling:
 		return t.AddDate(0, 0, e.Days)
 	case ExpireEndOfMonth:
-		return time.Date(c.Year(), c.Month()+1, 1, 0, 0, 0, 0, Shanghai)
+		return time.Date(c.Year(), c.Month()+1, 1, 0, 0, 0, 0, calendar.Zone())
 	case ExpireEndOfYear:
-		return time.Date(c.Year()+1, 1, 1, 0, 0, 0, 0, Shanghai)
+		return time.Date(c.Year()+1, 1, 1, 0, 0, 0, 0, calendar.Zone())
 	}
 	return time.Time{}
 }

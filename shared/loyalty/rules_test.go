@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/loyalty"
 )
 
@@ -53,7 +54,7 @@ func TestEarnRates(t *testing.T) {
 }
 
 func TestExpiresAt(t *testing.T) {
-	sh := loyalty.Shanghai
+	sh := calendar.Zone()
 	// 23:30 on 31 Jan in Shanghai is still 31 Jan although UTC says 15:30.
 	earned := time.Date(2026, 1, 31, 23, 30, 0, 0, sh)
 	cases := []struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -41,7 +42,7 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 	if err := validMember(op, member); err != nil {
 		return SignInResult{}, err
 	}
-	day := dayOf(s.now())
+	day := calendar.Day(s.now())
 	key := "signin#" + member + "#" + day
 	res, err := runOnce(ctx, s, op, idemKey(pointsScope, key), "signin|"+member, func(now time.Time) ([]store.Mutation, SignInResult, error) {
 		r, err := s.Rules(ctx)
@@ -56,7 +57,7 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 		if st.LastDay == day {
 			return nil, SignInResult{}, errs.E(op, errs.Internal, fmt.Errorf("member %s signed in on %s without a record", member, day))
 		}
-		yesterday := dayOf(startOfDay(now).Add(-time.Hour))
+		yesterday := calendar.Day(calendar.Midnight(now).Add(-time.Hour))
 		if st.LastDay == yesterday {
 			st.Streak++
 		} else {

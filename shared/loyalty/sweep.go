@@ -8,7 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/parallel"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -30,7 +34,7 @@ type dueCursor struct {
 }
 
 func nextDay(day string) string {
-	t, err := time.ParseInLocation("20060102", day, Shanghai)
+	t, err := calendar.ParseDay(day)
 	if err != nil {
 		return "99999999"
 	}
@@ -66,12 +70,12 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 		return stopped(ctx, op, res, err)
 	}
 	if cur.Day == "" {
-		cur.Day = dayOf(r.InstalledAt)
+		cur.Day = calendar.Day(r.InstalledAt)
 		if r.InstalledAt.IsZero() { // Rules stored without an install time.
-			cur.Day = dayOf(now.AddDate(-1, 0, 0))
+			cur.Day = calendar.Day(now.AddDate(-1, 0, 0))
 		}
 	}
-	today, seen, from, prefix := dayOf(now), 0, cur.Day, true
+	today, seen, from, prefix := calendar.Day(now), 0, cur.Day, true
 	var first error
 	// The cursor moves once, past the leading run of emptied past days. Saving
 	// it is best effort: a lost race or a failure only means the next run
@@ -158,47 +162,33 @@ func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleF
 		groups[i] = append(groups[i], d)
 	}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	cut := false
-	sem := make(chan struct{}, s.workers)
-	for _, g := range groups {
-		if ctx.Err() != nil {
-			cut = true
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			for _, d := range g {
-				if ctx.Err() != nil {
-					mu.Lock()
-					cut = true
-					mu.Unlock()
-					return
-				}
-				done, pts, err := settle(ctx, d.it, d.ref)
-				mu.Lock()
-				switch {
-				case err != nil && ctx.Err() != nil:
-					cut = true
-				case err != nil:
-					res.Failed, *clean = res.Failed+1, false
-					if *first == nil {
-						*first = err
-					}
-				case done:
-					res.Items++
-					res.Points += pts
-				default:
-					res.Skipped++
-				}
-				mu.Unlock()
+	err := parallel.Each(ctx, s.workers, len(groups), func(ctx context.Context, i int) error {
+		for _, d := range groups[i] {
+			if ctx.Err() != nil {
+				return ctx.Err() // Cut: the rest waits for the next run.
 			}
-		}()
-	}
-	wg.Wait()
-	return cut
+			done, pts, err := settle(ctx, d.it, d.ref)
+			mu.Lock()
+			switch {
+			case err != nil && ctx.Err() != nil:
+				cut = true
+			case err != nil:
+				res.Failed, *clean = res.Failed+1, false
+				if *first == nil {
+					*first = err
+				}
+			case done:
+				res.Items++
+				res.Points += pts
+			default:
+				res.Skipped++
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	return cut || err != nil
 }
 
 // stopped is a sweep's answer to err: when the context ended (the run's
@@ -217,7 +207,7 @@ func stopped(ctx context.Context, op string, res SweepResult, err error) (SweepR
 func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []store.Key, error)) (bool, int64, error) {
 	for try := 0; try < s.maxTries; try++ {
 		if try > 0 {
-			if err := backoff(ctx, try); err != nil {
+			if err := retry.Pause(ctx, try); err != nil {
 				return false, 0, errs.E(op, errs.Transient, err)
 			}
 		}
@@ -277,11 +267,11 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 			sm.Expired += rem
 			l.Expired, l.Remaining = rem, 0
 			e := Entry{ID: s.newID(), MemberID: ref.MemberID, Kind: KindExpire, Points: -rem, Reason: "points expired",
-				Key: "expire#" + l.ID + "#" + dayOf(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
+				Key: "expire#" + l.ID + "#" + calendar.Day(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
 				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
 				putSummary(ref.MemberID, sm),
 				store.Delete(lk),
 				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
@@ -353,7 +343,7 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idemRecord{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
 			}
 			ms = append(ms, review(r, &st, ref.MemberID, now)...)
 			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen

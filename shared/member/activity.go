@@ -4,15 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
-
-// cst is the merchant's calendar (Asia/Shanghai, no daylight saving).
-var cst = time.FixedZone("CST", 8*3600)
-
-// day is a calendar day in CST as yyyymmdd.
-func day(t time.Time) string { return t.In(cst).Format("20060102") }
 
 // activeKey is the index item listing a member under the day of its last
 // activity, so the archive sweep reads one partition per day instead of
@@ -22,12 +17,12 @@ func activeKey(d, id string) store.Key { return store.K(activePK(d), id) }
 // touch returns the mutations that move a member's activity index from its
 // old activity day to now's.
 func touch(m Member, now time.Time) []store.Mutation {
-	if !m.ActiveAt.IsZero() && day(m.ActiveAt) == day(now) {
+	if !m.ActiveAt.IsZero() && calendar.Day(m.ActiveAt) == calendar.Day(now) {
 		return nil
 	}
-	ms := []store.Mutation{store.Put(activeKey(day(now), m.ID), nil)}
+	ms := []store.Mutation{store.Put(activeKey(calendar.Day(now), m.ID), nil)}
 	if !m.ActiveAt.IsZero() {
-		ms = append(ms, store.Delete(activeKey(day(m.ActiveAt), m.ID)))
+		ms = append(ms, store.Delete(activeKey(calendar.Day(m.ActiveAt), m.ID)))
 	}
 	return ms
 }
@@ -50,7 +45,7 @@ func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int)
 	if err != nil {
 		return 0, false, errs.E(op, err)
 	}
-	cutoff := day(now.AddDate(0, 0, -rules.ArchiveAfterDays))
+	cutoff := calendar.Day(now.AddDate(0, 0, -rules.ArchiveAfterDays))
 	var cur archiveCursor
 	cit, err := store.GetJSON(ctx, s.store, archiveCursorKey(), &cur)
 	if errs.Is(errs.NotExist, err) {
@@ -80,8 +75,9 @@ func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int)
 		if page.Next != "" {
 			return archived, true, nil
 		}
-		next, _ := time.ParseInLocation("20060102", cur.Day, cst)
-		cur.Day = next.AddDate(0, 0, 1).Format("20060102")
+		if cur.Day, err = calendar.NextDay(cur.Day); err != nil {
+			return archived, false, errs.E(op, errs.Internal, "archive cursor", err)
+		}
 		m := store.PutJSON(archiveCursorKey(), cur).IfVersion(cit.Version)
 		if err := s.store.Write(ctx, m); err != nil {
 			if errs.Is(errs.Conflict, err) {
@@ -106,7 +102,7 @@ func (s *Service) archiveOne(ctx context.Context, id, d string) (bool, error) {
 		return false, err
 	}
 	drop := store.Delete(activeKey(d, id)).IfExists()
-	if m.Status != Active || day(m.ActiveAt) != d {
+	if m.Status != Active || calendar.Day(m.ActiveAt) != d {
 		err := s.store.Write(ctx, drop)
 		if errs.Is(errs.Conflict, err) {
 			err = nil

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -141,7 +142,7 @@ func (s *Service) ImportBatch(ctx context.Context, batch string, rows []ImportRo
 		}
 		packs, writes = append(packs, pack), append(writes, ms)
 	}
-	err := parallel(ctx, importWriters, len(packs), func(ctx context.Context, i int) error {
+	err := parallel.Each(ctx, importWriters, len(packs), func(ctx context.Context, i int) error {
 		return s.writePack(ctx, batch, packs[i], writes[i], now)
 	})
 	if err != nil {
@@ -255,50 +256,9 @@ func validBirthday(b string) bool {
 
 // lookupOwners finds the member that already owns each candidate's phone.
 func (s *Service) lookupOwners(ctx context.Context, batch string, cands []*candidate) error {
-	return parallel(ctx, importLookups, len(cands), func(ctx context.Context, i int) error {
+	return parallel.Each(ctx, importLookups, len(cands), func(ctx context.Context, i int) error {
 		return s.lookupOwner(ctx, batch, cands[i])
 	})
-}
-
-// parallel runs f for 0…n-1 on up to workers goroutines and returns the
-// first failure, after which the remaining calls are skipped.
-func parallel(ctx context.Context, workers, n int, f func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	next := make(chan int)
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := f(ctx, i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					cancel()
-				}
-			}
-		}()
-	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		first = errs.E(errs.Transient, ctx.Err())
-	}
-	return first
 }
 
 // lookupOwner sets c.owner (and c.ownBatch) when a member owns c's phone.
@@ -341,7 +301,7 @@ func (s *Service) importMutations(batch string, c *candidate, now time.Time) []s
 // importOne settles one candidate on its own after its pack lost a race:
 // it creates the member, or finds the one that took the phone meanwhile.
 func (s *Service) importOne(ctx context.Context, batch string, c *candidate, now time.Time) error {
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		c.owner, c.ownBatch = "", false
 		err := s.store.Write(ctx, s.importMutations(batch, c, now)...)
 		if err == nil {

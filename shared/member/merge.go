@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -50,7 +51,7 @@ const recheckAfter = 24 * time.Hour
 // survivor. Concurrent merges of the same members have one effect.
 func (s *Service) Merge(ctx context.Context, a, b string) (Member, error) {
 	const op = "member.Merge"
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		ma, err := s.Get(ctx, a)
 		if err != nil {
 			return Member{}, errs.E(op, err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/text"
 )
@@ -44,7 +45,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id string, u ProfileUpdate)
 	if err := u.validate(); err != nil {
 		return Member{}, errs.E(op, err)
 	}
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		var m Member
 		it, err := store.GetJSON(ctx, s.store, profileKey(id), &m)
 		if err != nil {
@@ -149,7 +150,7 @@ func (u ProfileUpdate) validate() error {
 // MarkWelcomed records that a member's registration rewards were granted.
 func (s *Service) MarkWelcomed(ctx context.Context, id string) error {
 	const op = "member.MarkWelcomed"
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		var m Member
 		it, err := store.GetJSON(ctx, s.store, profileKey(id), &m)
 		if err != nil {

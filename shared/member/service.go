@@ -6,8 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -74,7 +76,7 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	if len(ids) == 0 {
 		return Result{}, errs.E(op, errs.Invalid, "no identity usable under the binding mode")
 	}
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		found, err := s.owners(ctx, ids)
 		if err != nil {
 			return Result{}, errs.E(op, err)
@@ -176,7 +178,7 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 		m.Channel.Kind = "unknown"
 	}
 	s.setPhone(&m, a.Phone)
-	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent(), store.Put(activeKey(day(now), m.ID), nil)}
+	ms := []store.Mutation{store.PutJSON(profileKey(m.ID), m).IfAbsent(), store.Put(activeKey(calendar.Day(now), m.ID), nil)}
 	for _, id := range ids {
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}
@@ -305,7 +307,7 @@ func (s *Service) get(ctx context.Context, id string) (Member, int64, error) {
 // everything else. Unlinking an unknown identity is not an error.
 func (s *Service) Unlink(ctx context.Context, id Identity) error {
 	const op = "member.Unlink"
-	for try := 0; try < maxTries; try++ {
+	for range retry.Tries(ctx, maxTries) {
 		var e indexEntry
 		_, err := store.GetJSON(ctx, s.store, indexKey(id), &e)
 		if errs.Is(errs.NotExist, err) {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
-
-const dayLayout = "20060102"
 
 // scanCursor is the progress of one scan on one run day.
 type scanCursor struct {
@@ -17,7 +16,7 @@ type scanCursor struct {
 }
 
 func birthdayCursorKey(today time.Time, mmdd string) store.Key {
-	return store.K("remind#bday#"+today.Format(dayLayout), mmdd)
+	return store.K("remind#bday#"+today.Format(calendar.DayLayout), mmdd)
 }
 
 // Birthday issues birthday coupons: for each calendar day (CST) from today
@@ -45,7 +44,7 @@ func (j *Jobs) Birthday(ctx context.Context, now time.Time, limit int) (Result, 
 	if limit <= 0 {
 		return r, errs.E(op, errs.Invalid, "limit must be positive")
 	}
-	today := day(now)
+	today := calendar.Date(now)
 	lead, err := j.coupons.BirthdayLead(ctx)
 	if err != nil {
 		return r, errs.E(op, err)

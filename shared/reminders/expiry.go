@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -27,7 +28,7 @@ type record struct {
 func recordKey(kind, id string) store.Key { return store.K("remind#"+kind+"#"+id, "remind") }
 
 func scanKey(kind string, today time.Time) store.Key {
-	return store.K("remind#scan#"+kind, today.Format(dayLayout))
+	return store.K("remind#scan#"+kind, today.Format(calendar.DayLayout))
 }
 
 // Reminders sends pre-expiry reminders: for every lot of points, every
@@ -89,7 +90,7 @@ func (j *Jobs) Reminders(ctx context.Context, now time.Time, limit int) (Result,
 // remindKind works through one kind's expiring items from today's cursor,
 // saving it after every page and when it stops.
 func (j *Jobs) remindKind(ctx context.Context, now time.Time, ahead time.Duration, kind string, limit int, r *Result) error {
-	today := day(now)
+	today := calendar.Date(now)
 	key := scanKey(kind, today)
 	c, err := j.loadCursor(ctx, key)
 	if err != nil || c.Done {
@@ -124,7 +125,7 @@ func (j *Jobs) expiring(ctx context.Context, now time.Time, ahead time.Duration,
 	case KindLevel:
 		ls, next, err := j.levels.LevelsEndingWithin(ctx, now, ahead, cursor, n)
 		for _, x := range ls {
-			out = append(out, Item{Kind: kind, ID: x.MemberID + "#" + day(x.At).Format(dayLayout), MemberID: x.MemberID,
+			out = append(out, Item{Kind: kind, ID: x.MemberID + "#" + calendar.Day(x.At), MemberID: x.MemberID,
 				Level: x.Level, Next: x.Next, At: x.At})
 		}
 		return out, next, err

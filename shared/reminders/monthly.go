@@ -2,11 +2,14 @@ package reminders
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/web"
 )
 
 // monthlyCursor is the progress of a month's level coupon scan: the
@@ -39,7 +42,7 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 	if limit <= 0 || j.levels == nil {
 		return r, errs.E(op, errs.Invalid, "monthly coupons need a positive limit and the levels service")
 	}
-	today := day(now)
+	today := calendar.Date(now)
 	key := monthlyCursorKey(today.Format("200601"))
 	var c monthlyCursor
 	if _, err := store.GetJSON(ctx, j.st, key, &c); err != nil && !errs.Is(errs.NotExist, err) {
@@ -53,7 +56,7 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		if err != nil {
 			return r, errs.E(op, err)
 		}
-		c.Day = today.AddDate(0, 0, -rules.ArchiveAfterDays).Format(dayLayout)
+		c.Day = today.AddDate(0, 0, -rules.ArchiveAfterDays).Format(calendar.DayLayout)
 	}
 	expires := today.AddDate(0, 2, 0) // Read only in its month.
 	save := func() error {
@@ -62,7 +65,7 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		}
 		return j.st.Write(ctx, store.PutJSON(key, c).ExpiresAt(expires))
 	}
-	last := today.Format(dayLayout)
+	last := today.Format(calendar.DayLayout)
 	for c.Day <= last {
 		if ctx.Err() != nil || r.handled() >= limit {
 			r.More = true
@@ -81,8 +84,8 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			c.After = store.EncodeCursor(it.SK)
 		}
 		if pg.Next == "" {
-			d, _ := time.Parse(dayLayout, c.Day)
-			c.Day, c.After = d.AddDate(0, 0, 1).Format(dayLayout), ""
+			d, _ := time.Parse(calendar.DayLayout, c.Day)
+			c.Day, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), ""
 		}
 		if err := save(); err != nil {
 			return stopped(ctx, op, r, err)
@@ -116,8 +119,14 @@ func (j *Jobs) monthlyOne(ctx context.Context, now time.Time, id string, r *Resu
 	switch {
 	case err == nil:
 		r.Items++
-	case errs.Is(errs.Conflict, err), errs.Is(errs.Expired, err), errs.Is(errs.NotExist, err), errs.Is(errs.Invalid, err):
-		r.Failed++ // Sold out, paused, limit reached, template ended or missing.
+	case errs.Is(errs.NotExist, err):
+		// The level names a template that does not exist: a rule for an
+		// operator to fix, reported rather than skipped in silence.
+		web.Logger(ctx).ErrorContext(ctx, "monthly level coupon not issued: template missing",
+			slog.String("level_id", lv.Level.ID), slog.String("template", tpl), slog.String("error", err.Error()))
+		r.Failed++
+	case errs.Is(errs.Conflict, err), errs.Is(errs.Expired, err), errs.Is(errs.Invalid, err):
+		r.Failed++ // Sold out, paused, limit reached or template ended.
 	default:
 		return err
 	}

@@ -1,6 +1,9 @@
 package reminders_test
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +11,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/reminders"
+	"github.com/wemember/wemember/shared/web"
 )
 
 // levelCoupons counts a member's monthly level coupons.
@@ -112,5 +116,44 @@ func TestReminderLeadFromRules(t *testing.T) {
 	next := now.Add(24 * time.Hour)
 	if r, err := jobs.Reminders(e.ctx, next, 100); err != nil || r.Items != 1 {
 		t.Errorf("7 days ahead = %+v, %v; want the lot reminded", r, err)
+	}
+}
+
+// TestMonthlyCouponOfAMissingTemplateIsLogged: a level whose benefit names
+// a template that does not exist issues nothing, counts as failed and says
+// so in the request's log, with its request id (an operator has a rule to
+// fix).
+func TestMonthlyCouponOfAMissingTemplateIsLogged(t *testing.T) {
+	e := newEnv(t, cstAt(2026, 3, 20, 9))
+	rules, err := e.points.Rules(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rules.Levels.Table {
+		if rules.Levels.Table[i].Benefits.MonthlyCouponTemplate != "" {
+			rules.Levels.Table[i].Benefits.MonthlyCouponTemplate = "level-monthly-typo"
+		}
+	}
+	if _, err := e.points.SetRules(e.ctx, rules, "op"); err != nil {
+		t.Fatalf("SetRules: %v", err)
+	}
+	id := e.member("", "")
+	e.grow(id, 1000)
+	var buf bytes.Buffer
+	ctx := web.WithLogger(e.ctx, slog.New(slog.NewJSONHandler(&buf, nil)).With(slog.String("request_id", "req-3")))
+	first := cstAt(2026, 4, 1, 0)
+	e.clk.Set(first)
+	r, err := e.jobs.MonthlyLevelCoupons(ctx, first, 10)
+	if err != nil || r.Items != 0 || r.Failed != 1 {
+		t.Errorf("MonthlyLevelCoupons = %+v, %v; want 1 failed, none issued", r, err)
+	}
+	if n := e.levelCoupons(id); n != 0 {
+		t.Errorf("%d level coupons issued, want 0", n)
+	}
+	log := buf.String()
+	for _, want := range []string{"level-monthly-typo", `"request_id":"req-3"`, `"level":"ERROR"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log %q lacks %s", log, want)
+		}
 	}
 }

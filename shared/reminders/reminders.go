@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
@@ -182,7 +183,7 @@ func DefaultData(it Item) map[string]string {
 	return map[string]string{
 		"thing1":  what,
 		"number2": strconv.FormatInt(n, 10),
-		"time3":   it.At.In(cst()).Format("2006-01-02 15:04"),
+		"time3":   it.At.In(calendar.Zone()).Format("2006-01-02 15:04"),
 	}
 }
 
@@ -195,15 +196,6 @@ type Result struct {
 }
 
 func (r Result) handled() int { return r.Items + r.Skipped + r.Failed }
-
-// cst is the merchant's calendar (Asia/Shanghai, UTC+8, no daylight saving).
-func cst() *time.Location { return time.FixedZone("CST", 8*3600) }
-
-// day returns the CST calendar day of t at midnight UTC (for date math).
-func day(t time.Time) time.Time {
-	c := t.In(cst())
-	return time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, time.UTC)
-}
 
 // stopped turns an error that the deadline caused into a normal stop.
 func stopped(ctx context.Context, op string, r Result, err error) (Result, error) {

@@ -48,11 +48,14 @@ func RequestID() Middleware {
 
 // Log writes one JSON line per request: function, route, status, duration,
 // request id and, for failures, the error kind and internal cause. It never
-// logs bodies, headers or query strings, which may carry secrets.
+// logs bodies, headers or query strings, which may carry secrets. It gives
+// the request its logger (see Logger), which names the function and the
+// request id on every line.
 func Log(function string, log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			start := time.Now()
+			ctx = WithLogger(ctx, log.With(slog.String("function", function), slog.String("request_id", req.RequestID)))
 			resp, err := next(ctx, req)
 			status := 0
 			if resp != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/tests/backends"
@@ -43,7 +44,7 @@ func TestMonthlyLevelCoupon(t *testing.T) {
 	backends.Run(t, func(t *testing.T, b backends.Backend) {
 		e := newEnv(t, b)
 		e.clock.mu.Lock()
-		e.clock.now = time.Date(2026, 3, 20, 10, 0, 0, 0, loyalty.Shanghai)
+		e.clock.now = time.Date(2026, 3, 20, 10, 0, 0, 0, calendar.Zone())
 		e.clock.mu.Unlock()
 		ctx := context.Background()
 		silver, normal := e.login("sue-"+b.Name), e.login("ned-"+b.Name)
@@ -67,7 +68,7 @@ func TestMonthlyLevelCoupon(t *testing.T) {
 			t.Fatalf("after two looks at the card: %d level coupons in the store, want 0", len(got))
 		}
 
-		e.clock.Advance(time.Date(2026, 4, 1, 0, 30, 0, 0, loyalty.Shanghai).Sub(e.clock.Now()))
+		e.clock.Advance(time.Date(2026, 4, 1, 0, 30, 0, 0, calendar.Zone()).Sub(e.clock.Now()))
 		e.sweep()
 		got := e.levelCoupons(sid)
 		if len(got) != 1 || got[0].TemplateID != "level-silver" || got[0].Kind != coupons.AmountOff || got[0].Threshold == 0 {
@@ -83,7 +84,7 @@ func TestMonthlyLevelCoupon(t *testing.T) {
 		if got := e.levelCoupons(sid); len(got) != 1 {
 			t.Fatalf("after more runs in April: %d level coupons, want still 1", len(got))
 		}
-		e.clock.Advance(time.Date(2026, 5, 1, 8, 0, 0, 0, loyalty.Shanghai).Sub(e.clock.Now()))
+		e.clock.Advance(time.Date(2026, 5, 1, 8, 0, 0, 0, calendar.Zone()).Sub(e.clock.Now()))
 		e.login("sue-" + b.Name) // Stay active.
 		e.sweep()
 		if got := e.levelCoupons(sid); len(got) != 2 {

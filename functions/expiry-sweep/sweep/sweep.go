@@ -16,13 +16,12 @@ package sweep
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -131,8 +130,7 @@ func New(jobs []Job, now func() time.Time, log *slog.Logger, opts ...Option) *Sw
 func Handler(s *Sweeper, operatorToken string) web.Handler {
 	run := func(ctx context.Context, req *web.Request) (*web.Response, error) {
 		if req.Trigger != web.TriggerSchedule {
-			got, ok := session.Bearer(req.Header.Get("Authorization"))
-			if !ok || operatorToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(operatorToken)) != 1 {
+			if !auth.IsOperator(req, operatorToken) {
 				return nil, errs.E("expiry-sweep", errs.Unauthorized, "only the schedule or an operator may run the sweep")
 			}
 		}
@@ -207,7 +205,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 					jr.Error = "failed"
 				}
 				rep.Failed = true
-				s.log.ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
+				web.Logger(ctx).ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
 			case !res.More:
 				open[i] = false
 			case res.Items == 0 && res.Skipped == 0:
@@ -225,7 +223,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		rep.More = rep.More || jr.More
 	}
 	rep.Elapsed = s.wall().Sub(start).Milliseconds()
-	s.log.InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
+	web.Logger(ctx).InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
 		slog.Bool("failed", rep.Failed), slog.Any("jobs", rep.Jobs))
 	return rep, nil
 }

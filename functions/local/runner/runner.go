@@ -72,7 +72,7 @@ func Tick(ctx context.Context, run web.Handler, interval time.Duration, log *slo
 		resp, err := run(rctx, req)
 		cancel()
 		if err != nil || resp == nil || resp.Status >= 500 {
-			log.Warn("scheduled sweep failed")
+			log.Warn("scheduled sweep failed", sweepFailure(req, resp, err)...)
 		}
 	}
 }

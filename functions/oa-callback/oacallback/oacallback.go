@@ -135,7 +135,7 @@ func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message) (*web.Response,
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	return h.reply(msg, replies.WelcomeText(h.RegisterURL)), nil
+	return h.reply(ctx, msg, replies.WelcomeText(h.RegisterURL)), nil
 }
 
 // unionID asks WeChat for the follower's unionid. No failure of that
@@ -154,14 +154,12 @@ func (h *Handler) unionID(ctx context.Context, openid string) string {
 	case err == nil:
 		return "" // Another openid's answer: trust nothing in it.
 	}
-	if h.Log != nil {
-		level := slog.LevelWarn
-		if errs.Is(errs.Internal, err) {
-			level = slog.LevelError
-		}
-		h.Log.Log(ctx, level, "user/info failed; registering without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
+	level := slog.LevelWarn
+	if errs.Is(errs.Internal, err) {
+		level = slog.LevelError
 	}
+	web.Logger(ctx).Log(ctx, level, "user/info failed; registering without unionid",
+		slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	return ""
 }
 
@@ -202,21 +200,19 @@ func (h *Handler) keyword(ctx context.Context, msg *wxoa.Message) (*web.Response
 	if !ok {
 		return success(), nil
 	}
-	return h.reply(msg, text), nil
+	return h.reply(ctx, msg, text), nil
 }
 
 // reply is the passive text reply to msg, encrypted when msg was. An empty
 // or unsendable text (too long after the link is filled in) is answered
 // "success": WeChat then shows nothing rather than an error.
-func (h *Handler) reply(msg *wxoa.Message, text string) *web.Response {
+func (h *Handler) reply(ctx context.Context, msg *wxoa.Message, text string) *web.Response {
 	if text == "" {
 		return success()
 	}
 	b, err := h.Server.ReplyText(msg, text)
 	if err != nil {
-		if h.Log != nil {
-			h.Log.Warn("passive reply not sent", slog.String("kind", errs.KindOf(err).String()))
-		}
+		web.Logger(ctx).Warn("passive reply not sent", slog.String("kind", errs.KindOf(err).String()))
 		return success()
 	}
 	return web.XML(http.StatusOK, b)

@@ -190,14 +190,12 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wxuser.Con
 	case err == nil:
 		return wxuser.Contact{} // Another contact's answer: trust nothing in it.
 	}
-	if h.Log != nil {
-		level := slog.LevelWarn
-		if errs.Is(errs.Internal, err) {
-			level = slog.LevelError
-		}
-		h.Log.Log(ctx, level, "externalcontact/get failed; going on without unionid",
-			slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
+	level := slog.LevelWarn
+	if errs.Is(errs.Internal, err) {
+		level = slog.LevelError
 	}
+	web.Logger(ctx).Log(ctx, level, "externalcontact/get failed; going on without unionid",
+		slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	return wxuser.Contact{}
 }
 
@@ -243,9 +241,7 @@ func (h *Handler) sendWelcome(ctx context.Context, code string) error {
 	case err == nil:
 		return nil
 	case errs.Is(errs.Expired, err), errs.Is(errs.Invalid, err), errs.Is(errs.TooLarge, err):
-		if h.Log != nil {
-			h.Log.Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
-		}
+		web.Logger(ctx).Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/store"
@@ -91,7 +92,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 }
 
 // Start is the suite's starting instant: 10:00 on 10 March 2026, Shanghai.
-var Start = time.Date(2026, 3, 10, 10, 0, 0, 0, loyalty.Shanghai)
+var Start = time.Date(2026, 3, 10, 10, 0, 0, 0, calendar.Zone())
 
 // Clock is a settable clock safe for concurrent use.
 type Clock struct {

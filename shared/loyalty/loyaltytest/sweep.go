@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/loyalty"
 )
 
@@ -56,7 +57,7 @@ func testExpireDue(t *testing.T, e *env) {
 		t.Errorf("second run: got %+v, want nothing", res)
 	}
 	// End of month in Shanghai: 1 April 00:00 +08:00.
-	eom := time.Date(2026, 4, 1, 0, 0, 0, 0, loyalty.Shanghai)
+	eom := time.Date(2026, 4, 1, 0, 0, 0, 0, calendar.Zone())
 	e.clk.Add(eom.Sub(e.clk.Now()) - 1)
 	if res := e.expire(100); res.Items != 0 {
 		t.Errorf("a nanosecond before month end: got %+v, want nothing", res)
