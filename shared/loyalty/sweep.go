@@ -23,6 +23,9 @@ type SweepResult struct {
 	More    bool  `json:"more"`    // Due items may remain.
 }
 
+// cursorSaveTimeout bounds saving a sweep's cursor once its run has ended.
+const cursorSaveTimeout = 2 * time.Second
+
 func cursorKey(kind string) store.Key { return store.K("due#cursor#loyalty", kind) }
 
 type dueCursor struct {
@@ -73,12 +76,17 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	}
 	today, seen, from, prefix := dayOf(now), 0, cur.Day, true
 	var first error
-	// The cursor moves once, past the leading run of emptied past days. Saving
-	// it is best effort: a lost race or a failure only means the next run
+	// The cursor moves once, past the leading run of emptied past days. It
+	// is saved even when the run's context has ended: a run cut off by its
+	// deadline is the usual way a backlog is worked through, and without
+	// its cursor the next run would read the same empty days again. Saving
+	// is best effort: a lost race or a failure only means the next run
 	// reads a few empty partitions again.
 	defer func() {
 		if cur.Day != from {
-			_ = s.st.Write(ctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cursorSaveTimeout)
+			defer cancel()
+			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
 		}
 	}()
 	for day := from; day <= today; day = nextDay(day) {
@@ -157,13 +165,14 @@ func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleF
 		}
 		groups[i] = append(groups[i], d)
 	}
-	var mu sync.Mutex
+	var mu sync.Mutex // Guards cut and what res, clean and first point to.
 	var wg sync.WaitGroup
 	cut := false
+	stop := func() { mu.Lock(); cut = true; mu.Unlock() }
 	sem := make(chan struct{}, s.workers)
 	for _, g := range groups {
 		if ctx.Err() != nil {
-			cut = true
+			stop()
 			break
 		}
 		sem <- struct{}{}
@@ -172,9 +181,7 @@ func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleF
 			defer func() { <-sem; wg.Done() }()
 			for _, d := range g {
 				if ctx.Err() != nil {
-					mu.Lock()
-					cut = true
-					mu.Unlock()
+					stop()
 					return
 				}
 				done, pts, err := settle(ctx, d.it, d.ref)
