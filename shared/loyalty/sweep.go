@@ -99,7 +99,8 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			}
 			page, err := s.st.Query(ctx, q)
 			if err != nil {
-				if res, err := stopped(ctx, op, res, err); err != nil {
+				// Cut off by the deadline: More and no error; else the error.
+				if res, err = stopped(ctx, op, res, err); err != nil {
 					return res, err
 				}
 				return res, first

@@ -4,13 +4,15 @@ import (
 	"context"
 	"sync"
 
+	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
 
 // faultStore is a store that lets a test see and disturb the calls the
 // engine makes: it counts writes, lets a hook fail or delay a write before
-// it reaches the backend, and records the partitions queried. Everything
-// else goes to the wrapped store unchanged.
+// it reaches the backend, records the partitions queried and refuses a
+// query on an ended context (as DynamoDB does and bbolt does not).
+// Everything else goes to the wrapped store unchanged.
 type faultStore struct {
 	store.Store
 	mu      sync.Mutex
@@ -49,6 +51,9 @@ func (f *faultStore) Query(ctx context.Context, q store.Query) (store.Page, erro
 	f.mu.Unlock()
 	if hook != nil {
 		hook(ctx, q)
+	}
+	if err := ctx.Err(); err != nil { // As a remote store would, whatever the backend.
+		return store.Page{}, errs.E("faultStore.Query", errs.Transient, err)
 	}
 	return f.Store.Query(ctx, q)
 }
