@@ -161,27 +161,34 @@ func (s *Service) AddGrowth(ctx context.Context, c GrowthCmd) (GrowthEntry, erro
 		if err != nil {
 			return nil, GrowthEntry{}, errs.E(op, err)
 		}
-		st, err := s.readLevel(ctx, c.MemberID, r)
-		if err != nil {
-			return nil, GrowthEntry{}, errs.E(op, err)
-		}
-		ver := st.version
-		e := GrowthEntry{ID: s.newID(), MemberID: c.MemberID, Kind: "growth", From: st.Level,
-			Reason: c.Reason, Source: c.Source, Key: c.Key, At: now}
-		g, sp := max(0, st.Growth+c.Growth), max(0, st.SpendFen+c.SpendFen)
-		e.Growth, e.SpendFen = g-st.Growth, sp-st.SpendFen
-		st.Growth, st.SpendFen = g, sp
-		var ms []store.Mutation
-		if q := qualified(r, st); q > rank(r, st.Level) {
-			st.Level, st.Since, st.GraceUntil = r.Levels.Table[q].ID, now, time.Time{}
-			ms = st.schedule(c.MemberID, reviewAfter(r, q, now))
-		}
-		e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
-		ms = append(ms, st.indexEnds(c.MemberID)...)
-		ms = append(ms, store.PutJSON(levelKey(c.MemberID), st).IfVersion(ver),
-			store.PutJSON(growthKey(c.MemberID, now, e.ID), e).IfAbsent())
-		return ms, e, nil
+		return s.growthWrite(ctx, op, r, c, now)
 	})
+}
+
+// growthWrite computes the mutations and entry of a growth change at now:
+// the level item (conditioned on its version), the history entry and the
+// moved review and level-end index items.
+func (s *Service) growthWrite(ctx context.Context, op string, r Rules, c GrowthCmd, now time.Time) ([]store.Mutation, GrowthEntry, error) {
+	st, err := s.readLevel(ctx, c.MemberID, r)
+	if err != nil {
+		return nil, GrowthEntry{}, errs.E(op, err)
+	}
+	ver := st.version
+	e := GrowthEntry{ID: s.newID(), MemberID: c.MemberID, Kind: "growth", From: st.Level,
+		Reason: c.Reason, Source: c.Source, Key: c.Key, At: now}
+	g, sp := max(0, st.Growth+c.Growth), max(0, st.SpendFen+c.SpendFen)
+	e.Growth, e.SpendFen = g-st.Growth, sp-st.SpendFen
+	st.Growth, st.SpendFen = g, sp
+	var ms []store.Mutation
+	if q := qualified(r, st); q > rank(r, st.Level) {
+		st.Level, st.Since, st.GraceUntil = r.Levels.Table[q].ID, now, time.Time{}
+		ms = st.schedule(c.MemberID, reviewAfter(r, q, now))
+	}
+	e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
+	ms = append(ms, st.indexEnds(c.MemberID)...)
+	ms = append(ms, store.PutJSON(levelKey(c.MemberID), st).IfVersion(ver),
+		store.PutJSON(growthKey(c.MemberID, now, e.ID), e).IfAbsent())
+	return ms, e, nil
 }
 
 func abs(v int64) int64 {

@@ -1,12 +1,14 @@
 package loyalty
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -33,10 +35,11 @@ func (r *SignInResult) markRepeat() { r.Repeat = true }
 
 // SignIn records the member's sign-in for today (Shanghai) and credits the
 // points of the streak day from the sign-in table, and the sign-in growth.
-// Signing in twice on one day has one effect and returns the first result.
-// The streak continues when the previous sign-in was yesterday and starts
-// over at 1 otherwise. Points and streak are one atomic write; the growth
-// is a second, idempotent command (a retry of SignIn completes it).
+// Signing in twice on one day, even at the same moment, has one effect and
+// returns the first result. The streak continues when the previous sign-in
+// was yesterday and starts over at 1 otherwise. The streak, the points lot,
+// the growth (with any level change) and the idempotency record are one
+// atomic write: a sign-in that fails has no effect and can be retried.
 func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, error) {
 	const op = "loyalty.SignIn"
 	if err := validMember(op, member); err != nil {
@@ -44,7 +47,8 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 	}
 	day := calendar.Day(s.now())
 	key := "signin#" + member + "#" + day
-	res, err := runOnce(ctx, s, op, idemKey(pointsScope, key), "signin|"+member, func(now time.Time) ([]store.Mutation, SignInResult, error) {
+	ik, scope := idemKey(pointsScope, key), "signin|"+member
+	return runOnce(ctx, s, op, ik, scope, func(now time.Time) ([]store.Mutation, SignInResult, error) {
 		r, err := s.Rules(ctx)
 		if err != nil {
 			return nil, SignInResult{}, errs.E(op, err)
@@ -55,6 +59,11 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 			return nil, SignInResult{}, errs.E(op, err)
 		}
 		if st.LastDay == day {
+			// A concurrent sign-in wrote today's streak, and with it its
+			// record, after runOnce looked for the record: answer with it.
+			if _, ok, err := idem.Lookup[SignInResult](ctx, s.st, ik, scope); err != nil || ok {
+				return nil, SignInResult{}, cmp.Or(err, errRetry)
+			}
 			return nil, SignInResult{}, errs.E(op, errs.Internal, fmt.Errorf("member %s signed in on %s without a record", member, day))
 		}
 		yesterday := calendar.Day(calendar.Midnight(now).Add(-time.Hour))
@@ -65,26 +74,28 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 		}
 		st.LastDay = day
 		out := SignInResult{Day: day, Streak: st.Streak, Points: r.SignInPoints(st.Streak), Growth: r.Growth.SignIn}
+		if out.Points > MaxPoints || out.Growth > MaxPoints {
+			return nil, SignInResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("sign-in points and growth must be at most %d", MaxPoints))
+		}
 		ms := []store.Mutation{store.PutJSON(signInKey(member), st).IfVersion(it.Version)}
+		src := Source{SignInDay: day}
 		if out.Points > 0 {
+			exp := r.Points.Expiry
 			pms, e, err := s.creditWrite(ctx, op, KindEarn, EarnCmd{MemberID: member, Points: out.Points,
-				Reason: fmt.Sprintf("sign-in day %d", st.Streak), Source: Source{SignInDay: day}, Key: key}, now)
+				Reason: fmt.Sprintf("sign-in day %d", st.Streak), Source: src, Key: key, Expiry: &exp}, now)
 			if err != nil {
 				return nil, SignInResult{}, err
 			}
 			out.Entry, ms = e, append(ms, pms...)
 		}
+		if out.Growth > 0 {
+			gms, _, err := s.growthWrite(ctx, op, r, GrowthCmd{MemberID: member, Growth: out.Growth, Reason: "sign-in",
+				Source: src, Key: key}, now)
+			if err != nil {
+				return nil, SignInResult{}, err
+			}
+			ms = append(ms, gms...)
+		}
 		return ms, out, nil
 	})
-	if err != nil {
-		return SignInResult{}, err
-	}
-	if res.Growth > 0 {
-		_, err := s.AddGrowth(ctx, GrowthCmd{MemberID: member, Growth: res.Growth, Reason: "sign-in",
-			Source: Source{SignInDay: day}, Key: key})
-		if err != nil && !errs.Is(errs.Exist, err) {
-			return SignInResult{}, errs.E(op, err)
-		}
-	}
-	return res, nil
 }

@@ -27,6 +27,9 @@ type SweepResult struct {
 	More    bool  `json:"more"`    // Due items may remain.
 }
 
+// cursorSaveTimeout bounds saving a sweep's cursor once its run has ended.
+const cursorSaveTimeout = 2 * time.Second
+
 func cursorKey(kind string) store.Key { return store.K("due#cursor#loyalty", kind) }
 
 type dueCursor struct {
@@ -77,12 +80,17 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	}
 	today, seen, from, prefix := calendar.Day(now), 0, cur.Day, true
 	var first error
-	// The cursor moves once, past the leading run of emptied past days. Saving
-	// it is best effort: a lost race or a failure only means the next run
+	// The cursor moves once, past the leading run of emptied past days. It
+	// is saved even when the run's context has ended: a run cut off by its
+	// deadline is the usual way a backlog is worked through, and without
+	// its cursor the next run would read the same empty days again. Saving
+	// is best effort: a lost race or a failure only means the next run
 	// reads a few empty partitions again.
 	defer func() {
 		if cur.Day != from {
-			_ = s.st.Write(ctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cursorSaveTimeout)
+			defer cancel()
+			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
 		}
 	}()
 	for day := from; day <= today; day = nextDay(day) {
@@ -95,7 +103,8 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			}
 			page, err := s.st.Query(ctx, q)
 			if err != nil {
-				if res, err := stopped(ctx, op, res, err); err != nil {
+				// Cut off by the deadline: More and no error; else the error.
+				if res, err = stopped(ctx, op, res, err); err != nil {
 					return res, err
 				}
 				return res, first

@@ -79,13 +79,23 @@ func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int)
 			return archived, false, errs.E(op, errs.Internal, "archive cursor", err)
 		}
 		m := store.PutJSON(archiveCursorKey(), cur).IfVersion(cit.Version)
-		if err := s.store.Write(ctx, m); err != nil {
-			if errs.Is(errs.Conflict, err) {
-				return archived, true, nil // Another run moved on.
+		err = s.store.Write(ctx, m)
+		switch {
+		case err == nil:
+			cit.Version++
+		case errs.Is(errs.Conflict, err):
+			// An overlapping run saved the cursor first: go on from where
+			// it left it (the days it read are settled either way).
+			cur = archiveCursor{}
+			if cit, err = store.GetJSON(ctx, s.store, archiveCursorKey(), &cur); err != nil {
+				if ctx.Err() != nil {
+					return archived, true, nil
+				}
+				return archived, false, errs.E(op, err)
 			}
+		default:
 			return archived, false, errs.E(op, err)
 		}
-		cit.Version++
 	}
 	return archived, false, nil
 }

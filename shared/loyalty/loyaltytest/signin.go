@@ -1,8 +1,17 @@
 package loyaltytest
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/store"
 )
 
 func testSignIn(t *testing.T, e *env) {
@@ -32,4 +41,121 @@ func testSignIn(t *testing.T, e *env) {
 	if err != nil || got.Streak != 1 || got.Points != 5 {
 		t.Errorf("after a missed day: got %+v, %v; want streak 1, 5 points", got, err)
 	}
+}
+
+// signInState is what one member's sign-ins left in the store: points,
+// growth and the entries of each.
+type signInState struct {
+	available, growth int64
+	earns, growths    int
+}
+
+func (e *env) signInState(member string) signInState {
+	e.t.Helper()
+	hist, _, err := e.svc.GrowthHistory(e.ctx, member, "", 100)
+	if err != nil {
+		e.t.Fatalf("GrowthHistory: %v", err)
+	}
+	return signInState{available: e.balance(member).Available, growth: e.level(member).Growth,
+		earns: countKind(e.ledger(member), loyalty.KindEarn), growths: len(hist)}
+}
+
+// testSignInOneWrite: a sign-in is one write (points lot, streak, growth,
+// index items and its idempotency record together); a repeated sign-in
+// writes nothing.
+func testSignInOneWrite(t *testing.T, e *env) {
+	f, svc := e.faulty()
+	first, err := svc.SignIn(e.ctx, "m1")
+	if err != nil {
+		t.Fatalf("SignIn: %v", err)
+	}
+	if got := f.writeCount(); got != 1 {
+		t.Errorf("writes of one sign-in: got %d, want 1", got)
+	}
+	again, err := svc.SignIn(e.ctx, "m1")
+	if err != nil || !bytes.Equal(mustJSON(t, again), mustJSON(t, first)) {
+		t.Errorf("repeated sign-in: got %+v, %v; want the first answer %+v", again, err, first)
+	}
+	if got := f.writeCount(); got != 1 {
+		t.Errorf("writes after a repeated sign-in: got %d, want still 1", got)
+	}
+	if got, want := e.signInState("m1"), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
+		t.Errorf("stored: got %+v, want %+v", got, want)
+	}
+}
+
+var errCrash = errs.E("test", errs.Internal, "the process died")
+
+// testSignInCrash: when the process dies during a sign-in, what was stored
+// is all of it or none of it, and signing in again completes it once.
+func testSignInCrash(t *testing.T, e *env) {
+	for n := 0; n <= 1; n++ { // Writes that reach the store before the crash.
+		member := fmt.Sprintf("crash%d", n)
+		f, svc := e.faulty()
+		f.beforeWrite = func(context.Context, []store.Mutation) error {
+			if f.writeCount() > n {
+				return errCrash
+			}
+			return nil
+		}
+		first, err := svc.SignIn(e.ctx, member)
+		got := e.signInState(member)
+		none, all := signInState{}, signInState{available: 5, growth: 1, earns: 1, growths: 1}
+		if got != none && got != all {
+			t.Fatalf("%d writes before the crash: stored %+v; want all of the sign-in (%+v) or none", n, got, all)
+		}
+		if (err == nil) != (got == all) {
+			t.Errorf("%d writes before the crash: answered %v with %+v stored", n, err, got)
+		}
+		again, err := e.svc.SignIn(e.ctx, member) // After the restart, the same day.
+		if err != nil || again.Streak != 1 || again.Points != 5 || again.Growth != 1 {
+			t.Errorf("sign-in after the crash: got %+v, %v; want streak 1, 5 points, 1 growth", again, err)
+		}
+		if got.earns == 1 && !bytes.Equal(mustJSON(t, again), mustJSON(t, first)) {
+			t.Errorf("sign-in after the crash: got %+v, want the stored first answer %+v", again, first)
+		}
+		if got := e.signInState(member); got != all {
+			t.Errorf("after signing in again: stored %+v, want %+v", got, all)
+		}
+	}
+}
+
+// testSignInConcurrent: simultaneous sign-ins of one member (a double tap,
+// a client retry) all get the first answer, and the member is credited once.
+func testSignInConcurrent(t *testing.T, e *env) {
+	const members, tries = 4, 12
+	for m := range members {
+		member := fmt.Sprintf("tap%d", m)
+		bodies := make([][]byte, tries)
+		errors := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := e.svc.SignIn(e.ctx, member)
+				bodies[i], errors[i] = mustJSON(t, res), err
+			}()
+		}
+		wg.Wait()
+		for i := range tries {
+			if errors[i] != nil {
+				t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
+			}
+			if !bytes.Equal(bodies[i], bodies[0]) {
+				t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
+			}
+		}
+		if got, want := e.signInState(member), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
+			t.Errorf("%s stored: got %+v, want %+v", member, got, want)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Errorf("encode %T: %v", v, err)
+	}
+	return b
 }

@@ -64,6 +64,8 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"ExpireDue", testExpireDue},
 		{"ExpireDueOverlapping", testExpireOverlapping},
 		{"ExpireDueResumes", testExpireResumes},
+		{"SweepCancelledMidBatch", testSweepCancelledMidBatch},
+		{"SweepCursorSavedAtDeadline", testSweepCursorSavedAtDeadline},
 		{"ReleaseDue", testReleaseDue},
 		{"ExpiringWithin", testExpiringWithin},
 		{"LevelUpgradeImmediate", testLevelUpgrade},
@@ -77,6 +79,9 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"LevelEndsStale", testLevelEndsStale},
 		{"LevelEndsMerge", testLevelEndsMerge},
 		{"SignInStreak", testSignIn},
+		{"SignInOneWrite", testSignInOneWrite},
+		{"SignInCrash", testSignInCrash},
+		{"SignInConcurrent", testSignInConcurrent},
 		{"Absorb", testAbsorb},
 		{"AbsorbConcurrent", testAbsorbConcurrent},
 		{"AbsorbManyLots", testAbsorbManyLots},
@@ -121,16 +126,24 @@ type env struct {
 	st  store.Store
 	clk *Clock
 	svc *loyalty.Service
+	ids func() string
 	cfg suiteConfig
 }
 
 func newEnv(t *testing.T, st store.Store) *env {
-	clk := NewClock(Start)
-	e := &env{t: t, ctx: context.Background(), st: st, clk: clk, svc: loyalty.New(st, clk.Now, IDs())}
+	clk, ids := NewClock(Start), IDs()
+	e := &env{t: t, ctx: context.Background(), st: st, clk: clk, ids: ids, svc: loyalty.New(st, clk.Now, ids)}
 	if _, err := e.svc.InstallDefaults(e.ctx); err != nil {
 		t.Fatalf("InstallDefaults: %v", err)
 	}
 	return e
+}
+
+// faulty returns a service over the env's store seen through a faultStore,
+// sharing the env's clock and ID source.
+func (e *env) faulty(opts ...loyalty.Option) (*faultStore, *loyalty.Service) {
+	f := &faultStore{Store: e.st}
+	return f, loyalty.New(f, e.clk.Now, e.ids, opts...)
 }
 
 // days is n days as a duration.

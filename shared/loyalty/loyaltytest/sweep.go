@@ -9,6 +9,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/store"
 )
 
 func (e *env) expire(limit int) loyalty.SweepResult {
@@ -197,5 +198,92 @@ func testExpiringWithin(t *testing.T, e *env) {
 	last := all[3]
 	if last.MemberID != "m1" || last.LotID != soon.LotID || last.Points != 30 {
 		t.Errorf("last reminder: got %+v, want m1's soon lot with 30 points left", last)
+	}
+}
+
+// testSweepCancelledMidBatch ends a run's context while two workers settle
+// one batch, as the run's deadline does: the run reports More without an
+// error, keeps what it settled, and the next run settles the rest once.
+// Under the race detector it also shows that the workers and the loop
+// handing out members agree on how the run was cut.
+func testSweepCancelledMidBatch(t *testing.T, e *env) {
+	// m0 has two lots and m1..m3 one each, all expiring at the same instant:
+	// one batch of four members, taken two at a time.
+	owners := []string{"m0", "m0", "m1", "m2", "m3"}
+	for i, m := range owners {
+		e.earn(m, 10, fmt.Sprintf("lot%d", i), rolling(1), 0)
+	}
+	e.clk.Add(days(2))
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	f, svc := e.faulty(loyalty.WithSweepWorkers(2))
+	f.afterWrite = func(_ context.Context, ms []store.Mutation, err error) {
+		if err == nil && touches(ms, "member#m0", "points") {
+			cancel() // The deadline passes just after m0's first lot settles.
+		}
+	}
+	f.beforeWrite = func(wctx context.Context, ms []store.Mutation) error {
+		if touches(ms, "member#m1", "points") {
+			<-wctx.Done() // m1's write is in flight when the deadline passes...
+			time.Sleep(20 * time.Millisecond)
+			return wctx.Err() // ...and fails with it, after the loop has stopped.
+		}
+		return nil
+	}
+	res, err := svc.ExpireDue(ctx, e.clk.Now(), 100)
+	if err != nil || !res.More || res.Items != 1 || res.Points != 10 || res.Failed != 0 {
+		t.Fatalf("cut run: got %+v, %v; want m0's first lot (1 item, 10 points), More, no failure", res, err)
+	}
+	res = e.expire(100)
+	if res.Items != len(owners)-1 || res.Points != 10*int64(len(owners)-1) || res.More {
+		t.Errorf("next run: got %+v, want the other %d lots and done", res, len(owners)-1)
+	}
+	for _, m := range []string{"m0", "m1", "m2", "m3"} {
+		e.wantBalance(m, 0, 0, 0)
+		want := 1
+		if m == "m0" {
+			want = 2
+		}
+		if got := countKind(e.ledger(m), loyalty.KindExpire); got != want {
+			t.Errorf("%s expire entries: got %d, want %d", m, got, want)
+		}
+	}
+}
+
+// testSweepCursorSavedAtDeadline cuts a run off by its deadline after it
+// read empty past days: it still saves its cursor past them, and the next
+// run starts reading there instead of at the day the rules were installed.
+func testSweepCursorSavedAtDeadline(t *testing.T, e *env) {
+	e.clk.Add(days(9))
+	e.earn("m1", 10, "d1", rolling(1), 0) // Due on the 20th.
+	e.clk.Add(days(1) + time.Hour)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	f, svc := e.faulty()
+	f.beforeQuery = func(_ context.Context, q store.Query) {
+		if q.PK == "due#points#20260315" {
+			cancel() // The deadline passes while the run reads the 15th.
+		}
+	}
+	res, err := svc.ExpireDue(ctx, e.clk.Now(), 100)
+	if err != nil || !res.More || res.Items != 0 {
+		t.Fatalf("cut run: got %+v, %v; want More and nothing settled", res, err)
+	}
+	var cur struct {
+		Day string `json:"day"`
+	}
+	if _, err := store.GetJSON(e.ctx, e.st, store.K("due#cursor#loyalty", "points"), &cur); err != nil {
+		t.Fatalf("cursor after the cut run: %v; want it saved past the empty days", err)
+	}
+	if cur.Day != "20260315" {
+		t.Fatalf("cursor after the cut run: got day %q, want 20260315, the day it was reading", cur.Day)
+	}
+	f.reset()
+	res, err = svc.ExpireDue(e.ctx, e.clk.Now(), 100)
+	if err != nil || res.More || res.Items != 1 {
+		t.Errorf("next run: got %+v, %v; want the one lot and done", res, err)
+	}
+	if q := f.queried(); len(q) == 0 || q[0] != "due#points#"+cur.Day {
+		t.Errorf("next run read %v; want it to start at due#points#%s", q, cur.Day)
 	}
 }
