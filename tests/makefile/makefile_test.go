@@ -29,8 +29,18 @@ const root = "../.."
 func makeCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("make", append([]string{"--no-print-directory", "-C", root}, args...)...)
+	cmd.Env = makeEnv()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// makeEnv is the environment without the settings of the make that runs
+// these tests (make test), so that each make here starts afresh.
+func makeEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return name == "MAKEFLAGS" || name == "MFLAGS" || name == "MAKELEVEL" || name == "MAKEOVERRIDES"
+	})
 }
 
 // phony answers the targets the Makefile declares .PHONY.
@@ -187,7 +197,7 @@ func TestKillingMakeRunStopsTheServer(t *testing.T) {
 	port, simPort := freePort(t), freePort(t)
 	cmd := exec.Command("make", "--no-print-directory", "-C", root, "run", "PORT="+port)
 	// GOFLAGS=-race reuses the packages make test has built already.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-race", "PORT="+port, "SIM_PORT="+simPort,
+	cmd.Env = append(makeEnv(), "GOFLAGS=-race", "PORT="+port, "SIM_PORT="+simPort,
 		"WEMEMBER_DATA_DIR="+t.TempDir(), "WEMEMBER_LOG_LEVEL=warn")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out bytes.Buffer
