@@ -1,24 +1,54 @@
-# wemember — the two commands a newcomer needs are `make run` and `make test`.
+# wemember — the two commands a newcomer needs are `make run` and `make test`;
+# `make` alone lists every target.
 SHELL := /bin/bash
 GO ?= go
 PORT ?= 8080
 FUNCTIONS := mp-login member-api oa-callback wecom-callback invite-redeem pay-notify expiry-sweep admin-api
+# WEMEMBER_DATA_DIR is where `make run` keeps its bbolt file; `make reset` clears it.
+WEMEMBER_DATA_DIR ?= data
+# FUZZTIME is how long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 10s
+# FUZZ_TARGETS lists every fuzz target as ./<package dir>:<FuzzName>.
+FUZZ_TARGETS = $(shell grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared functions tests \
+	| sed -E 's|^(.*)/[^/]*:func (Fuzz.*)$$|./\1:\2|' | sort -u)
 
-.PHONY: run test test-unit test-dynamo check-deploy package bench fuzz vet clean
+.DEFAULT_GOAL := help
+.PHONY: help run reset test test-unit test-dynamo check-deploy package bench fuzz vet clean
 
-## run: every function in one process on 127.0.0.1:$(PORT) over bbolt, with the WeChat simulator beside it.
+## help: list the targets (what `make` alone does).
+help:
+	@awk -F': ' '/^## [a-z-]+:/ { sub(/^## /, "", $$1); printf "  %-13s %s\n", $$1, $$2; prev = 1; next } \
+		/^## / && prev { sub(/^## /, ""); printf "  %-13s %s\n", "", $$0 } { prev = /^## / }' $(MAKEFILE_LIST)
+
+## run: every function in one process on 127.0.0.1:8080 (PORT=…) over bbolt, with the
+## WeChat simulator beside it; Ctrl-C or kill stops it.
 run:
-	$(GO) run ./functions/local
+	@mkdir -p .cache/bin
+	$(GO) build -o .cache/bin/local ./functions/local
+	exec .cache/bin/local
+
+## reset: clear the local data of `make run` (data/, or WEMEMBER_DATA_DIR); caches stay.
+reset:
+	$(if $(filter __ __/ __. __./ __.. __../ __.cache __.cache/%,__$(strip $(WEMEMBER_DATA_DIR))),\
+		$(error make reset: refusing to remove WEMEMBER_DATA_DIR='$(WEMEMBER_DATA_DIR)'))
+	rm -rf -- "$(WEMEMBER_DATA_DIR)"
 
 ## test: everything — unit and domain tests on bbolt, the conformance and
 ## end-to-end suites on bbolt and on DynamoDB Local, and the deployment check.
 test: vet
-	tests/run.sh
+	tests/run.sh all
 	@$(MAKE) --no-print-directory check-deploy
-	@cat .cache/go-test.summary
 
+## test-unit: the tests that need no DynamoDB Local (unchanged packages cached).
+test-unit: vet
+	tests/run.sh unit
+
+## test-dynamo: the tests that need DynamoDB Local, which it starts and stops.
+test-dynamo: vet
+	tests/run.sh dynamo
+
+## vet: go vet over every package.
 vet:
-	@mkdir -p .cache
 	$(GO) vet ./...
 
 ## check-deploy: build every zip and prove serverless.yml packages offline.
@@ -37,5 +67,14 @@ bench:
 	export WEMEMBER_DYNAMO_ENDPOINT="$$(cat .cache/dynamodb-local/endpoint)"; \
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## fuzz: run each fuzz target for FUZZTIME (default 10s) in turn.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} in $${t%%:*}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+## clean: remove build output, local data and every cache (DynamoDB Local,
+## Serverless); `make reset` clears the local data only.
 clean:
 	rm -rf dist data .cache

@@ -15,15 +15,12 @@ import (
 // writers on one member mostly collide; 4 still contend on every command.
 const dynamoWorkers = 4
 
-// TestLoyaltySuite runs the loyalty behaviour suite on every backend.
+// TestLoyaltySuite runs the loyalty behaviour suite on DynamoDB Local
+// (shared/loyalty runs it on bbolt).
 func TestLoyaltySuite(t *testing.T) {
 	backends.Run(t, func(t *testing.T, b backends.Backend) {
-		var opts []loyaltytest.SuiteOption
-		if b.Name == "dynamo" {
-			opts = append(opts, loyaltytest.WithWorkers(dynamoWorkers))
-		}
-		loyaltytest.RunSuite(t, func(t *testing.T) store.Store { return b.Open(t) }, opts...)
-	})
+		loyaltytest.RunSuite(t, func(t *testing.T) store.Store { return b.Open(t) }, loyaltytest.WithWorkers(dynamoWorkers))
+	}, "dynamo")
 }
 
 // benchBackends runs f as a sub-benchmark per backend.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/wxoa"
 	"github.com/wemember/wemember/shared/wxwork"
 	"github.com/wemember/wemember/tests/wxsim/push"
@@ -95,5 +96,23 @@ func TestRun(t *testing.T) {
 				t.Errorf("server saw %q, want %q", got, tt.wantSeen)
 			}
 		})
+	}
+}
+
+// TestDefaultsAreTheLocalRunners checks that wxpush signs and encrypts with
+// the keys `make run` configures.
+func TestDefaultsAreTheLocalRunners(t *testing.T) {
+	dev := config.Dev("data", "")
+	for _, c := range []struct{ name, got, want string }{
+		{"OA token", push.DefaultOAToken, dev["WEMEMBER_OA_TOKEN"]},
+		{"OA appid", push.DefaultOAAppID, dev["WEMEMBER_OA_APPID"]},
+		{"OA AES key", push.DefaultOAAESKey, dev["WEMEMBER_OA_AES_KEY"]},
+		{"WeCom token", push.DefaultWeComToken, dev["WEMEMBER_WECOM_TOKEN"]},
+		{"WeCom corpid", push.DefaultWeComCorpID, dev["WEMEMBER_WECOM_CORPID"]},
+		{"WeCom AES key", push.DefaultWeComAESKey, dev["WEMEMBER_WECOM_AES_KEY"]},
+	} {
+		if c.got != c.want {
+			t.Errorf("default %s = %q, make run's = %q", c.name, c.got, c.want)
+		}
 	}
 }

@@ -38,16 +38,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/tests/wxsim"
 )
 
-// Demo app and corp registered by serve when no --app or --corp is given.
-// The corpid is the push builders' default (push.DefaultWeComCorpID).
-const (
-	demoAppID      = "wxd000000000000001"
-	demoSecret     = "wxsim-demo-secret"
-	demoCorpID     = "ww00000000000000001"
-	demoCorpSecret = "wxsim-demo-corp-secret"
+// The apps and corp of `make run` (config.Dev): the default --appid and
+// --corpid, and what serve registers when no --app or --corp is given, so
+// that `wxsim serve` can stand in for the simulator `make run` starts.
+var (
+	dev            = config.Dev("data", "")
+	demoAppID      = dev["WEMEMBER_MP_APPID"]
+	demoSecret     = dev["WEMEMBER_MP_SECRET"]
+	demoOAAppID    = dev["WEMEMBER_OA_APPID"]
+	demoOASecret   = dev["WEMEMBER_OA_SECRET"]
+	demoCorpID     = dev["WEMEMBER_WECOM_CORPID"]
+	demoCorpSecret = dev["WEMEMBER_WECOM_SECRET"]
 )
 
 func main() {
@@ -72,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "serve: listen address")
 	var appFlags, corpFlags apps
-	fs.Var(&appFlags, "app", "serve: register an app as appid:secret (repeatable; default "+demoAppID+":"+demoSecret+")")
+	fs.Var(&appFlags, "app", "serve: register an app as appid:secret (repeatable; default the apps of make run)")
 	fs.Var(&corpFlags, "corp", "serve: register a WeCom corp as corpid:secret (repeatable; default "+demoCorpID+":"+demoCorpSecret+")")
 	userLimit := fs.Int("user-limit", wxsim.DefaultLimits().Code2SessionPerUser, "serve: jscode2session calls per user per minute (0: unlimited)")
 	forceLimit := fs.Int("force-limit", wxsim.DefaultLimits().StableForcePerDay, "serve: stable_token force refreshes per app per day (0: unlimited)")
@@ -150,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, addr string, appFlags, corpFlags apps, limits wxsim.Limits, log io.Writer) error {
 	sim := wxsim.New(wxsim.WithLimits(limits))
 	if len(appFlags) == 0 {
-		appFlags = apps{demoAppID + ":" + demoSecret}
+		appFlags = apps{demoAppID + ":" + demoSecret, demoOAAppID + ":" + demoOASecret}
 	}
 	if len(corpFlags) == 0 {
 		corpFlags = apps{demoCorpID + ":" + demoCorpSecret}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/tests/wxsim"
 )
 
@@ -81,5 +82,26 @@ func TestContactAndFollowCommands(t *testing.T) {
 	}
 	if got := sim.SubscribeAllowance(demoAppID, wxsim.OpenID(demoAppID, "bob"), "tpl1"); got != 2 {
 		t.Errorf("allowance after the command = %d, want 2", got)
+	}
+}
+
+// TestDefaultsAreTheLocalRunners checks that wxsim without --appid or
+// --corpid drives the apps `make run` configures.
+func TestDefaultsAreTheLocalRunners(t *testing.T) {
+	dev := config.Dev("data", "")
+	sim := wxsim.New()
+	sim.AddApp(dev["WEMEMBER_MP_APPID"], dev["WEMEMBER_MP_SECRET"])
+	sim.AddCorp(dev["WEMEMBER_WECOM_CORPID"], dev["WEMEMBER_WECOM_SECRET"], false)
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+
+	var out, errOut bytes.Buffer
+	if rc := run(context.Background(), []string{"login-code", "--sim", srv.URL, "--user", "alice"}, &out, &errOut); rc != 0 {
+		t.Errorf("login-code without --appid: rc %d: %s", rc, errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if rc := run(context.Background(), []string{"contact", "--sim", srv.URL, "--user", "alice", "--userid", "zhangsan"}, &out, &errOut); rc != 0 {
+		t.Errorf("contact without --corpid: rc %d: %s", rc, errOut.String())
 	}
 }
