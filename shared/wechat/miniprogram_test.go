@@ -177,3 +177,34 @@ func TestPhoneNumber(t *testing.T) {
 		t.Errorf("empty code: %v", err)
 	}
 }
+
+func TestSessionLogHidesUnionID(t *testing.T) {
+	const unionid = "oUnion-secret-0123456789abcd"
+	for name, s := range map[string]wechat.Session{
+		"with unionid":    {OpenID: "o1", UnionID: unionid, SessionKey: wechat.NewSessionKey("k")},
+		"without unionid": {OpenID: "o1", SessionKey: wechat.NewSessionKey("k")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logged bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logged, nil)).Info("login", "session", s)
+			var line struct {
+				Session map[string]any `json:"session"`
+			}
+			if err := json.Unmarshal(logged.Bytes(), &line); err != nil {
+				t.Fatalf("log line %q: %v", logged.String(), err)
+			}
+			if strings.Contains(logged.String(), unionid) {
+				t.Errorf("log line %s carries the unionid", logged.String())
+			}
+			if _, ok := line.Session["unionid"]; ok {
+				t.Errorf("log line %s has a unionid field", logged.String())
+			}
+			if got, want := line.Session["has_unionid"], s.UnionID != ""; got != want {
+				t.Errorf("has_unionid = %v, want %v", got, want)
+			}
+			if got := line.Session["openid"]; got != "o1" {
+				t.Errorf("openid = %v, want o1", got)
+			}
+		})
+	}
+}
