@@ -51,7 +51,8 @@ func (c *MiniProgram) AppID() string { return c.cfg.AppID }
 // Errors: errs.Invalid for an unknown, expired or foreign code (40029),
 // errs.Expired for a code already used (40163), errs.RateLimited (45011),
 // errs.Permission for a user WeChat's risk control refuses (40226),
-// errs.Transient when WeChat is unreachable or busy, errs.Internal otherwise.
+// errs.Transient when WeChat is unreachable, busy or answers something other
+// than its JSON, errs.Internal otherwise.
 func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, error) {
 	const op = "wechat.Code2Session"
 	if code == "" {

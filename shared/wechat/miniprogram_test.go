@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wechat"
 	"github.com/wemember/wemember/tests/wxsim"
 )
@@ -206,5 +207,50 @@ func TestSessionLogHidesUnionID(t *testing.T) {
 				t.Errorf("openid = %v, want o1", got)
 			}
 		})
+	}
+}
+
+// TestUnreadableAnswer checks that a 200 whose body is not WeChat's JSON (a
+// gateway's HTML page, an empty or cut-off body) is an upstream failure the
+// caller may retry, answered 503, not a bug of ours.
+func TestUnreadableAnswer(t *testing.T) {
+	e := setup(t)
+	mp := e.client()
+	ctx := context.Background()
+	if _, err := e.tokens().GetAccessToken(); err != nil { // Cache a token first.
+		t.Fatal(err)
+	}
+	login := e.sim.LoginCodeFor(appID, "alice")
+	phoneCode := e.sim.PhoneCode(appID, "o-alice", "13800138000")
+	t.Cleanup(func() { serve(e.sim.Handler()) })
+	for _, body := range []string{
+		"<html><body>502 Bad Gateway</body></html>",
+		"",
+		`{"openid":"o-cut`,
+		`["not","an","object"]`,
+	} {
+		serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, body)
+		}))
+		for api, call := range map[string]func() error{
+			"jscode2session":     func() error { _, err := mp.Code2Session(ctx, login); return err },
+			"getuserphonenumber": func() error { _, err := mp.PhoneNumber(ctx, phoneCode); return err },
+		} {
+			err := call()
+			if got := errs.KindOf(err); got != errs.Transient {
+				t.Errorf("%s answering %q: kind %v (%v), want transient", api, body, got, err)
+			}
+			if got := web.Status(err); got != http.StatusServiceUnavailable {
+				t.Errorf("%s answering %q: status %d, want 503", api, body, got)
+			}
+			if err != nil && (strings.Contains(err.Error(), login) || strings.Contains(err.Error(), phoneCode) || strings.Contains(err.Error(), secret)) {
+				t.Errorf("error %q leaks a code or the secret", err)
+			}
+		}
+	}
+	serve(e.sim.Handler())
+	if _, err := mp.Code2Session(ctx, login); err != nil {
+		t.Errorf("login code after unreadable answers: %v", err)
 	}
 }
