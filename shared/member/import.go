@@ -285,7 +285,8 @@ func (s *Service) importMutations(batch string, c *candidate, now time.Time) []s
 		NameSeal:   s.box.Seal(c.in.Name),
 		Imported:   true,
 	}
-	m.PhoneSeal, m.PhoneMask = s.box.Seal(c.phone), pii.MaskPhone(c.phone)
+	p := pii.Phone{Country: "86", Number: c.phone} // Imports take mainland numbers only.
+	m.PhoneSeal, m.PhoneMask = s.box.Seal(p.E164()), p.Mask()
 	c.owner = m.ID
 	ms := []store.Mutation{
 		store.PutJSON(profileKey(m.ID), m).IfAbsent(),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/text"
 	"github.com/wemember/wemember/shared/web"
@@ -23,7 +24,7 @@ import (
 type MiniProgram interface {
 	AppID() string
 	Code2Session(ctx context.Context, code string) (wxuser.Session, error)
-	PhoneNumber(ctx context.Context, code string) (string, error)
+	PhoneNumber(ctx context.Context, code string) (pii.Phone, error)
 }
 
 // Welcomer grants what a newly registered member is due (registration
