@@ -18,6 +18,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/onboard"
+	"github.com/wemember/wemember/shared/ratelimit"
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -79,7 +80,10 @@ func MPLogin(d *boot.Deps) (web.Handler, error) {
 	if d.MP == nil {
 		return nil, errs.E("wiring.MPLogin", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
 	}
-	return mplogin.New(d.MP, d.Members, d.Sessions, onboarding(d)), nil
+	limiter := ratelimit.New(d.Store, d.Now, ratelimit.WithClientKey(func(ip string) string {
+		return d.Box.Hash("client-ip", ip) // No address rests in the store.
+	}))
+	return mplogin.New(d.MP, d.Members, d.Sessions, onboarding(d), limiter), nil
 }
 
 // pushGuard runs each WeChat push once: WeChat retries for a few seconds,

@@ -178,6 +178,9 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 				next.Expires = m.Expires
 			case store.OpAdd:
 				next.N += m.Delta
+				if !m.Expires.IsZero() {
+					next.Expires = m.Expires
+				}
 				if (m.HasMax && next.N > m.Max) || (m.HasMin && next.N < m.Min) {
 					failed = i
 					return errCond

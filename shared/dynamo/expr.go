@@ -172,9 +172,9 @@ func compile(table string, m store.Mutation, fresh bool, now int64) *types.Trans
 			if len(m.Data) > 0 {
 				item[attrD] = &types.AttributeValueMemberB{Value: m.Data}
 			}
-			if !m.Expires.IsZero() {
-				item[attrTTL] = num(m.Expires.Unix())
-			}
+		}
+		if !m.Expires.IsZero() {
+			item[attrTTL] = num(m.Expires.Unix())
 		}
 		return &types.TransactWriteItem{Put: &types.Put{
 			TableName: &table, Item: item, ConditionExpression: &cond,
@@ -208,6 +208,9 @@ func compile(table string, m store.Mutation, fresh bool, now int64) *types.Trans
 			cond = and(cond, e.bounds(m))
 		}
 		update = fmt.Sprintf("ADD %s %s, %s %s", e.n(attrN), e.v("delta", num(m.Delta)), e.n(attrVer), e.v("one", num(1)))
+		if !m.Expires.IsZero() { // Otherwise the expiry is kept.
+			update = fmt.Sprintf("SET %s = %s ", e.n(attrTTL), e.v("ttl", num(m.Expires.Unix()))) + update
+		}
 	} else {
 		sets := []string{fmt.Sprintf("%s = if_not_exists(%s, %s)", e.n(attrN), e.n(attrN), e.v("zero", num(0)))}
 		var removes []string

@@ -218,7 +218,7 @@ func (s *Service) checkRows(rows []ImportRow) ([]*candidate, []InvalidRow) {
 		}
 		first[phone] = i + 1
 		cands = append(cands, &candidate{row: i, phone: phone, in: row,
-			ident: Identity{Kind: Phone, Value: s.box.Hash("phone", phone)}})
+			ident: phoneIdentity(s.box, mainlandPhone(phone))})
 	}
 	return cands, invalid
 }
@@ -275,6 +275,10 @@ func (s *Service) lookupOwner(ctx context.Context, batch string, c *candidate) e
 	return nil
 }
 
+// mainlandPhone is a number pii.NormalizePhone accepted, with its country:
+// import files hold mainland numbers only.
+func mainlandPhone(number string) pii.Phone { return pii.Phone{Country: "86", Number: number} }
+
 // importMutations are the writes that create c's member: the profile, the
 // phone index and, when the row carries more, the import record.
 func (s *Service) importMutations(batch string, c *candidate, now time.Time) []store.Mutation {
@@ -285,7 +289,7 @@ func (s *Service) importMutations(batch string, c *candidate, now time.Time) []s
 		NameSeal:   s.box.Seal(c.in.Name),
 		Imported:   true,
 	}
-	m.PhoneSeal, m.PhoneMask = s.box.Seal(c.phone), pii.MaskPhone(c.phone)
+	s.setPhone(&m, mainlandPhone(c.phone))
 	c.owner = m.ID
 	ms := []store.Mutation{
 		store.PutJSON(profileKey(m.ID), m).IfAbsent(),

@@ -68,7 +68,7 @@ func TestImportFallsBackWhenAPhoneAppears(t *testing.T) {
 	direct := member.NewService(s, box, time.Now, member.NewID)
 	var rival member.Result
 	r := &racer{Store: s, before: func() {
-		rival, err = direct.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "o-rival")}, Phone: "13900000010"})
+		rival, err = direct.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "o-rival")}, Phone: pii.Phone{Country: "86", Number: "13900000010"}})
 	}}
 	svc := member.NewService(r, box, time.Now, member.NewID)
 	rows := make([]member.ImportRow, 100)

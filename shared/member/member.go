@@ -77,7 +77,7 @@ type Member struct {
 	// Attributions are the channels of members merged into this one.
 	Attributions []Channel  `json:"attributions,omitempty"`
 	Identities   []Identity `json:"identities"`
-	PhoneSeal    string     `json:"phone_seal,omitempty"` // Sealed with pii.Box; never shown unmasked.
+	PhoneSeal    string     `json:"phone_seal,omitempty"` // E.164 (+8613800138000), sealed with pii.Box; never shown unmasked.
 	PhoneMask    string     `json:"phone_mask,omitempty"`
 	NameSeal     string     `json:"name_seal,omitempty"` // Imported real name, sealed.
 	Imported     bool       `json:"imported,omitempty"`  // Created by an offline import, not yet claimed.

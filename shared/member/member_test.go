@@ -75,7 +75,7 @@ func TestArriveLinksAcrossApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same person follows the Official Account: a new openid, same unionid.
-	second, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{unionid("u1"), openid("oa", "o2")}, Phone: "+86 13800138000"})
+	second, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{unionid("u1"), openid("oa", "o2")}, Phone: pii.Phone{Country: "86", Number: "13800138000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,9 @@ func TestArriveRefusesBadInput(t *testing.T) {
 	for _, a := range []member.Arrival{
 		{},
 		{Identities: []member.Identity{openid("mp", "")}},
-		{Identities: []member.Identity{openid("mp", "o1")}, Phone: "12"},
+		{Identities: []member.Identity{openid("mp", "o1")}, Phone: pii.Phone{Country: "86", Number: "12"}},
+		{Identities: []member.Identity{openid("mp", "o1")}, Phone: pii.Phone{Country: "86", Number: "12025550199"}},
+		{Identities: []member.Identity{openid("mp", "o1")}, Phone: pii.Phone{Number: "13800138000"}},
 		{Identities: []member.Identity{openid("mp", strings.Repeat("x", 200))}},
 	} {
 		if _, err := svc.Arrive(ctx, a); !errs.Is(errs.Invalid, err) {

@@ -153,7 +153,7 @@ func TestForcedModeAsksForPhone(t *testing.T) {
 	if !r.NeedsPhone {
 		t.Fatal("forced mode did not ask for the phone")
 	}
-	r, _ = svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "m")}, Phone: "13900001111"})
+	r, _ = svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "m")}, Phone: pii.Phone{Country: "86", Number: "13900001111"}})
 	if r.NeedsPhone || r.Member.PhoneMask != "139****1111" {
 		t.Fatalf("after the phone: %+v", r)
 	}

@@ -42,10 +42,30 @@ type Rules struct {
 	// ArchiveAfterDays is how long without activity archives a member.
 	ArchiveAfterDays int `json:"archive_after_days"`
 	// Import bounds the offline member import.
-	Import    ImportRules `json:"import"`
-	UpdatedAt time.Time   `json:"updated_at"`
-	UpdatedBy string      `json:"updated_by"`
+	Import ImportRules `json:"import"`
+	// LoginLimit bounds mini-program logins per client IP address.
+	LoginLimit LoginLimit `json:"login_limit"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	UpdatedBy  string     `json:"updated_by"`
 }
+
+// LoginLimit bounds the mini-program logins (mp-login calls) one client IP
+// address may make: each costs WeChat a code2session call, garbage codes
+// included. Many people may share one address (a carrier's NAT), so the
+// default is generous.
+type LoginLimit struct {
+	Calls         int `json:"calls"`          // At most this many logins (1..MaxLoginCalls)…
+	WindowSeconds int `json:"window_seconds"` // …per window of this many seconds (1..MaxLoginWindow).
+}
+
+// Window is the limit's window.
+func (l LoginLimit) Window() time.Duration { return time.Duration(l.WindowSeconds) * time.Second }
+
+// The bounds of a login limit.
+const (
+	MaxLoginCalls  = 1_000_000
+	MaxLoginWindow = 86400 // Seconds: a day.
+)
 
 // ImportRules bound the offline member import: up to BatchRows rows are
 // imported in one call, and up to JobRows rows become a background job.
@@ -61,7 +81,8 @@ const MaxImportJobRows = 100_000
 // DefaultRules are the rules before an operator sets any.
 func DefaultRules() Rules {
 	return Rules{Bind: BindProgressive, Unsubscribe: UnsubscribeUnlink, ArchiveAfterDays: 180,
-		Import: ImportRules{BatchRows: MaxImportRows, JobRows: MaxImportJobRows}}
+		Import:     ImportRules{BatchRows: MaxImportRows, JobRows: MaxImportJobRows},
+		LoginLimit: LoginLimit{Calls: 100, WindowSeconds: 600}}
 }
 
 // withDefaults fills the fields a document stored before they existed lacks.
@@ -72,6 +93,9 @@ func (r Rules) withDefaults() Rules {
 	}
 	if r.Import == (ImportRules{}) {
 		r.Import = d.Import
+	}
+	if r.LoginLimit == (LoginLimit{}) {
+		r.LoginLimit = d.LoginLimit
 	}
 	return r
 }
@@ -86,6 +110,10 @@ func (r Rules) Validate() error {
 		return bad(fmt.Sprintf("import.batch_rows must be 1..%d", MaxImportRows))
 	case r.Import.JobRows < r.Import.BatchRows || r.Import.JobRows > MaxImportJobRows:
 		return bad(fmt.Sprintf("import.job_rows must be import.batch_rows..%d", MaxImportJobRows))
+	case r.LoginLimit.Calls < 1 || r.LoginLimit.Calls > MaxLoginCalls:
+		return bad(fmt.Sprintf("login_limit.calls must be 1..%d", MaxLoginCalls))
+	case r.LoginLimit.WindowSeconds < 1 || r.LoginLimit.WindowSeconds > MaxLoginWindow:
+		return bad(fmt.Sprintf("login_limit.window_seconds must be 1..%d", MaxLoginWindow))
 	}
 	switch r.Bind {
 	case BindForced, BindProgressive, BindIndependent:

@@ -37,7 +37,7 @@ const maxTries = 16
 // platform vouched for, and what else is known.
 type Arrival struct {
 	Identities []Identity // Platform-verified; at least one.
-	Phone      string     // Plain phone number, verified by the platform; optional.
+	Phone      pii.Phone  // Verified by the platform, with its country; optional.
 	Channel    Channel    // Attribution for a new member.
 	Nickname   string
 	Avatar     string
@@ -67,6 +67,11 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	rules, err := s.Rules(ctx)
 	if err != nil {
 		return Result{}, errs.E(op, err)
+	}
+	if !a.Phone.IsZero() {
+		if a.Phone, err = pii.NewPhone(a.Phone.Country, a.Phone.Number); err != nil {
+			return Result{}, errs.E(op, err)
+		}
 	}
 	all, err := s.identities(a)
 	if err != nil {
@@ -105,8 +110,8 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	return Result{}, errs.E(op, errs.Transient, "too much contention, retry")
 }
 
-// identities is the arrival's identity list with the phone, if any, added
-// as its keyed hash.
+// identities is the arrival's identity list with the phone, if any (checked
+// by Arrive), added as its keyed hash.
 func (s *Service) identities(a Arrival) ([]Identity, error) {
 	ids := make([]Identity, 0, len(a.Identities)+1)
 	for _, id := range a.Identities {
@@ -118,12 +123,8 @@ func (s *Service) identities(a Arrival) ([]Identity, error) {
 		}
 		ids = append(ids, id)
 	}
-	if a.Phone != "" {
-		p, err := pii.NormalizePhone(a.Phone)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, Identity{Kind: Phone, Value: s.box.Hash("phone", p)})
+	if !a.Phone.IsZero() {
+		ids = append(ids, phoneIdentity(s.box, a.Phone))
 	}
 	if len(ids) == 0 {
 		return nil, errs.E(errs.Invalid, "no identity given")
@@ -216,7 +217,7 @@ func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) 
 		m.Identities = append(m.Identities, id)
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}
-	if m.PhoneSeal == "" && a.Phone != "" && m.Has(Identity{Kind: Phone, Value: s.box.Hash("phone", mustPhone(a.Phone))}) {
+	if m.PhoneSeal == "" && !a.Phone.IsZero() && m.Has(phoneIdentity(s.box, a.Phone)) {
 		s.setPhone(&m, a.Phone)
 	}
 	if m.Imported && hasPlatformIdentity(m) {
@@ -243,9 +244,11 @@ func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) 
 	return res, nil
 }
 
-func mustPhone(p string) string {
-	n, _ := pii.NormalizePhone(p) // Validated by identities already.
-	return n
+// phoneIdentity is the identity of a phone number: the keyed hash of its
+// key, so a foreign number never matches a mainland one. The phone must have
+// been checked by pii.NewPhone (Arrive does it for an arrival).
+func phoneIdentity(box *pii.Box, p pii.Phone) Identity {
+	return Identity{Kind: Phone, Value: box.Hash("phone", p.Key())}
 }
 
 func hasPlatformIdentity(m Member) bool {
@@ -257,12 +260,13 @@ func hasPlatformIdentity(m Member) bool {
 	return false
 }
 
-func (s *Service) setPhone(m *Member, phone string) {
-	if phone == "" {
+// setPhone keeps a checked phone on the member: sealed in E.164 form, with
+// its country, and masked for display.
+func (s *Service) setPhone(m *Member, p pii.Phone) {
+	if p.IsZero() {
 		return
 	}
-	p := mustPhone(phone)
-	m.PhoneSeal, m.PhoneMask = s.box.Seal(p), pii.MaskPhone(p)
+	m.PhoneSeal, m.PhoneMask = s.box.Seal(p.E164()), p.Mask()
 }
 
 // Resolve finds the live member an identity belongs to, following merges.

@@ -97,25 +97,3 @@ func MaskName(name string) string {
 	}
 	return string(r) + strings.Repeat("*", utf8.RuneCountInString(name[size:]))
 }
-
-// phoneNoise strips the separators people write into phone numbers.
-var phoneNoise = strings.NewReplacer(" ", "", "-", "")
-
-// NormalizePhone reduces a mainland phone number to its 11 digits, dropping
-// a +86 or 86 prefix, spaces and dashes; anything else is errs.Invalid.
-func NormalizePhone(phone string) (string, error) {
-	p := phoneNoise.Replace(phone)
-	p = strings.TrimPrefix(p, "+")
-	if len(p) == 13 && strings.HasPrefix(p, "86") {
-		p = p[2:]
-	}
-	if len(p) != 11 || p[0] != '1' {
-		return "", errs.E("pii.NormalizePhone", errs.Invalid, "not a mainland mobile number")
-	}
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return "", errs.E("pii.NormalizePhone", errs.Invalid, "not a mainland mobile number")
-		}
-	}
-	return p, nil
-}

@@ -53,7 +53,7 @@ const (
 	OpPut    Op = iota // Set Data and Expires; keep N; create if absent.
 	OpDelete           // Remove the item; a missing item is not an error.
 	OpCheck            // Change nothing; only the condition counts.
-	OpAdd              // Add Delta to N; create the item (Data nil) if absent.
+	OpAdd              // Add Delta to N (and set Expires if given); create the item (Data nil) if absent.
 )
 
 // Cond is the condition a Mutation requires of the current item.
@@ -75,7 +75,7 @@ type Mutation struct {
 	Cond    Cond
 	Version int64     // For IfVersion.
 	Data    []byte    // For OpPut.
-	Expires time.Time // For OpPut: the new expiry (zero: never).
+	Expires time.Time // For OpPut: the new expiry (zero: never). For OpAdd: the new expiry (zero: keep the item's).
 	Delta   int64     // For OpAdd.
 	// For OpAdd: bounds the counter after the add must stay within; the write
 	// fails with a condition error when it would leave them.
@@ -111,7 +111,9 @@ func (m Mutation) IfVersion(v int64) Mutation {
 	return m
 }
 
-// ExpiresAt sets the expiry a Put gives the item.
+// ExpiresAt sets the expiry a Put or an Add gives the item. An Add without
+// one keeps the item's expiry; window counters (a rate limit's) give every
+// Add the window's end, so they clean up after themselves.
 func (m Mutation) ExpiresAt(t time.Time) Mutation { m.Expires = t; return m }
 
 // AtMost bounds an Add: the counter after it must be ≤ max.

@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/miniprogram"
@@ -11,6 +12,7 @@ import (
 	mpcontext "github.com/silenceper/wechat/v2/miniprogram/context"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/wxuser"
 )
 
@@ -51,7 +53,8 @@ func (c *MiniProgram) AppID() string { return c.cfg.AppID }
 // Errors: errs.Invalid for an unknown, expired or foreign code (40029),
 // errs.Expired for a code already used (40163), errs.RateLimited (45011),
 // errs.Permission for a user WeChat's risk control refuses (40226),
-// errs.Transient when WeChat is unreachable or busy, errs.Internal otherwise.
+// errs.Transient when WeChat is unreachable, busy or answers something other
+// than its JSON, errs.Internal otherwise.
 func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, error) {
 	const op = "wechat.Code2Session"
 	if code == "" {
@@ -71,30 +74,36 @@ func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, e
 }
 
 // PhoneNumber exchanges a code from the getPhoneNumber button for the user's
-// phone number (with the country code for numbers outside mainland China).
+// phone number with its country, from the answer's countryCode and
+// purePhoneNumber (never from phoneNumber, whose digits alone would make
+// +1 3855550124 look like the mainland 13855550124).
 // A 40001/42001 answer makes the token source refresh the token and the call
 // is tried once more. Errors: errs.Invalid for an unknown, expired or used
 // code (40029), errs.RateLimited (45011), errs.Transient when WeChat is
-// unreachable or busy, errs.Internal otherwise.
-func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (string, error) {
+// unreachable, busy or answers something other than its JSON, errs.Internal
+// otherwise (an answer without a valid country code and number included).
+func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (pii.Phone, error) {
 	const op = "wechat.PhoneNumber"
 	if code == "" {
-		return "", errs.E(op, errs.Invalid, "missing phone code")
+		return pii.Phone{}, errs.E(op, errs.Invalid, "missing phone code")
 	}
-	var number string
+	var info auth.PhoneInfo
 	err := callAPI(ctx, op, "getuserphonenumber", c.tokens, func(h *boundTokens) error {
 		a := auth.NewAuth(&mpcontext.Context{Config: c.cfg, AccessTokenHandle: h})
 		res, err := a.GetPhoneNumberContext(ctx, code)
 		if err == nil {
-			number = res.PhoneInfo.PhoneNumber
+			info = res.PhoneInfo
 		}
 		return err
 	})
 	if err != nil {
-		return "", classify(op, err, phoneError)
+		return pii.Phone{}, classify(op, err, phoneError)
 	}
-	if number == "" {
-		return "", errs.E(op, errs.Internal, errors.New("getuserphonenumber answered without a number"))
+	p, err := pii.NewPhone(info.CountryCode, info.PurePhoneNumber)
+	if err != nil {
+		// pii's error says what is wrong without showing the number.
+		return pii.Phone{}, errs.E(op, errs.Internal, "WeChat answered an unusable phone number",
+			fmt.Errorf("getuserphonenumber: %w", err))
 	}
-	return number, nil
+	return p, nil
 }

@@ -11,8 +11,10 @@
 package wechat
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,7 +75,8 @@ func ErrCode(err error) int64 {
 }
 
 // transport classifies an error that is not an errcode answer: a failure to
-// reach WeChat is Transient, anything else Internal. silenceper's own errors
+// reach WeChat, or an answer that is not its JSON, is Transient, anything
+// else Internal. silenceper's own errors
 // quote the full request URL, which can carry the app secret and the js_code,
 // so they are never wrapped as they are.
 func transport(op string, err error) error {
@@ -96,10 +99,35 @@ func transport(op string, err error) error {
 		}
 		return errs.E(op, errs.Transient, "WeChat is unavailable", fmt.Errorf("HTTP status %s", status))
 	}
-	if strings.Contains(msg, "Unmarshal") || strings.Contains(msg, "invalid character") || strings.Contains(msg, "cannot unmarshal") {
-		return errs.E(op, errs.Internal, fmt.Errorf("undecodable WeChat answer: %w", err))
+	if undecodable(err) {
+		return errs.E(op, errs.Transient, "WeChat gave an unreadable answer, retry later",
+			fmt.Errorf("undecodable WeChat answer: %w", err))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return errs.E(op, errs.Transient, "WeChat is unreachable", errors.New("answer cut short"))
 	}
 	return errs.E(op, errs.Internal, fmt.Errorf("unexpected failure calling WeChat (%T)", err))
+}
+
+// undecodable reports whether err says an answer was not the JSON the API
+// promises: an HTML error page from a gateway, an empty or cut-off body, a
+// value of the wrong shape. WeChat sends those with status 200 while its
+// front end is in trouble, so they are upstream failures a retry may pass,
+// not bugs of ours. silenceper returns encoding/json's errors as they are or
+// flattens them into its own message ("json Unmarshal Error, err=...").
+func undecodable(err error) bool {
+	var syntax *json.SyntaxError
+	var shape *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &shape) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range [...]string{"json Unmarshal Error", "invalid character", "cannot unmarshal", "unexpected end of JSON input"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // SetCallTimeout bounds every call silenceper makes. silenceper sends its

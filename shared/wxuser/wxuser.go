@@ -49,9 +49,10 @@ type Session struct {
 	SessionKey SessionKey // Redacted when printed or logged.
 }
 
-// LogValue logs the ids and hides the key.
+// LogValue logs the openid and whether there is a unionid; the unionid
+// itself and the key never reach a log.
 func (s Session) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("openid", s.OpenID), slog.String("unionid", s.UnionID),
+	return slog.GroupValue(slog.String("openid", s.OpenID), slog.Bool("has_unionid", s.UnionID != ""),
 		slog.String("session_key", redacted))
 }
 

@@ -6,13 +6,18 @@ package mplogin
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/pii"
+	"github.com/wemember/wemember/shared/ratelimit"
 	"github.com/wemember/wemember/shared/session"
 	"github.com/wemember/wemember/shared/text"
 	"github.com/wemember/wemember/shared/web"
@@ -23,7 +28,7 @@ import (
 type MiniProgram interface {
 	AppID() string
 	Code2Session(ctx context.Context, code string) (wxuser.Session, error)
-	PhoneNumber(ctx context.Context, code string) (string, error)
+	PhoneNumber(ctx context.Context, code string) (pii.Phone, error)
 }
 
 // Welcomer grants what a newly registered member is due (registration
@@ -39,6 +44,9 @@ type Handler struct {
 	Members  *member.Service
 	Sessions *session.Issuer
 	Welcomer Welcomer // Optional.
+	// Limiter bounds the logins per client IP address by the identity
+	// rules' login limit, before WeChat is asked; optional.
+	Limiter *ratelimit.Limiter
 }
 
 // Request is the body of POST /mp-login.
@@ -81,6 +89,9 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 	if err := in.validate(r.Caller != nil); err != nil {
 		return nil, errs.E(op, err)
 	}
+	if err := h.limit(ctx, r); err != nil {
+		return nil, errs.E(op, err)
+	}
 	ids, err := h.identify(ctx, r.Caller, in.Code)
 	if err != nil {
 		return nil, errs.E(op, err)
@@ -102,6 +113,31 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 	}
 	token, exp := h.Sessions.Issue(res.Member.ID)
 	return web.JSON(http.StatusOK, Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created, NeedsPhone: res.NeedsPhone}), nil
+}
+
+// limit counts a login against its client IP address's login limit. A
+// login the platform vouches for sends WeChat no code and is not counted:
+// many people's calls come from the platform's few addresses.
+func (h *Handler) limit(ctx context.Context, r *web.Request) error {
+	if h.Limiter == nil || r.Caller != nil {
+		return nil
+	}
+	rules, err := h.Members.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	l := rules.LoginLimit
+	ip := r.RemoteIP
+	if ip == "" {
+		ip = "unknown"
+	}
+	err = h.Limiter.Allow(ctx, "mp-login", ip, ratelimit.Limit{Calls: l.Calls, Window: l.Window()})
+	var over *ratelimit.Exceeded
+	if errors.As(err, &over) {
+		secs := max(1, int64(math.Ceil(over.Wait.Seconds())))
+		return web.WithHeader(err, "Retry-After", strconv.FormatInt(secs, 10))
+	}
+	return err
 }
 
 // identify turns the caller into platform-verified identities: the trusted
@@ -213,8 +249,9 @@ func token(s string, max int) bool {
 }
 
 // New makes the function's handler: logins through the mini-program mp,
-// sessions issued by sessions, new members welcomed by w (optional).
-func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w Welcomer) web.Handler {
-	h := &Handler{MP: mp, Members: m, Sessions: sessions, Welcomer: w}
+// sessions issued by sessions, new members welcomed by w (optional), logins
+// per client address bounded by limiter (optional).
+func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w Welcomer, limiter *ratelimit.Limiter) web.Handler {
+	h := &Handler{MP: mp, Members: m, Sessions: sessions, Welcomer: w, Limiter: limiter}
 	return h.Mux().Serve
 }

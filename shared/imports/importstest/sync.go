@@ -35,8 +35,8 @@ func testSyncThousand(t *testing.T, open Opener) {
 	if m.ID != res.MemberIDs[7] || !m.Imported || (m.Channel.Kind != "import" || m.Channel.Value != res.Batch) || m.Status != member.Active {
 		t.Errorf("imported member = %+v; want id %s, imported, channel import/%s", m, res.MemberIDs[7], res.Batch)
 	}
-	if got := e.open(m.PhoneSeal); got != phone(7) {
-		t.Errorf("sealed phone opens to %q, want %q", got, phone(7))
+	if got := e.open(m.PhoneSeal); got != "+86"+phone(7) {
+		t.Errorf("sealed phone opens to %q, want %q (E.164)", got, "+86"+phone(7))
 	}
 	if got := e.open(m.NameSeal); got != "张7" {
 		t.Errorf("sealed name opens to %q, want 张7", got)
@@ -144,7 +144,7 @@ func testSyncExistingMember(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	arr, err := e.members.Arrive(e.ctx, member.Arrival{
 		Identities: []member.Identity{{Kind: member.OpenID, Scope: "mp", Value: "o-1"}},
-		Phone:      phone(1), Channel: member.Channel{Kind: "mini-program"},
+		Phone:      pii.Phone{Country: "86", Number: phone(1)}, Channel: member.Channel{Kind: "mini-program"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func testLoginClaimsImported(t *testing.T, open Opener) {
 	}
 	openid := member.Identity{Kind: member.OpenID, Scope: "wx-mp", Value: "o-claim"}
 	arr, err := e.members.Arrive(e.ctx, member.Arrival{
-		Identities: []member.Identity{openid}, Phone: "+86 " + phone(1),
+		Identities: []member.Identity{openid}, Phone: pii.Phone{Country: "+86", Number: phone(1)},
 		Channel: member.Channel{Kind: "mini-program"},
 	})
 	if err != nil {

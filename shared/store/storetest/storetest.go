@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeyRules", testKeyRules},
 		{"AddBounds", testAddBounds},
 		{"Expiry", testExpiry},
+		{"AddExpiry", testAddExpiry},
 		{"Query", testQuery},
 		{"QueryPaging", testQueryPaging},
 		{"QueryExpired", testQueryExpired},
