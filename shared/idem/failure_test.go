@@ -11,6 +11,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -33,7 +34,7 @@ func (s *failingAfter) Write(ctx context.Context, ms ...store.Mutation) error {
 // requestLog is a context inside request req-7 whose log lines land in buf.
 func requestLog(buf *bytes.Buffer) context.Context {
 	l := slog.New(slog.NewJSONHandler(buf, nil)).With(slog.String("request_id", "req-7"))
-	return web.WithLogger(context.Background(), l)
+	return reqlog.With(context.Background(), l)
 }
 
 func TestDoReportsAKeyItCouldNotRelease(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -116,7 +117,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		if derr := g.st.Write(cctx, store.Delete(k)); derr != nil {
 			// A retry now waits for the lease to lapse: say so, keeping the
 			// command's error first (its kind is the answer's).
-			web.Logger(ctx).ErrorContext(ctx, "idempotency key not released; a retry waits for its lease",
+			reqlog.From(ctx).ErrorContext(ctx, "idempotency key not released; a retry waits for its lease",
 				slog.String("scope", g.scope), slog.String("kind", errs.KindOf(derr).String()), slog.String("error", derr.Error()))
 			return nil, errors.Join(err, errs.E(op, derr))
 		}
@@ -127,7 +128,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		// The effects happened; only the stored answer is missing, so the
 		// answer stands. A duplicate waits for the lease, then runs again;
 		// its domain commands are idempotent.
-		web.Logger(ctx).ErrorContext(ctx, "idempotent answer not stored; a duplicate runs again after the lease",
+		reqlog.From(ctx).ErrorContext(ctx, "idempotent answer not stored; a duplicate runs again after the lease",
 			slog.String("scope", g.scope), slog.String("kind", errs.KindOf(werr).String()), slog.String("error", werr.Error()))
 		return resp, nil
 	}

@@ -57,8 +57,8 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -192,7 +192,7 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 			}
 		}
 		queued = false
-		if res, ok, err := idem.Lookup[T](ctx, s.st, ik, scope); err != nil {
+		if res, ok, err := once.Lookup[T](ctx, s.st, ik, scope); err != nil {
 			return zero, errs.E(op, err)
 		} else if ok {
 			if r, isRepeat := any(&res).(repeatable); isRepeat {
@@ -208,7 +208,7 @@ func runOnce[T any](ctx context.Context, s *Service, op string, ik store.Key, sc
 		if err != nil {
 			return zero, err
 		}
-		m, err := idem.Claim(ik, scope, now, res, s.idemTTL)
+		m, err := once.Claim(ik, scope, now, res, s.idemTTL)
 		if err != nil {
 			return zero, errs.E(op, err)
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -143,7 +143,7 @@ func (s *Service) Reverse(ctx context.Context, c ReverseCmd) (Entry, error) {
 
 // earnEntry finds the entry an earn key produced for member.
 func (s *Service) earnEntry(ctx context.Context, op, member, key string) (Entry, error) {
-	var rec idem.Record
+	var rec once.Record
 	if _, err := store.GetJSON(ctx, s.st, idemKey(pointsScope, key), &rec); err != nil {
 		if errs.Is(errs.NotExist, err) {
 			return Entry{}, errs.E(op, errs.NotExist, "no earning with that key")

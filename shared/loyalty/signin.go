@@ -8,7 +8,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -61,7 +61,7 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 		if st.LastDay == day {
 			// A concurrent sign-in wrote today's streak, and with it its
 			// record, after runOnce looked for the record: answer with it.
-			if _, ok, err := idem.Lookup[SignInResult](ctx, s.st, ik, scope); err != nil || ok {
+			if _, ok, err := once.Lookup[SignInResult](ctx, s.st, ik, scope); err != nil || ok {
 				return nil, SignInResult{}, cmp.Or(err, errRetry)
 			}
 			return nil, SignInResult{}, errs.E(op, errs.Internal, fmt.Errorf("member %s signed in on %s without a record", member, day))

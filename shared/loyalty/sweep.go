@@ -10,7 +10,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/idem"
+	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
@@ -280,7 +280,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), once.Record{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
 				putSummary(ref.MemberID, sm),
 				store.Delete(lk),
 				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
@@ -352,7 +352,7 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), idem.Record{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
+				store.PutJSON(idemKey("sweep", e.Key), once.Record{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
 			}
 			ms = append(ms, review(r, &st, ref.MemberID, now)...)
 			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen

@@ -8,8 +8,8 @@ import (
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
-	"github.com/wemember/wemember/shared/web"
 )
 
 // monthlyCursor is the progress of a month's level coupon scan: the
@@ -122,7 +122,7 @@ func (j *Jobs) monthlyOne(ctx context.Context, now time.Time, id string, r *Resu
 	case errs.Is(errs.NotExist, err):
 		// The level names a template that does not exist: a rule for an
 		// operator to fix, reported rather than skipped in silence.
-		web.Logger(ctx).ErrorContext(ctx, "monthly level coupon not issued: template missing",
+		reqlog.From(ctx).ErrorContext(ctx, "monthly level coupon not issued: template missing",
 			slog.String("level_id", lv.Level.ID), slog.String("template", tpl), slog.String("error", err.Error()))
 		r.Failed++
 	case errs.Is(errs.Conflict, err), errs.Is(errs.Expired, err), errs.Is(errs.Invalid, err):

@@ -11,7 +11,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/reminders"
-	"github.com/wemember/wemember/shared/web"
+	"github.com/wemember/wemember/shared/reqlog"
 )
 
 // levelCoupons counts a member's monthly level coupons.
@@ -140,7 +140,7 @@ func TestMonthlyCouponOfAMissingTemplateIsLogged(t *testing.T) {
 	id := e.member("", "")
 	e.grow(id, 1000)
 	var buf bytes.Buffer
-	ctx := web.WithLogger(e.ctx, slog.New(slog.NewJSONHandler(&buf, nil)).With(slog.String("request_id", "req-3")))
+	ctx := reqlog.With(e.ctx, slog.New(slog.NewJSONHandler(&buf, nil)).With(slog.String("request_id", "req-3")))
 	first := cstAt(2026, 4, 1, 0)
 	e.clk.Set(first)
 	r, err := e.jobs.MonthlyLevelCoupons(ctx, first, 10)

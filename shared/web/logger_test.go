@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -33,8 +34,8 @@ func TestLinesLoggedInsideARequestCarryItsID(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	h := web.Chain(func(ctx context.Context, r *web.Request) (*web.Response, error) {
-		web.Logger(ctx).Warn("inside the handler", slog.String("step", "one"))
-		web.Logger(ctx).InfoContext(ctx, "inside again")
+		reqlog.From(ctx).Warn("inside the handler", slog.String("step", "one"))
+		reqlog.From(ctx).InfoContext(ctx, "inside again")
 		return web.Text(http.StatusOK, "ok"), nil
 	}, web.Standard("member-api", log, 0)...)
 	req := web.NewRequest(http.MethodGet, "/member-api/me", nil)
@@ -57,7 +58,7 @@ func TestLinesLoggedInsideARequestCarryItsID(t *testing.T) {
 }
 
 func TestLoggerOutsideARequestIsTheDefault(t *testing.T) {
-	if got := web.Logger(context.Background()); got != slog.Default() {
+	if got := reqlog.From(context.Background()); got != slog.Default() {
 		t.Errorf("Logger outside a request = %p, want slog.Default() %p", got, slog.Default())
 	}
 }

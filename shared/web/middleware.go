@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/reqlog"
 )
 
 // DefaultBodyLimit is the largest request body accepted unless configured.
@@ -49,13 +50,13 @@ func RequestID() Middleware {
 // Log writes one JSON line per request: function, route, status, duration,
 // request id and, for failures, the error kind and internal cause. It never
 // logs bodies, headers or query strings, which may carry secrets. It gives
-// the request its logger (see Logger), which names the function and the
+// the request its logger (see reqlog.From), which names the function and the
 // request id on every line.
 func Log(function string, log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			start := time.Now()
-			ctx = WithLogger(ctx, log.With(slog.String("function", function), slog.String("request_id", req.RequestID)))
+			ctx = reqlog.With(ctx, log.With(slog.String("function", function), slog.String("request_id", req.RequestID)))
 			resp, err := next(ctx, req)
 			status := 0
 			if resp != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -205,7 +206,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 					jr.Error = "failed"
 				}
 				rep.Failed = true
-				web.Logger(ctx).ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
+				reqlog.From(ctx).ErrorContext(ctx, "sweep job failed", slog.String("job", j.Name), slog.String("error", err.Error()))
 			case !res.More:
 				open[i] = false
 			case res.Items == 0 && res.Skipped == 0:
@@ -223,7 +224,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		rep.More = rep.More || jr.More
 	}
 	rep.Elapsed = s.wall().Sub(start).Milliseconds()
-	web.Logger(ctx).InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
+	reqlog.From(ctx).InfoContext(ctx, "sweep run", slog.Bool("more", rep.More), slog.Bool("stopped", rep.Stopped),
 		slog.Bool("failed", rep.Failed), slog.Any("jobs", rep.Jobs))
 	return rep, nil
 }

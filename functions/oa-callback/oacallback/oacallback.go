@@ -24,6 +24,7 @@ import (
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wxoa"
 	"github.com/wemember/wemember/shared/wxuser"
@@ -158,7 +159,7 @@ func (h *Handler) unionID(ctx context.Context, openid string) string {
 	if errs.Is(errs.Internal, err) {
 		level = slog.LevelError
 	}
-	web.Logger(ctx).Log(ctx, level, "user/info failed; registering without unionid",
+	reqlog.From(ctx).Log(ctx, level, "user/info failed; registering without unionid",
 		slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	return ""
 }
@@ -212,7 +213,7 @@ func (h *Handler) reply(ctx context.Context, msg *wxoa.Message, text string) *we
 	}
 	b, err := h.Server.ReplyText(msg, text)
 	if err != nil {
-		web.Logger(ctx).Warn("passive reply not sent", slog.String("kind", errs.KindOf(err).String()))
+		reqlog.From(ctx).Warn("passive reply not sent", slog.String("kind", errs.KindOf(err).String()))
 		return success()
 	}
 	return web.XML(http.StatusOK, b)

@@ -26,6 +26,7 @@ import (
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
+	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wxuser"
@@ -194,7 +195,7 @@ func (h *Handler) contact(ctx context.Context, externalUserID string) wxuser.Con
 	if errs.Is(errs.Internal, err) {
 		level = slog.LevelError
 	}
-	web.Logger(ctx).Log(ctx, level, "externalcontact/get failed; going on without unionid",
+	reqlog.From(ctx).Log(ctx, level, "externalcontact/get failed; going on without unionid",
 		slog.String("kind", errs.KindOf(err).String()), slog.Int64("errcode", wxuser.ErrCode(err)))
 	return wxuser.Contact{}
 }
@@ -241,7 +242,7 @@ func (h *Handler) sendWelcome(ctx context.Context, code string) error {
 	case err == nil:
 		return nil
 	case errs.Is(errs.Expired, err), errs.Is(errs.Invalid, err), errs.Is(errs.TooLarge, err):
-		web.Logger(ctx).Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
+		reqlog.From(ctx).Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

@@ -1,4 +1,7 @@
-package idem
+// Package once keeps the idempotency record a domain command writes with its
+// effects, so that a retried command takes effect once and answers as the
+// first time.
+package once
 
 import (
 	"context"
@@ -26,7 +29,7 @@ type Record struct {
 func Claim(k store.Key, scope string, at time.Time, result any, ttl time.Duration) (store.Mutation, error) {
 	b, err := json.Marshal(result)
 	if err != nil {
-		return store.Mutation{}, errs.E("idem.Claim", errs.Internal, err)
+		return store.Mutation{}, errs.E("once.Claim", errs.Internal, err)
 	}
 	m := store.PutJSON(k, Record{Scope: scope, At: at, Result: b}).IfAbsent()
 	if ttl > 0 {
@@ -39,7 +42,7 @@ func Claim(k store.Key, scope string, at time.Time, result any, ttl time.Duratio
 // k is unclaimed, and fails with errs.Exist when a command of another scope
 // claimed it.
 func Lookup[T any](ctx context.Context, st store.Store, k store.Key, scope string) (T, bool, error) {
-	const op = "idem.Lookup"
+	const op = "once.Lookup"
 	var zero, res T
 	var rec Record
 	if _, err := store.GetJSON(ctx, st, k, &rec); err != nil {
