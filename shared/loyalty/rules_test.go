@@ -107,3 +107,22 @@ func TestValidateBasis(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultLevelBenefitsAreCumulative: a higher default level keeps what
+// the level below gives and adds to it; gold is 88折 with free delivery,
+// the new-product preview and dedicated service.
+func TestDefaultLevelBenefitsAreCumulative(t *testing.T) {
+	table := loyalty.DefaultRules().Levels.Table
+	for i := 1; i < len(table); i++ {
+		lo, hi := table[i-1].Benefits, table[i].Benefits
+		if hi.DiscountPercent > lo.DiscountPercent || lo.FreeDelivery && !hi.FreeDelivery ||
+			lo.PriorityService && !hi.PriorityService || lo.NewProductPreview && !hi.NewProductPreview {
+			t.Errorf("%s benefits %+v lose some of %s's %+v", table[i].ID, hi, table[i-1].ID, lo)
+		}
+	}
+	gold := table[len(table)-1]
+	want := loyalty.Benefits{DiscountPercent: 88, FreeDelivery: true, PriorityService: true, NewProductPreview: true}
+	if gold.ID != "gold" || gold.Benefits != want {
+		t.Errorf("top level = %s %+v, want gold %+v", gold.ID, gold.Benefits, want)
+	}
+}

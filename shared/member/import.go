@@ -36,7 +36,8 @@ const (
 )
 
 // ImportRow is one offline member: a mainland mobile phone and a name, and
-// optionally a birthday ("MM-DD") and the merchant's own id for the person.
+// optionally a birthday ("MM-DD", or "YYYY-MM-DD" of which only the
+// month-day is kept) and the merchant's own id for the person.
 type ImportRow struct {
 	Phone      string `json:"phone"`
 	Name       string `json:"name"`
@@ -212,6 +213,7 @@ func (s *Service) checkRows(rows []ImportRow) ([]*candidate, []InvalidRow) {
 			bad(reason, masked)
 			continue
 		}
+		row.Birthday, _ = monthDay(row.Birthday)
 		if f, dup := first[phone]; dup {
 			bad(fmt.Sprintf("phone repeats row %d", f), masked)
 			continue
@@ -235,7 +237,7 @@ func CheckImportRow(r ImportRow) string {
 	case utf8.RuneCountInString(r.Name) > MaxImportName:
 		return fmt.Sprintf("name is longer than %d characters", MaxImportName)
 	case r.Birthday != "" && !validBirthday(r.Birthday):
-		return "birthday is not a valid MM-DD date"
+		return "birthday is not a valid date (MM-DD or YYYY-MM-DD)"
 	case len(r.ExternalID) > MaxImportName:
 		return fmt.Sprintf("external id is longer than %d characters", MaxImportName)
 	case !utf8.ValidString(r.ExternalID) || strings.IndexFunc(r.ExternalID, unicode.IsControl) >= 0:
@@ -244,14 +246,29 @@ func CheckImportRow(r ImportRow) string {
 	return ""
 }
 
-// validBirthday accepts "MM-DD" of a real day in a leap year.
+// validBirthday accepts "MM-DD" of a real day in a leap year, or a real
+// date "YYYY-MM-DD".
 func validBirthday(b string) bool {
+	_, ok := monthDay(b)
+	return ok
+}
+
+// monthDay is the "MM-DD" of a birthday given as "MM-DD" or "YYYY-MM-DD".
+// Only the month-day is kept: the member model has no place for the year.
+func monthDay(b string) (string, bool) {
+	if len(b) == len("2006-01-02") {
+		t, err := time.Parse("2006-01-02", b)
+		if err != nil || t.Format("2006-01-02") != b {
+			return "", false
+		}
+		return t.Format("01-02"), true
+	}
 	t, err := time.Parse("01-02", b)
 	if err != nil {
-		return false
+		return "", false
 	}
 	d := time.Date(2000, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return d.Format("01-02") == b
+	return b, d.Format("01-02") == b
 }
 
 // lookupOwners finds the member that already owns each candidate's phone.

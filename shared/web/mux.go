@@ -29,8 +29,9 @@ func (m *Mux) Handle(method, path string, h Handler) {
 }
 
 // Serve is the mux as a Handler. A path it knows asked with another method
-// is errs.NotAllowed with the methods it takes (the Allow header); an
-// unknown path is errs.NotExist naming the function.
+// is errs.NotAllowed naming the path as the caller sent it and the methods
+// it takes (the Allow header); an unknown path is errs.NotExist naming the
+// function.
 func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 	p := m.Route(req.Path)
 	if h, ok := m.routes[req.Method+" "+p]; ok {
@@ -45,7 +46,7 @@ func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 		}
 		slices.Sort(allow)
 		methods := strings.Join(allow, ", ")
-		msg := "method " + req.Method + " not allowed on " + p + "; it takes " + methods
+		msg := "method " + req.Method + " not allowed on " + req.Path + "; it takes " + methods
 		return nil, WithHeader(errs.E("web.Mux", errs.NotAllowed, msg), "Allow", methods)
 	}
 	fn := strings.TrimPrefix(m.prefix, "/")

@@ -137,7 +137,7 @@ func TestMuxWrongMethodAndUnknownRoute(t *testing.T) {
 		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, PUT\"", resp.Status, resp.Header.Get("Allow"))
 	}
 	var b web.ErrorBody
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /me; it takes GET, PUT" {
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /member-api/me; it takes GET, PUT" {
 		t.Errorf("405 body = %s (%v)", resp.Body, err)
 	}
 	resp = web.Serve(context.Background(), h, web.NewRequest("GET", "/member-api/nope", nil))

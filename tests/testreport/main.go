@@ -1,12 +1,14 @@
 // Command testreport reads `go test -json` on its standard input and shows
 // progress as it comes: one ok or FAIL line per package as it finishes and
 // a line per failing test. At the end it prints the suites per backend, the
-// output of what failed and one summary line; the full text log goes to
-// -log, grouped by package. It exits non-zero when a test or a package
+// output of what failed and one summary line counting the packages with
+// tests and those answered from the test cache (-cacheable and -fresh print
+// a headline first that counts them the same way); the full text log goes
+// to -log, grouped by package. It exits non-zero when a test or a package
 // failed, or when a suite skipped its DynamoDB run (make test starts
 // DynamoDB Local: a skip there means a suite did not run).
 //
-//	go test -json -race ./... 2>&1 | testreport -log .cache/go-test.log -summary .cache/go-test.summary
+//	go test -json -race ./... 2>&1 | testreport -cacheable 60 -fresh 4 -log .cache/go-test.log -summary .cache/go-test.summary
 package main
 
 import (
@@ -24,7 +26,12 @@ import (
 func main() {
 	logPath := flag.String("log", "", "write the full test log here")
 	summaryPath := flag.String("summary", "", "write the summary line here")
+	cacheable := flag.Int("cacheable", -1, "print the headline first: how many packages with tests may answer from the test cache")
+	fresh := flag.Int("fresh", 0, "with -cacheable: how many packages with tests always run")
 	flag.Parse()
+	if *cacheable >= 0 {
+		fmt.Println(headline(*cacheable, *fresh))
+	}
 	var logw io.Writer = io.Discard
 	if *logPath != "" {
 		f, err := os.Create(*logPath)
@@ -198,13 +205,30 @@ func report(in io.Reader, out, logw io.Writer) result {
 		}
 	}
 	r.ok = len(failed) == 0 && len(failPkgs) == 0 && len(skipped) == 0
-	r.summary = fmt.Sprintf("go-tests: %d passed, %d failed, %d skipped; %d packages (%d from the test cache)",
-		r.passed, r.failed, r.skipped, r.packages, r.cached)
+	r.summary = fmt.Sprintf("go-tests: %d passed, %d failed, %d skipped; %s, %d answered from the test cache",
+		r.passed, r.failed, r.skipped, packages(r.packages), r.cached)
 	if len(failPkgs) > 0 {
 		r.summary += fmt.Sprintf("; %d packages failed", len(failPkgs))
 	}
 	fmt.Fprintln(out, r.summary)
 	return r
+}
+
+// headline is the first line of a run: the packages with tests it will
+// run, counted as the summary counts them, and how many of them Go's test
+// cache may answer for (an unchanged package whose tests need nothing
+// outside the process) or not (run every time).
+func headline(cacheable, fresh int) string {
+	return fmt.Sprintf("== go test: %s with tests, %d may answer from Go's test cache, %d always run",
+		packages(cacheable+fresh), cacheable, fresh)
+}
+
+// packages is "1 package" or "n packages".
+func packages(n int) string {
+	if n == 1 {
+		return "1 package"
+	}
+	return fmt.Sprintf("%d packages", n)
 }
 
 // tail answers the last n lines of text.

@@ -78,7 +78,7 @@ func TestReportShowsEachPackageAsItFinishes(t *testing.T) {
 	for l := range lines {
 		rest = append(rest, l)
 	}
-	want := "go-tests: 2 passed, 0 failed, 0 skipped; 2 packages (1 from the test cache)"
+	want := "go-tests: 2 passed, 0 failed, 0 skipped; 2 packages, 1 answered from the test cache"
 	if len(rest) != 1 || rest[0] != want {
 		t.Errorf("ending = %q, want only %q", rest, want)
 	}
@@ -157,5 +157,36 @@ func TestReportPackageFailureWithoutTest(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestHeadlineSaysWhatMayBeCached: the first line counts the packages with
+// tests as the summary does, and says which may answer from the cache.
+func TestHeadlineSaysWhatMayBeCached(t *testing.T) {
+	cases := []struct {
+		cacheable, fresh int
+		want             string
+	}{
+		{42, 2, "== go test: 44 packages with tests, 42 may answer from Go's test cache, 2 always run"},
+		{0, 3, "== go test: 3 packages with tests, 0 may answer from Go's test cache, 3 always run"},
+	}
+	for _, tc := range cases {
+		if got := headline(tc.cacheable, tc.fresh); got != tc.want {
+			t.Errorf("headline(%d, %d) = %q, want %q", tc.cacheable, tc.fresh, got, tc.want)
+		}
+	}
+}
+
+// TestPackagesWithoutTestsAreNotCounted: a package without test files is
+// not one of the packages the summary counts, nor one the headline does.
+func TestPackagesWithoutTestsAreNotCounted(t *testing.T) {
+	in := passingPackage(t, "m/a", "TestA", "ok  \tm/a\t(cached)\n") + events(t,
+		event{Action: "start", Package: "m/notests"},
+		event{Action: "output", Package: "m/notests", Output: "?   \tm/notests\t[no test files]\n"},
+		event{Action: "skip", Package: "m/notests"})
+	var out strings.Builder
+	r := report(strings.NewReader(in), &out, io.Discard)
+	if want := "go-tests: 1 passed, 0 failed, 0 skipped; 1 package, 1 answered from the test cache"; r.summary != want {
+		t.Errorf("summary = %q, want %q", r.summary, want)
 	}
 }

@@ -31,7 +31,11 @@ type RedeemRequest struct {
 	OrderAmount int64  `json:"order_amount"` // Fen; checked against the threshold when positive.
 }
 
-// clerkRedeem redeems (核销) the coupon a member's QR code names, once.
+// clerkRedeem redeems (核销) the coupon a member's QR code names, once, and
+// answers it as a CouponView. A field the request does not know (such as
+// "order" for "order_id") is refused, so a scanner's mistake is not a
+// redemption without its order.
+//
 // Scanning the same code again for the same order answers the redeemed
 // coupon, not an error; the same code for another order, or another code
 // for a used coupon, answers 409 "coupon already used for order …". A code
@@ -39,7 +43,7 @@ type RedeemRequest struct {
 func (h *Handler) clerkRedeem(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.clerkRedeem"
 	var in RedeemRequest
-	if err := web.DecodeJSON(r, &in); err != nil {
+	if err := web.DecodeStrict(r, &in); err != nil {
 		return nil, err
 	}
 	if in.Clerk == "" || len(in.Clerk) > 64 || len(in.OrderID) > 64 || in.OrderAmount < 0 {
@@ -61,7 +65,7 @@ func (h *Handler) clerkRedeem(ctx context.Context, r *web.Request) (*web.Respons
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	return web.JSON(http.StatusOK, got), nil
+	return web.JSON(http.StatusOK, couponView(got, h.Now())), nil
 }
 
 // tokenHash names a scanned token in an idempotency key.
@@ -77,13 +81,14 @@ type IssueRequest struct {
 	Key        string `json:"key"` // The operator's idempotency key for this issue.
 }
 
-// issueCoupon issues a coupon to a member by an operator, once per key. The
+// issueCoupon issues a coupon to a member by an operator, once per key, and
+// answers an IssueAnswer. The
 // member must exist (404 otherwise, and nothing is stored); a member merged
 // into another gets it on the surviving record.
 func (h *Handler) issueCoupon(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.issueCoupon"
 	var in IssueRequest
-	if err := web.DecodeJSON(r, &in); err != nil {
+	if err := web.DecodeStrict(r, &in); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || len(in.Key) > 128 {
@@ -104,5 +109,5 @@ func (h *Handler) issueCoupon(ctx context.Context, r *web.Request) (*web.Respons
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	return web.JSON(http.StatusOK, got), nil
+	return web.JSON(http.StatusOK, IssueAnswer{Coupon: couponView(got.Instance, h.Now()), Duplicate: got.Duplicate}), nil
 }

@@ -154,7 +154,7 @@ func decodeImport(r *web.Request) (ImportRequest, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "text/csv" {
 		var in ImportRequest
-		err := web.DecodeJSON(r, &in)
+		err := web.DecodeStrict(r, &in)
 		return in, err
 	}
 	rows, err := parseCSV(r.Body)

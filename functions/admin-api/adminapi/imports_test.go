@@ -165,3 +165,59 @@ func TestImportLimitsRule(t *testing.T) {
 		t.Errorf("PUT job_rows of 9e9 = %d %v; want 400 naming import.job_rows", resp.Status, out)
 	}
 }
+
+// TestImportBirthdayFormats: a birthday comes as MM-DD or YYYY-MM-DD, in a
+// JSON batch and in CSV alike; the month-day is what is kept, and a date
+// that does not exist is an invalid row.
+func TestImportBirthdayFormats(t *testing.T) {
+	st, err := bolt.Open(t.TempDir() + "/admin.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	box, _ := pii.New([]byte(strings.Repeat("k", 32)))
+	members := member.NewService(st, box, time.Now, member.NewID)
+	ah := &adminapi.Handler{Members: members, Imports: imports.New(st, box, members, time.Now, member.NewID), Now: time.Now}
+	h := web.Chain(ah.Mux().Serve, web.Errors(), auth.Operator(token))
+
+	batch := `{"rows":[{"phone":"13900000001","name":"甲","birthday":"1990-05-04"},` +
+		`{"phone":"13900000002","name":"乙","birthday":"05-04"},` +
+		`{"phone":"13900000003","name":"丙","birthday":"1990-02-29"},` +
+		`{"phone":"13900000004","name":"丁","birthday":"1990-5-4"}]}`
+	csvBody := "phone,name,birthday\n13900000005,戊,1990-05-04\n13900000006,己,05-04\n13900000007,庚,2000-02-29\n"
+	for _, tc := range []struct {
+		name, ct, body string
+		kept           []string // Per row, the birthday kept; "" for an invalid row.
+	}{
+		{"batch", "application/json", batch, []string{"05-04", "05-04", "", ""}},
+		{"csv", "text/csv", csvBody, []string{"05-04", "05-04", "02-29"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, _ := call(t, h, http.MethodPost, "/admin-api/members/import", tc.ct, tc.body, true)
+			var res member.ImportResult
+			if err := json.Unmarshal(resp.Body, &res); err != nil || resp.Status != http.StatusOK {
+				t.Fatalf("import = %d %s", resp.Status, resp.Body)
+			}
+			for i, want := range tc.kept {
+				id := res.MemberIDs[i]
+				if want == "" {
+					if id != "" {
+						t.Errorf("row %d imported as %s, want refused (%s)", i+1, id, resp.Body)
+					}
+					continue
+				}
+				if id == "" {
+					t.Errorf("row %d refused: %s", i+1, resp.Body)
+					continue
+				}
+				rec, err := members.ImportRecordOf(context.Background(), id)
+				if err != nil {
+					t.Fatalf("import record of row %d: %v", i+1, err)
+				}
+				if got, _ := box.Open(rec.BirthdaySeal); got != want {
+					t.Errorf("row %d birthday kept = %q, want %q", i+1, got, want)
+				}
+			}
+		})
+	}
+}

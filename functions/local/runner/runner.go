@@ -8,10 +8,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
+	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/local"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -40,16 +43,25 @@ func New(d *boot.Deps) (http.Handler, error) {
 }
 
 // Mount serves built handlers at /<name> and /<name>/…, plus GET /healthz.
+// Any other path answers a JSON 404 (errs.NotExist) naming the functions
+// mounted, in the shape of every function's errors.
 func Mount(hs map[string]web.Handler, bodyLimit int) http.Handler {
 	mux := http.NewServeMux()
+	names := make([]string, 0, len(hs))
 	for name, h := range hs {
 		lh := local.Handler(h, bodyLimit)
 		mux.Handle("/"+name, lh)
 		mux.Handle("/"+name+"/", lh)
+		names = append(names, "/"+name)
 	}
+	slices.Sort(names)
+	mux.Handle("/", local.Handler(func(_ context.Context, req *web.Request) (*web.Response, error) {
+		return nil, errs.E("runner.Mount", errs.NotExist,
+			"no function at "+req.Path+"; functions are at "+strings.Join(names, ", "))
+	}, bodyLimit))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}`))
+		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
 	return mux
 }

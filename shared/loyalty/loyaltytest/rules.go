@@ -33,8 +33,8 @@ func testRulesDefaults(t *testing.T, e *env) {
 	}
 	benefits := []loyalty.Benefits{
 		{DiscountPercent: 100},
-		{DiscountPercent: 95, PriorityService: true, MonthlyCouponTemplate: "level-silver"}, // 95折, dedicated service, monthly 满减.
-		{DiscountPercent: 88, FreeDelivery: true, NewProductPreview: true},                  // 88折, free delivery, new products first.
+		{DiscountPercent: 95, PriorityService: true, MonthlyCouponTemplate: "level-silver"},       // 95折, dedicated service, monthly 满减.
+		{DiscountPercent: 88, FreeDelivery: true, PriorityService: true, NewProductPreview: true}, // 88折, free delivery, new products first, and silver's dedicated service.
 	}
 	for i, w := range benefits {
 		if got := lv.Table[i].Benefits; got != w {
