@@ -44,12 +44,16 @@ func (h *Handler) getLoyaltyRules(ctx context.Context, r *web.Request) (*web.Res
 // putLoyaltyRules replaces the loyalty rules. The version edited comes in
 // the body or as If-Match (the ETag of GET); it is required (400) and must
 // be the current one (409 otherwise), and the rules must validate (400).
-// Unknown fields are refused, so a misspelt rule is not silently dropped.
+// Unknown fields are refused, so a misspelt rule is not silently dropped,
+// and so are missing or null ones, so a rule left out is not taken as 0.
 func (h *Handler) putLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.putLoyaltyRules"
 	var rules loyalty.Rules
 	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
+	}
+	if err := web.RequireFields(r, rules, "version", "installed_at", "updated_at", "updated_by"); err != nil {
+		return nil, errs.E(op, err)
 	}
 	if m := r.Header.Get("If-Match"); m != "" {
 		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(m, "W/"), `"`), 10, 64)
@@ -94,6 +98,9 @@ func (h *Handler) putMemberRules(ctx context.Context, r *web.Request) (*web.Resp
 	var rules member.Rules
 	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
+	}
+	if err := web.RequireFields(r, rules, "updated_at", "updated_by"); err != nil {
+		return nil, errs.E("adminapi.putMemberRules", err)
 	}
 	got, err := h.Members.SetRules(ctx, rules, auth.OperatorName(ctx))
 	if err != nil {
