@@ -219,3 +219,53 @@ func TestPutLoyaltyRulesNegativeVersion(t *testing.T) {
 		t.Errorf("PUT with version -1 = %d %q; want 400 naming version", resp.Status, msg)
 	}
 }
+
+// TestPutMemberRulesVersion: the member rules carry a version, as the
+// loyalty rules do: shown by GET (and as ETag), required on PUT (in the body
+// or as If-Match), and a stale one is refused naming the current version.
+func TestPutMemberRulesVersion(t *testing.T) {
+	h := newRulesHandler(t)
+	resp, doc := call(t, h, http.MethodGet, "/admin-api/rules/members", "", "", true)
+	if resp.Status != http.StatusOK || doc["version"] != 1.0 || resp.Header.Get("ETag") != `"1"` {
+		t.Fatalf("GET member rules = %d version %v ETag %q; want 200, version 1, ETag \"1\"", resp.Status, doc["version"], resp.Header.Get("ETag"))
+	}
+	put := func(edit func(d map[string]any), ifMatch string) (*web.Response, string) {
+		d := map[string]any{}
+		for k, v := range doc {
+			d[k] = v
+		}
+		edit(d)
+		body, _ := json.Marshal(d)
+		r := web.NewRequest(http.MethodPut, "/admin-api/rules/members", body)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+token)
+		if ifMatch != "" {
+			r.Header.Set("If-Match", ifMatch)
+		}
+		resp, _ := h(context.Background(), r)
+		return resp, string(resp.Body)
+	}
+	expect := func(name string, resp *web.Response, body string, status int, msg string) {
+		t.Helper()
+		if resp.Status != status || !strings.Contains(body, msg) {
+			t.Errorf("%s: %d %s; want %d %q", name, resp.Status, body, status, msg)
+		}
+	}
+	resp, body := put(func(d map[string]any) { delete(d, "version") }, "")
+	expect("missing version", resp, body, 400, "version is required")
+	resp, body = put(func(d map[string]any) { d["version"] = -1 }, "")
+	expect("negative version", resp, body, 400, "version")
+	resp, body = put(func(d map[string]any) { d["archive_after_days"] = 90 }, "")
+	expect("current version", resp, body, 200, `"version":2`)
+	if resp.Header.Get("ETag") != `"2"` {
+		t.Errorf("PUT ETag = %q, want \"2\"", resp.Header.Get("ETag"))
+	}
+	resp, body = put(func(d map[string]any) { d["archive_after_days"] = 60 }, "")
+	expect("stale version", resp, body, 409, "the rules are at version 2")
+	resp, body = put(func(d map[string]any) { delete(d, "version"); d["archive_after_days"] = 45 }, `"2"`)
+	expect("current If-Match", resp, body, 200, `"version":3`)
+	_, got := call(t, h, http.MethodGet, "/admin-api/rules/members", "", "", true)
+	if got["archive_after_days"] != 45.0 || got["version"] != 3.0 {
+		t.Errorf("stored member rules: archive_after_days %v version %v; want 45, 3", got["archive_after_days"], got["version"])
+	}
+}
