@@ -7,6 +7,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // RedeemCmd redeems (核销) one coupon instance: by its owner at checkout, or
@@ -16,13 +17,18 @@ type RedeemCmd struct {
 	MemberID   string // The member presenting it; must own the coupon.
 	Clerk      string // The clerk who scanned it; empty when the member redeems.
 	OrderID    string // Optional order it pays for.
-	// OrderAmount, when positive, is checked against the threshold (fen).
+	// OrderAmount is checked against the threshold (fen); a coupon with a
+	// threshold requires it.
 	OrderAmount int64
 	// Key makes the redemption idempotent: resending the same key with the
 	// same order after a success returns the redeemed coupon; the same key
 	// with another order is "already used for order …".
 	Key string
 }
+
+// MaxRedeemField is the most bytes of a redemption's clerk and order id,
+// which are stored with the coupon and shown to operators.
+const MaxRedeemField = 64
 
 // Get returns one instance by id (errs.NotExist if unknown).
 func (s *Service) Get(ctx context.Context, id string) (Instance, error) {
@@ -62,6 +68,12 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 	if cmd.OrderAmount < 0 || cmd.OrderAmount > MaxFen {
 		return Instance{}, errs.E(op, errs.Invalid, fmt.Sprintf("order_amount must be 0..%d fen", MaxFen))
 	}
+	if p := text.Problem(cmd.Clerk, MaxRedeemField); p != "" {
+		return Instance{}, errs.E(op, errs.Invalid, "clerk "+p)
+	}
+	if p := text.Problem(cmd.OrderID, MaxRedeemField); p != "" {
+		return Instance{}, errs.E(op, errs.Invalid, "order_id "+p)
+	}
 	var out Instance
 	err := s.retry(ctx, cmd.Key, func(int) error {
 		var err error
@@ -84,7 +96,10 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 				return false, errs.E(op, errs.Expired, "coupon has expired")
 			case now.Before(in.ValidFrom):
 				return false, errs.E(op, errs.Conflict, "coupon is not valid yet")
-			case cmd.OrderAmount > 0 && cmd.OrderAmount < in.Threshold:
+			case cmd.OrderAmount == 0 && in.Threshold > 0:
+				return false, errs.E(op, errs.Invalid, fmt.Sprintf(
+					"order_amount is required: this coupon needs orders of at least %d fen", in.Threshold))
+			case cmd.OrderAmount < in.Threshold:
 				return false, errs.E(op, errs.Invalid, "order amount is below the coupon threshold")
 			}
 			in.Status, in.UsedAt, in.OrderID, in.OrderAmount, in.RedeemKey = Used, now, cmd.OrderID, cmd.OrderAmount, cmd.Key

@@ -25,6 +25,7 @@ const (
 	Internal                  // A bug or an unexpected failure.
 	Unimplemented             // The feature is not built.
 	NotAllowed                // The route exists but does not take this method.
+	Upstream                  // A dependency answered something unusable; retrying will not help.
 )
 
 var kindNames = [...]string{
@@ -33,6 +34,7 @@ var kindNames = [...]string{
 	Conflict: "conflict", InProgress: "in_progress", TooLarge: "too_large",
 	RateLimited: "rate_limited", Expired: "expired", Transient: "transient",
 	Internal: "internal", Unimplemented: "unimplemented", NotAllowed: "method_not_allowed",
+	Upstream: "upstream",
 }
 
 // String names the kind as it appears in JSON error bodies and logs.

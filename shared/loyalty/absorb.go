@@ -31,7 +31,7 @@ type mergeMark struct {
 // from's debt moves too, and from's lifetime totals, growth and cumulative
 // spend are added to into's, whose level is recomputed (an upgrade applies
 // at once). A set or paid level of from carries over when it is better than
-// into's. from's history stays where it is; a ledger entry (kind "merge")
+// into's, and so does from's sign-in streak when it is later. from's history stays where it is; a ledger entry (kind "merge")
 // on each side records every step, and a growth entry on each side the
 // growth moved. from ends with a zero balance and no level review.
 //
@@ -65,7 +65,45 @@ func (s *Service) Absorb(ctx context.Context, from, into string) error {
 			break
 		}
 	}
+	if err := s.absorbSignIn(ctx, op, from, into); err != nil {
+		return err
+	}
 	return s.absorbLevel(ctx, op, from, into)
+}
+
+// absorbSignIn gives into from's sign-in streak when from signed in later
+// (or the same day with a longer streak), so the survivor cannot sign in
+// again for a day from already signed in.
+func (s *Service) absorbSignIn(ctx context.Context, op, from, into string) error {
+	for try := 0; try < s.maxTries; try++ {
+		if try > 0 {
+			if err := retry.Pause(ctx, try); err != nil {
+				return errs.E(op, errs.Transient, "cancelled while retrying", err)
+			}
+		}
+		var stF, stI signInState
+		if _, err := store.GetJSON(ctx, s.st, signInKey(from), &stF); err != nil {
+			if errs.Is(errs.NotExist, err) {
+				return nil
+			}
+			return errs.E(op, err)
+		}
+		it, err := store.GetJSON(ctx, s.st, signInKey(into), &stI)
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return errs.E(op, err)
+		}
+		if stF.LastDay < stI.LastDay || (stF.LastDay == stI.LastDay && stF.Streak <= stI.Streak) {
+			return nil
+		}
+		err = s.st.Write(ctx, store.PutJSON(signInKey(into), stF).IfVersion(it.Version))
+		if err == nil {
+			return nil
+		}
+		if !errs.Is(errs.Conflict, err) {
+			return errs.E(op, err)
+		}
+	}
+	return errs.E(op, errs.Transient, "the accounts are busy; try again")
 }
 
 // markMerged records that from was merged into into, refusing a second

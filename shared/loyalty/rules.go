@@ -10,6 +10,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // Basis is what a member's level is computed from.
@@ -404,10 +405,8 @@ func nameProblem(name string) string {
 		return "is required"
 	case utf8.RuneCountInString(name) > MaxLevelName:
 		return fmt.Sprintf("must be at most %d characters", MaxLevelName)
-	case strings.ContainsFunc(name, func(c rune) bool { return unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }):
-		return "must not contain control or direction-override characters"
 	}
-	return ""
+	return text.Problem(name, utf8.UTFMax*MaxLevelName)
 }
 
 func (e ExpiryRule) validate() error {

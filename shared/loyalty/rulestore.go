@@ -77,6 +77,9 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 		return Rules{}, errs.E(op, err)
 	}
 	switch {
+	case r.Version < 0:
+		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
+			"version %d is not a version: send the version of the rules you edited (the rules are at version %d)", r.Version, cur.Version))
 	case r.Version == 0:
 		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
 			"version is required: send the version of the rules you edited (the rules are at version %d)", cur.Version))

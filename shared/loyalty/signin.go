@@ -64,7 +64,9 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 			if _, ok, err := once.Lookup[SignInResult](ctx, s.st, ik, scope); err != nil || ok {
 				return nil, SignInResult{}, cmp.Or(err, errRetry)
 			}
-			return nil, SignInResult{}, errs.E(op, errs.Internal, fmt.Errorf("member %s signed in on %s without a record", member, day))
+			// Today's sign-in happened under a member merged into this
+			// one (Absorb carried its streak over): nothing to credit.
+			return nil, SignInResult{Day: day, Streak: st.Streak, Repeat: true}, nil
 		}
 		yesterday := calendar.Day(calendar.Midnight(now).Add(-time.Hour))
 		if st.LastDay == yesterday {

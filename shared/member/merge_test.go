@@ -132,7 +132,7 @@ func TestMergeConcurrentlyOnce(t *testing.T) {
 func TestIndependentModeKeepsAppsApart(t *testing.T) {
 	svc, _, _ := newClocked(t)
 	ctx := context.Background()
-	if _, err := svc.SetRules(ctx, member.Rules{Bind: member.BindIndependent, Unsubscribe: member.UnsubscribeKeep}, "ops"); err != nil {
+	if _, err := svc.SetRules(ctx, member.Rules{Version: 1, Bind: member.BindIndependent, Unsubscribe: member.UnsubscribeKeep}, "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.SetRules(ctx, member.Rules{Bind: "sometimes"}, "ops"); !errs.Is(errs.Invalid, err) {
@@ -148,7 +148,9 @@ func TestIndependentModeKeepsAppsApart(t *testing.T) {
 func TestForcedModeAsksForPhone(t *testing.T) {
 	svc, _, _ := newClocked(t)
 	ctx := context.Background()
-	svc.SetRules(ctx, member.Rules{Bind: member.BindForced, Unsubscribe: member.UnsubscribeKeep}, "ops")
+	if _, err := svc.SetRules(ctx, member.Rules{Version: 1, Bind: member.BindForced, Unsubscribe: member.UnsubscribeKeep}, "ops"); err != nil {
+		t.Fatal(err)
+	}
 	r, _ := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "m")}})
 	if !r.NeedsPhone {
 		t.Fatal("forced mode did not ask for the phone")
@@ -229,7 +231,7 @@ func TestArchiveAfterDaysRule(t *testing.T) {
 		{Import: member.ImportRules{BatchRows: 5000, JobRows: 10000}},
 		{Import: member.ImportRules{BatchRows: 10, JobRows: 1 << 40}},
 	} {
-		bad.Bind, bad.Unsubscribe = member.BindProgressive, member.UnsubscribeKeep
+		bad.Version, bad.Bind, bad.Unsubscribe = 1, member.BindProgressive, member.UnsubscribeKeep
 		if _, err := svc.SetRules(ctx, bad, "ops"); !errs.Is(errs.Invalid, err) {
 			t.Errorf("SetRules(%+v) = %v, want invalid", bad, err)
 		}
@@ -238,7 +240,7 @@ func TestArchiveAfterDaysRule(t *testing.T) {
 		t.Fatalf("a refused rule was stored: %+v", r)
 	}
 	r := member.DefaultRules()
-	r.ArchiveAfterDays = 30
+	r.Version, r.ArchiveAfterDays = 1, 30
 	if _, err := svc.SetRules(ctx, r, "ops"); err != nil {
 		t.Fatal(err)
 	}

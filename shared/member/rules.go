@@ -37,6 +37,9 @@ const (
 
 // Rules are the identity rules, stored as data and changed by operators.
 type Rules struct {
+	// Version is the stored version (1 for the defaults); SetRules requires
+	// the caller's Version to equal the current one (optimistic concurrency).
+	Version     int64           `json:"version"`
 	Bind        BindMode        `json:"bind"`
 	Unsubscribe UnsubscribeMode `json:"unsubscribe"`
 	// ArchiveAfterDays is how long without activity archives a member.
@@ -152,17 +155,27 @@ func (s *Service) Rules(ctx context.Context) (Rules, error) {
 		return r, nil
 	}
 	s.rules.mu.Unlock()
+	r, err := s.readRules(ctx)
+	if err != nil {
+		return Rules{}, err
+	}
+	s.remember(r, now)
+	return r, nil
+}
+
+// readRules reads the stored rules, the defaults at version 1 until an
+// operator sets any. A stored document's version is its item's plus one.
+func (s *Service) readRules(ctx context.Context) (Rules, error) {
 	var r Rules
-	_, err := store.GetJSON(ctx, s.store, rulesKey(), &r)
+	it, err := store.GetJSON(ctx, s.store, rulesKey(), &r)
 	if errs.Is(errs.NotExist, err) {
 		r, err = DefaultRules(), nil
 	}
 	if err != nil {
 		return Rules{}, errs.E("member.Rules", err)
 	}
-	r = r.withDefaults()
-	s.remember(r, now)
-	return r, nil
+	r.Version = it.Version + 1
+	return r.withDefaults(), nil
 }
 
 func (s *Service) remember(r Rules, at time.Time) {
@@ -171,7 +184,12 @@ func (s *Service) remember(r Rules, at time.Time) {
 	s.rules.mu.Unlock()
 }
 
-// SetRules validates and stores new identity rules, recording who and when.
+// SetRules validates and stores new identity rules as the next version,
+// recording who and when. r.Version must be the current version:
+// errs.Invalid when it is missing (0) or negative, errs.Conflict when it is
+// stale (someone changed the rules meanwhile), each saying the current
+// version. It fails with errs.Invalid when the rules break a rule of
+// Validate.
 func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules, error) {
 	const op = "member.SetRules"
 	r = r.withDefaults()
@@ -181,9 +199,30 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if operator == "" {
 		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
 	}
+	cur, err := s.readRules(ctx)
+	if err != nil {
+		return Rules{}, errs.E(op, err)
+	}
+	switch {
+	case r.Version < 0:
+		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
+			"version %d is not a version: send the version of the rules you edited (the rules are at version %d)", r.Version, cur.Version))
+	case r.Version == 0:
+		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
+			"version is required: send the version of the rules you edited (the rules are at version %d)", cur.Version))
+	case r.Version != cur.Version:
+		return Rules{}, errs.E(op, errs.Conflict, fmt.Sprintf(
+			"version %d is stale: the rules are at version %d; reload and retry", r.Version, cur.Version))
+	}
 	r.UpdatedAt, r.UpdatedBy = s.now().UTC(), operator
+	next := cur.Version + 1
+	r.Version = next
 	hist := store.PutJSON(store.K("rules#member", "history#"+r.UpdatedAt.Format(time.RFC3339Nano)), r)
-	if err := s.store.Write(ctx, store.PutJSON(rulesKey(), r), hist); err != nil {
+	err = s.store.Write(ctx, store.PutJSON(rulesKey(), r).IfVersion(cur.Version-1), hist)
+	if errs.Is(errs.Conflict, err) {
+		return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry", err)
+	}
+	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
 	s.remember(r, s.now())

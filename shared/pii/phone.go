@@ -51,13 +51,15 @@ func (p Phone) E164() string { return "+" + p.Country + p.Number }
 
 // Key is the form phone identities are hashed from: the 11 digits of a
 // mainland number (the form offline imports, which are mainland numbers,
-// are matched by), the E.164 form of any other, which never equals a
-// mainland key.
+// are matched by), and for any other "+", the country code, a space and
+// the national number ("+1 3855550124"), which never equals a mainland key
+// nor, thanks to the space, the key of another split of the same digits
+// ("+13 855550124").
 func (p Phone) Key() string {
 	if p.Mainland() {
 		return p.Number
 	}
-	return p.E164()
+	return "+" + p.Country + " " + p.Number
 }
 
 // Mask shows a mainland number as 138****5678 and any other with its

@@ -55,10 +55,10 @@ func TestPhoneCountries(t *testing.T) {
 	}{
 		{"86", "13855550124", "+8613855550124", "13855550124", "138****0124", true},
 		{"+86", "138 5555-0124", "+8613855550124", "13855550124", "138****0124", true},
-		{"1", "3855550124", "+13855550124", "+13855550124", "+1 385***0124", false},
-		{"1", "2025550199", "+12025550199", "+12025550199", "+1 202***0199", false},
-		{"852", "9123 4567", "+85291234567", "+85291234567", "+852 912*4567", false},
-		{"44", "7700900123", "+447700900123", "+447700900123", "+44 770***0123", false},
+		{"1", "3855550124", "+13855550124", "+1 3855550124", "+1 385***0124", false},
+		{"1", "2025550199", "+12025550199", "+1 2025550199", "+1 202***0199", false},
+		{"852", "9123 4567", "+85291234567", "+852 91234567", "+852 912*4567", false},
+		{"44", "7700900123", "+447700900123", "+44 7700900123", "+44 770***0123", false},
 	}
 	for _, tt := range tests {
 		p, err := pii.NewPhone(tt.country, tt.number)
@@ -93,6 +93,23 @@ func TestPhoneCountries(t *testing.T) {
 		if p, err := pii.NewPhone(bad[0], bad[1]); !errs.Is(errs.Invalid, err) {
 			t.Errorf("NewPhone(%q, %q) = %+v, %v; want invalid", bad[0], bad[1], p, err)
 		}
+	}
+}
+
+// TestPhoneKeysApart: numbers whose country code and national number run
+// together the same way (+1 3855550124, +13 855550124, +138 55550124) are
+// different people, and none of them is the mainland 13855550124.
+func TestPhoneKeysApart(t *testing.T) {
+	seen := map[string]string{}
+	for _, c := range [][2]string{{"1", "3855550124"}, {"13", "855550124"}, {"138", "55550124"}, {"86", "13855550124"}} {
+		p, err := pii.NewPhone(c[0], c[1])
+		if err != nil {
+			t.Fatalf("NewPhone(%q, %q): %v", c[0], c[1], err)
+		}
+		if other, ok := seen[p.Key()]; ok {
+			t.Errorf("+%s %s and %s have the same key %q", c[0], c[1], other, p.Key())
+		}
+		seen[p.Key()] = "+" + c[0] + " " + c[1]
 	}
 }
 

@@ -6,8 +6,10 @@
 //     isBase64Encoded. Client IP: requestContext.sourceIp.
 //
 //   - Function URL: the same shape without requestContext (and without
-//     isBase64Encoded, which is honoured if present). Client IP: the
-//     x-scf-remote-addr header, which the platform sets.
+//     isBase64Encoded, which is honoured if present). Client IP: none. An
+//     x-scf-remote-addr header is not taken for it: nothing shows that the
+//     platform overwrites one the client sent, and a client address drawn
+//     from a header the client sets would let it pick its own rate-limit key.
 //
 //   - Timer trigger: {"Type":"Timer","TriggerName":…,"Time":…,"Message":…}.
 //     The handler sees Trigger web.TriggerSchedule, POST "/", and the JSON
@@ -207,8 +209,6 @@ func HTTPRequest(ev *HTTPEvent, reqID string) (*web.Request, error) {
 		if reqID == "" {
 			reqID = ev.RequestContext.RequestID
 		}
-	} else {
-		req.RemoteIP = req.Header.Get("X-Scf-Remote-Addr")
 	}
 	req.RequestID = reqID
 	return req, nil

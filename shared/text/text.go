@@ -5,6 +5,7 @@ package text
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,14 +47,18 @@ func bidi(r rune) bool {
 }
 
 // HTTPSURLProblem is "" when s is an https URL of at most max bytes with a
-// host and no credentials, written in printable ASCII (anything else
-// percent-encoded); otherwise it says what is wrong, as Problem.
+// host and no credentials, written in printable ASCII without quotes,
+// angle brackets, backslashes and the other characters a URL must
+// percent-encode; otherwise it says what is wrong, as Problem.
 func HTTPSURLProblem(s string, max int) string {
 	if len(s) > max {
 		return "must be at most " + strconv.Itoa(max) + " bytes"
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
+		// Quotes, angle brackets, backslashes and backticks end or escape
+		// an attribute or a string the URL is put in; a URL needs them
+		// percent-encoded.
+		if s[i] <= ' ' || s[i] >= 0x7f || strings.IndexByte("\"'<>\\`{}|^", s[i]) >= 0 {
 			return "must be an https URL"
 		}
 	}

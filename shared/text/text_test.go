@@ -47,6 +47,12 @@ func TestHTTPSURL(t *testing.T) {
 		{"https://example.com/a b.png", "must be an https URL"},
 		{"https://example.com/\u202Egnp.png", "must be an https URL"},
 		{"//example.com/a.png", "must be an https URL"},
+		{`https://x.example/a.png"onerror=alert(1)`, "must be an https URL"},
+		{"https://x.example/a.png'onerror=alert(1)", "must be an https URL"},
+		{"https://x.example/<script>.png", "must be an https URL"},
+		{`https://x.example/a\b.png`, "must be an https URL"},
+		{"https://x.example/a.png?x=`1`", "must be an https URL"},
+		{"https://x.example/a%22b.png?s=1&t=%E4%BD%A0#top", ""},
 		{"https://example.com/" + strings.Repeat("a", 600), "must be at most 512 bytes"},
 	}
 	for _, tt := range tests {

@@ -119,6 +119,7 @@ var statusOf = map[errs.Kind]int{
 	errs.Internal:      http.StatusInternalServerError,
 	errs.Unimplemented: http.StatusNotImplemented,
 	errs.NotAllowed:    http.StatusMethodNotAllowed,
+	errs.Upstream:      http.StatusBadGateway,
 }
 
 // Status is the HTTP status for an error, by its kind.

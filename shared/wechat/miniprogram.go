@@ -80,8 +80,9 @@ func (c *MiniProgram) Code2Session(ctx context.Context, code string) (Session, e
 // A 40001/42001 answer makes the token source refresh the token and the call
 // is tried once more. Errors: errs.Invalid for an unknown, expired or used
 // code (40029), errs.RateLimited (45011), errs.Transient when WeChat is
-// unreachable, busy or answers something other than its JSON, errs.Internal
-// otherwise (an answer without a valid country code and number included).
+// unreachable, busy or answers something other than its JSON, errs.Upstream
+// for an answer without a valid country code and number, errs.Internal
+// otherwise.
 func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (pii.Phone, error) {
 	const op = "wechat.PhoneNumber"
 	if code == "" {
@@ -102,7 +103,7 @@ func (c *MiniProgram) PhoneNumber(ctx context.Context, code string) (pii.Phone, 
 	p, err := pii.NewPhone(info.CountryCode, info.PurePhoneNumber)
 	if err != nil {
 		// pii's error says what is wrong without showing the number.
-		return pii.Phone{}, errs.E(op, errs.Internal, "WeChat answered an unusable phone number",
+		return pii.Phone{}, errs.E(op, errs.Upstream, "WeChat answered an unusable phone number",
 			fmt.Errorf("getuserphonenumber: %w", err))
 	}
 	return p, nil

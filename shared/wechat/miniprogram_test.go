@@ -287,6 +287,10 @@ func TestPhoneNumberAnswerWithoutCountry(t *testing.T) {
 		if err == nil || !got.IsZero() {
 			t.Errorf("phone_info %s: %+v, %v; want an error", info, got, err)
 		}
+		// WeChat, not this service, failed: a bad gateway, not a 500.
+		if errs.KindOf(err).String() != "upstream" || web.Status(err) != http.StatusBadGateway {
+			t.Errorf("phone_info %s: kind %s status %d; want upstream, 502", info, errs.KindOf(err), web.Status(err))
+		}
 		if err != nil && strings.Contains(err.Error(), "5550") {
 			t.Errorf("error %q shows the number", err)
 		}

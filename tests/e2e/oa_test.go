@@ -282,7 +282,12 @@ func TestEndToEndOAVerifyAndUnsubscribe(t *testing.T) {
 			t.Errorf("verify with a bad signature: %d %q; want 401 without the echo", a.Status, a.Body)
 		}
 
-		if _, err := e.deps.Members.SetRules(ctx, member.Rules{Bind: member.BindProgressive, Unsubscribe: member.UnsubscribeUnlink}, "e2e-operator"); err != nil {
+		mr, err := e.deps.Members.Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mr.Bind, mr.Unsubscribe = member.BindProgressive, member.UnsubscribeUnlink
+		if _, err := e.deps.Members.SetRules(ctx, mr, "e2e-operator"); err != nil {
 			t.Fatal(err)
 		}
 		f := sim.Follow(cfg.OAAppID, "oa-leaver-"+b.Name, "")

@@ -149,7 +149,7 @@ func TestImportJob(t *testing.T) {
 func TestImportLimitsRule(t *testing.T) {
 	h := newHandler(t)
 	resp, out := call(t, h, http.MethodPut, "/admin-api/rules/members", "application/json",
-		`{"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":5}}`, true)
+		`{"version":1,"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":5},"login_limit":{"calls":100,"window_seconds":600}}`, true)
 	if resp.Status != http.StatusOK {
 		t.Fatalf("PUT member rules = %d %v", resp.Status, out)
 	}
@@ -160,7 +160,7 @@ func TestImportLimitsRule(t *testing.T) {
 		t.Errorf("6 rows over a job of 5 = %d %v; want 413", resp.Status, out)
 	}
 	resp, out = call(t, h, http.MethodPut, "/admin-api/rules/members", "application/json",
-		`{"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":9000000000}}`, true)
+		`{"version":2,"bind":"progressive","unsubscribe":"unlink","archive_after_days":180,"import":{"batch_rows":2,"job_rows":9000000000},"login_limit":{"calls":100,"window_seconds":600}}`, true)
 	if msg, _ := out["error"].(map[string]any)["message"].(string); resp.Status != http.StatusBadRequest || !strings.Contains(msg, "import.job_rows") {
 		t.Errorf("PUT job_rows of 9e9 = %d %v; want 400 naming import.job_rows", resp.Status, out)
 	}

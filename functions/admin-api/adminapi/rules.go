@@ -44,28 +44,45 @@ func (h *Handler) getLoyaltyRules(ctx context.Context, r *web.Request) (*web.Res
 // putLoyaltyRules replaces the loyalty rules. The version edited comes in
 // the body or as If-Match (the ETag of GET); it is required (400) and must
 // be the current one (409 otherwise), and the rules must validate (400).
-// Unknown fields are refused, so a misspelt rule is not silently dropped.
+// Unknown fields are refused, so a misspelt rule is not silently dropped,
+// and so are missing or null ones, so a rule left out is not taken as 0.
 func (h *Handler) putLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.putLoyaltyRules"
 	var rules loyalty.Rules
 	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
 	}
-	if m := r.Header.Get("If-Match"); m != "" {
-		v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(m, "W/"), `"`), 10, 64)
-		switch {
-		case err != nil || v <= 0:
-			return nil, errs.E(op, errs.Invalid, `If-Match must be the version of the rules edited, as "3"`)
-		case rules.Version != 0 && rules.Version != v:
-			return nil, errs.E(op, errs.Invalid, fmt.Sprintf("If-Match %d and version %d disagree", v, rules.Version))
-		}
-		rules.Version = v
+	if err := web.RequireFields(r, rules, "version", "installed_at", "updated_at", "updated_by"); err != nil {
+		return nil, errs.E(op, err)
 	}
+	v, err := editedVersion(r, rules.Version)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	rules.Version = v
 	got, err := h.Loyalty.SetRules(ctx, rules, auth.OperatorName(ctx))
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
 	return versioned(web.JSON(http.StatusOK, got), got.Version), nil
+}
+
+// editedVersion is the version of a document a PUT edited: the body's, or
+// the If-Match header's (the ETag of GET), which must agree when both are
+// given.
+func editedVersion(r *web.Request, body int64) (int64, error) {
+	m := r.Header.Get("If-Match")
+	if m == "" {
+		return body, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(m, "W/"), `"`), 10, 64)
+	switch {
+	case err != nil || v <= 0:
+		return 0, errs.E(errs.Invalid, `If-Match must be the version of the rules edited, as "3"`)
+	case body != 0 && body != v:
+		return 0, errs.E(errs.Invalid, fmt.Sprintf("If-Match %d and version %d disagree", v, body))
+	}
+	return v, nil
 }
 
 // versioned sets a document's version as the answer's ETag.
@@ -82,24 +99,36 @@ func (h *Handler) loyaltyRulesHistory(ctx context.Context, r *web.Request) (*web
 	return web.JSON(http.StatusOK, map[string]any{"changes": changes, "next": next}), nil
 }
 
+// getMemberRules answers the identity rules, with their version as ETag.
 func (h *Handler) getMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	rules, err := h.Members.Rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return web.JSON(http.StatusOK, rules), nil
+	return versioned(web.JSON(http.StatusOK, rules), rules.Version), nil
 }
 
+// putMemberRules replaces the identity rules, versioned as the loyalty
+// rules are (putLoyaltyRules).
 func (h *Handler) putMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
+	const op = "adminapi.putMemberRules"
 	var rules member.Rules
 	if err := web.DecodeStrict(r, &rules); err != nil {
 		return nil, err
 	}
+	if err := web.RequireFields(r, rules, "version", "updated_at", "updated_by"); err != nil {
+		return nil, errs.E(op, err)
+	}
+	v, err := editedVersion(r, rules.Version)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	rules.Version = v
 	got, err := h.Members.SetRules(ctx, rules, auth.OperatorName(ctx))
 	if err != nil {
-		return nil, errs.E("adminapi.putMemberRules", err)
+		return nil, errs.E(op, err)
 	}
-	return web.JSON(http.StatusOK, got), nil
+	return versioned(web.JSON(http.StatusOK, got), got.Version), nil
 }
 
 func (h *Handler) getReplies(ctx context.Context, r *web.Request) (*web.Response, error) {

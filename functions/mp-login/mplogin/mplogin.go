@@ -9,6 +9,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,17 +128,28 @@ func (h *Handler) limit(ctx context.Context, r *web.Request) error {
 		return err
 	}
 	l := rules.LoginLimit
-	ip := r.RemoteIP
-	if ip == "" {
-		ip = "unknown"
-	}
-	err = h.Limiter.Allow(ctx, "mp-login", ip, ratelimit.Limit{Calls: l.Calls, Window: l.Window()})
+	err = h.Limiter.Allow(ctx, "mp-login", limitKey(r.RemoteIP), ratelimit.Limit{Calls: l.Calls, Window: l.Window()})
 	var over *ratelimit.Exceeded
 	if errors.As(err, &over) {
 		secs := max(1, int64(math.Ceil(over.Wait.Seconds())))
 		return web.WithHeader(err, "Retry-After", strconv.FormatInt(secs, 10))
 	}
 	return err
+}
+
+// limitKey is the client a login counts against: an IPv4 address, the /64
+// of an IPv6 address (a subscriber gets a whole /64 and can pick any
+// address in it), and "unknown" for all logins without a usable address.
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "unknown"
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
 // identify turns the caller into platform-verified identities: the trusted

@@ -2,6 +2,7 @@ package couponstest
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func testRedeemOnce(t *testing.T, open Opener) {
 	}
 	// The owner may redeem without a clerk.
 	own := e.issue("a", "m1", "k2")
-	got, err := e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: own.ID, MemberID: "m1", Key: "r3"})
+	got, err := e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: own.ID, MemberID: "m1", OrderAmount: 3000, Key: "r3"})
 	if err != nil || got.UsedBy != "m1" {
 		t.Errorf("owner redemption = %+v, %v; want used by m1", got, err)
 	}
@@ -91,6 +92,48 @@ func testRedeemRescan(t *testing.T, open Opener) {
 	}
 	if got, _ := e.svc.Get(e.ctx, in.ID); got.OrderID != "o-1" || got.OrderAmount != 5000 || got.Status != coupons.Used {
 		t.Errorf("stored = %+v; want used for o-1 at 5000 fen", got)
+	}
+}
+
+// testRedeemFields: the clerk and order id a redemption stores are shown
+// text, refused (naming the field) when they carry control or
+// direction-override characters or are too long; a coupon with a
+// threshold needs the order amount to check it against.
+func testRedeemFields(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	x := tpl("a")
+	x.Threshold = 3000
+	e.save(x)
+	e.save(tpl("free"))
+	in := e.issue("a", "m1", "k1")
+	cases := []struct {
+		name, clerk, order string
+		amount             int64
+		msg                string // The start of the refusal.
+	}{
+		{"clerk with a line break", "clerk\n1", "o-1", 5000, "clerk "},
+		{"clerk with a bidi override", "clerk\u202e1", "o-1", 5000, "clerk "},
+		{"clerk too long", strings.Repeat("c", 65), "o-1", 5000, "clerk "},
+		{"order id with NUL", "clerk-1", "o\x001", 5000, "order_id "},
+		{"order id with a line separator", "clerk-1", "o\u20281", 5000, "order_id "},
+		{"order id too long", "clerk-1", strings.Repeat("o", 65), 5000, "order_id "},
+		{"no order amount", "clerk-1", "o-1", 0, "order_amount is required: this coupon needs orders of at least 3000 fen"},
+	}
+	for i, tc := range cases {
+		_, err := e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: in.ID, MemberID: "m1", Clerk: tc.clerk,
+			OrderID: tc.order, OrderAmount: tc.amount, Key: fmt.Sprintf("r%d", i)})
+		wantKind(t, tc.name, err, errs.Invalid)
+		if got := errs.SafeMessage(err); !strings.HasPrefix(got, tc.msg) {
+			t.Errorf("%s: message = %q, want it to start %q", tc.name, got, tc.msg)
+		}
+	}
+	if got, _ := e.svc.Get(e.ctx, in.ID); got.Status != coupons.Available {
+		t.Errorf("after the refusals: status %s, want available", got.Status)
+	}
+	free := e.issue("free", "m1", "k2")
+	if got, err := e.svc.Redeem(e.ctx, coupons.RedeemCmd{InstanceID: free.ID, MemberID: "m1", Clerk: "店员 1",
+		OrderID: "o-2", Key: "rf"}); err != nil || got.UsedBy != "店员 1" {
+		t.Errorf("coupon without a threshold, no order amount = %+v, %v; want used by 店员 1", got, err)
 	}
 }
 

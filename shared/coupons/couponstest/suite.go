@@ -58,6 +58,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"ShardedStockGrows", testShardedStockGrows},
 		{"RedeemOnce", testRedeemOnce},
 		{"RedeemRescan", testRedeemRescan},
+		{"RedeemFields", testRedeemFields},
 		{"RedeemConcurrent", testRedeemConcurrent},
 		{"RedeemValidity", testRedeemValidity},
 		{"Revoke", testRevoke},

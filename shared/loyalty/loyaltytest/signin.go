@@ -152,6 +152,51 @@ func testSignInConcurrent(t *testing.T, e *env) {
 	}
 }
 
+// testSignInAfterAbsorb: a merge carries the later sign-in streak over; a
+// survivor whose streak shows today because the merged-away member signed in
+// today is answered as a repeat with nothing credited again, and an older
+// streak of the merged-away member leaves the survivor's alone.
+func testSignInAfterAbsorb(t *testing.T, e *env) {
+	for _, m := range []string{"new", "late"} {
+		if _, err := e.svc.SignIn(e.ctx, m); err != nil {
+			t.Fatalf("SignIn of %s: %v", m, err)
+		}
+	}
+	if err := e.svc.Absorb(e.ctx, "new", "old"); err != nil {
+		t.Fatalf("Absorb: %v", err)
+	}
+	for i := range 2 {
+		got, err := e.svc.SignIn(e.ctx, "old")
+		if err != nil || !got.Repeat || got.Points != 0 || got.Growth != 0 || got.Streak != 1 || got.Entry.ID != "" {
+			t.Fatalf("sign-in %d of old the day new signed in: got %+v, %v; want a repeat of streak 1 crediting nothing", i+1, got, err)
+		}
+	}
+	if got, want := e.signInState("old"), (signInState{available: 5, growth: 1, earns: 0, growths: 1}); got != want {
+		t.Errorf("old after its repeated sign-in: got %+v, want %+v (new's sign-in moved, nothing more)", got, want)
+	}
+	e.clk.Add(24 * time.Hour)
+	got, err := e.svc.SignIn(e.ctx, "old")
+	if err != nil || got.Repeat || got.Streak != 2 || got.Points != 5 {
+		t.Fatalf("old the next day: got %+v, %v; want streak 2 and 5 points", got, err)
+	}
+	// "late" signed in yesterday only, and "late2" on the same day as old:
+	// neither streak is later than old's.
+	if err := e.svc.Absorb(e.ctx, "late", "old"); err != nil {
+		t.Fatalf("Absorb of late: %v", err)
+	}
+	if _, err := e.svc.SignIn(e.ctx, "late2"); err != nil {
+		t.Fatalf("SignIn of late2: %v", err)
+	}
+	e.clk.Add(24 * time.Hour)
+	if err := e.svc.Absorb(e.ctx, "late2", "old"); err != nil {
+		t.Fatalf("Absorb of late2: %v", err)
+	}
+	got, err = e.svc.SignIn(e.ctx, "old")
+	if err != nil || got.Repeat || got.Streak != 3 {
+		t.Errorf("old after absorbing an older streak: got %+v, %v; want streak 3", got, err)
+	}
+}
+
 func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -82,6 +82,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"SignInOneWrite", testSignInOneWrite},
 		{"SignInCrash", testSignInCrash},
 		{"SignInConcurrent", testSignInConcurrent},
+		{"SignInAfterAbsorb", testSignInAfterAbsorb},
 		{"Absorb", testAbsorb},
 		{"AbsorbConcurrent", testAbsorbConcurrent},
 		{"AbsorbManyLots", testAbsorbManyLots},
