@@ -28,6 +28,11 @@ type SignInResult struct {
 	// Repeat says the member had signed in today already: the result is
 	// the first sign-in's and nothing was credited again.
 	Repeat bool `json:"-"`
+	// Inherited says today's sign-in was made by a member since merged into
+	// this one (the merge carried its streak over): this member credited
+	// nothing today, and whatever the streak day brings was the merged
+	// member's. It is kept in the record, so a repeat says it again.
+	Inherited bool `json:"inherited,omitempty"`
 }
 
 // markRepeat notes a result answered from the first sign-in's record.
@@ -66,7 +71,7 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 			}
 			// Today's sign-in happened under a member merged into this
 			// one (Absorb carried its streak over): nothing to credit.
-			return nil, SignInResult{Day: day, Streak: st.Streak, Repeat: true}, nil
+			return nil, SignInResult{Day: day, Streak: st.Streak, Repeat: true, Inherited: true}, nil
 		}
 		yesterday := calendar.Day(calendar.Midnight(now).Add(-time.Hour))
 		if st.LastDay == yesterday {

@@ -2,6 +2,8 @@ package member_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,5 +98,76 @@ func TestImportRefusesForeignPhones(t *testing.T) {
 	}
 	if res.MemberIDs[0] != "" || res.MemberIDs[1] != "" || res.MemberIDs[2] == "" {
 		t.Errorf("member ids = %q; want only row 3's", res.MemberIDs)
+	}
+}
+
+// TestArrivePhoneOfAnotherAccount checks that a phone number joins an
+// arrival to the member holding it only when that member has no openid of
+// the arrival's app: another mini-program user presenting the number (a
+// recycled one) logs in as a member of their own, taking neither the phone
+// nor the holder's member, while a member known only through the Official
+// Account is joined by it.
+func TestArrivePhoneOfAnotherAccount(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	box, _ := pii.New([]byte(strings.Repeat("k", 32))) // newService's key.
+	mainland := func(n string) pii.Phone { return pii.Phone{Country: "86", Number: n} }
+	phoneID := func(n string) member.Identity {
+		return member.Identity{Kind: member.Phone, Value: box.Hash("phone", mainland(n).Key())}
+	}
+	hasPhone := func(m member.Member) bool {
+		return m.PhoneSeal != "" || m.PhoneMask != "" || slices.ContainsFunc(m.Identities, func(id member.Identity) bool { return id.Kind == member.Phone })
+	}
+
+	holder, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "cn1")}, Phone: mainland("13855550124")})
+	if err != nil || !holder.Created || holder.PhoneInUse {
+		t.Fatalf("holder's arrival = %+v, %v; want a new member with the phone", holder, err)
+	}
+
+	// A new mini-program user with the number: a member of their own.
+	res, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "recycler")}, Phone: mainland("13855550124")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || res.Member.ID == holder.Member.ID || !res.PhoneInUse || hasPhone(res.Member) {
+		t.Errorf("new user with the holder's phone = member %s created %v phone in use %v phone %v; want a new member without the phone, not %s",
+			res.Member.ID, res.Created, res.PhoneInUse, hasPhone(res.Member), holder.Member.ID)
+	}
+	// A known mini-program user with the number: stays its own member, no merge.
+	known, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "known")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "known")}, Phone: mainland("13855550124")})
+	if err != nil || res.Member.ID != known.Member.ID || res.Created || !res.PhoneInUse || hasPhone(res.Member) {
+		t.Errorf("known user with the holder's phone = %+v, %v; want %s unchanged, phone in use", res, err, known.Member.ID)
+	}
+	for _, id := range []string{holder.Member.ID, known.Member.ID} {
+		if m, err := svc.Get(ctx, id); err != nil || m.ID != id || m.Status != member.Active {
+			t.Errorf("Get(%s) = %s %s, %v; want it active, not merged", id, m.ID, m.Status, err)
+		}
+	}
+	if m, err := svc.Resolve(ctx, phoneID("13855550124")); err != nil || m.ID != holder.Member.ID || len(m.Identities) != 2 {
+		t.Errorf("phone resolves to %+v, %v; want the holder %s untouched", m, err, holder.Member.ID)
+	}
+
+	// A member known only through the Official Account is joined by the phone,
+	// by a new mini-program user and by a known one (a merge).
+	for i, tt := range []struct{ phone, user string }{{"13855550125", ""}, {"13855550126", "has-account"}} {
+		follower, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("oa", fmt.Sprint("f", i))}, Phone: mainland(tt.phone)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		user := fmt.Sprint("joiner", i)
+		if tt.user != "" {
+			user = tt.user
+			if _, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", user)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", user)}, Phone: mainland(tt.phone)})
+		if err != nil || res.PhoneInUse || res.Member.ID != follower.Member.ID || !res.Member.Has(openid("mp", user)) {
+			t.Errorf("mini-program user %s with a follower's phone = %+v, %v; want joined to %s", user, res, err, follower.Member.ID)
+		}
 	}
 }

@@ -48,6 +48,10 @@ type Result struct {
 	Member  Member
 	Created bool // A new member was registered.
 	Claimed bool // An imported member was claimed by this arrival.
+	// PhoneInUse says the arrival's phone was left out: the member holding
+	// it has an openid of the same app, so it is another WeChat account's
+	// (a recycled number). The arrival went on as its own member.
+	PhoneInUse bool
 	// NeedsPhone asks the client to request phone authorization (binding
 	// mode forced, and the member has no phone yet).
 	NeedsPhone bool
@@ -56,7 +60,9 @@ type Result struct {
 // Arrive registers a new member or finds the existing one for the arrival's
 // identities, linking identities the member does not have yet. Concurrent
 // arrivals of the same new person create exactly one member. An archived
-// member is restored. It fails with errs.Invalid for an arrival without
+// member is restored. A phone joins the arrival to the member holding it
+// only when that member has no openid of the arrival's app; otherwise the
+// arrival goes on without the phone (Result.PhoneInUse). It fails with errs.Invalid for an arrival without
 // identities, with a malformed phone, nickname or avatar (CheckProfileText),
 // and errs.Transient when it loses too many races.
 func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
@@ -81,10 +87,19 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	if len(ids) == 0 {
 		return Result{}, errs.E(op, errs.Invalid, "no identity usable under the binding mode")
 	}
+	phoneInUse := false
 	for range retry.Tries(ctx, maxTries) {
 		found, err := s.owners(ctx, ids)
 		if err != nil {
 			return Result{}, errs.E(op, err)
+		}
+		if !a.Phone.IsZero() && s.phoneTaken(found, a.Phone, ids) {
+			// Another WeChat account's number: go on without it.
+			ids = slices.DeleteFunc(ids, func(id Identity) bool { return id.Kind == Phone })
+			a.Phone, phoneInUse = pii.Phone{}, true
+			if found, err = s.owners(ctx, ids); err != nil {
+				return Result{}, errs.E(op, err)
+			}
 		}
 		var res Result
 		switch len(found) {
@@ -104,6 +119,7 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 		}
 		if err == nil {
 			res.NeedsPhone = rules.Bind == BindForced && res.Member.PhoneSeal == ""
+			res.PhoneInUse = phoneInUse
 		}
 		return res, err
 	}
@@ -160,6 +176,31 @@ func (s *Service) owners(ctx context.Context, ids []Identity) ([]owner, error) {
 		}
 	}
 	return out, nil
+}
+
+// phoneTaken reports whether the phone p belongs to a member of another
+// WeChat account: one of the found members holds it and also holds a
+// per-app identity (an openid, a WeCom external id) of an app the arrival
+// comes through, with another value. One person has one openid per app, so
+// that member is someone else, who had the number before (numbers are
+// recycled). A member without such an identity (an imported record, a
+// member known only through other apps) is joined by the phone.
+func (s *Service) phoneTaken(found []owner, p pii.Phone, ids []Identity) bool {
+	phone := phoneIdentity(s.box, p)
+	for _, o := range found {
+		if !o.Has(phone) {
+			continue
+		}
+		for _, id := range ids {
+			if id.Kind != OpenID && id.Kind != External {
+				continue
+			}
+			if !o.Has(id) && slices.ContainsFunc(o.Identities, func(x Identity) bool { return x.Kind == id.Kind && x.Scope == id.Scope }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // owner is a member found through an identity, with the version of its

@@ -128,3 +128,94 @@ func TestStreakDaysRule(t *testing.T) {
 		}
 	})
 }
+
+// TestStreakCouponOnceAcrossMerge: two members who turn out to be one person
+// both sign in two days in a row (streak_days 2); the newer one gets the
+// streak coupon first, then they are merged. The survivor's sign-in that
+// day is answered as already signed in and issues no second streak coupon.
+func TestStreakCouponOnceAcrossMerge(t *testing.T) {
+	backends.Run(t, func(t *testing.T, b backends.Backend) {
+		e := newEnv(t, b)
+		admin := e.deps.Config.AdminToken
+		var r loyalty.Rules
+		e.do("GET", "/admin-api/rules/loyalty", admin, nil).decode(t, &r)
+		r.Coupons.StreakDays = 2
+		body, _ := json.Marshal(r)
+		if got := e.do("PUT", "/admin-api/rules/loyalty", admin, body); got.Status != http.StatusOK {
+			t.Fatalf("PUT rules: %d %s", got.Status, got.Body)
+		}
+		older, newer := "streak-old-"+b.Name, "streak-new-"+b.Name
+		var reply struct {
+			Streak          int  `json:"streak"`
+			AlreadySignedIn bool `json:"already_signed_in"`
+			Coupon          *struct {
+				ID string `json:"id"`
+			} `json:"coupon"`
+		}
+		signIn := func(openid string) {
+			t.Helper()
+			reply.Coupon, reply.AlreadySignedIn = nil, false
+			l := e.mpLogin(openid, "")
+			if got := e.do("POST", "/member-api/sign-in", l.Token, nil); got.Status != http.StatusOK {
+				t.Fatalf("sign-in of %s: %d %s", openid, got.Status, got.Body)
+			} else {
+				got.decode(t, &reply)
+			}
+		}
+		signIn(older)
+		e.clock.Advance(time.Minute)
+		signIn(newer)
+		e.clock.Advance(24 * time.Hour)
+		signIn(newer)
+		if reply.Streak != 2 || reply.Coupon == nil {
+			t.Fatalf("newer's second day: streak %d coupon %+v; want the streak coupon", reply.Streak, reply.Coupon)
+		}
+		streakCoupon := reply.Coupon.ID
+		ctx := context.Background()
+		o, n := e.mpLogin(older, ""), e.mpLogin(newer, "")
+		survivor, err := e.deps.Members.Merge(ctx, o.MemberID, n.MemberID)
+		if err != nil || survivor.ID != o.MemberID {
+			t.Fatalf("Merge = %s, %v; want %s", survivor.ID, err, o.MemberID)
+		}
+		for i := range 2 {
+			signIn(older)
+			if !reply.AlreadySignedIn || reply.Streak != 2 || reply.Coupon != nil {
+				t.Errorf("survivor's sign-in %d after the merge: already %v streak %d coupon %+v; want already signed in, streak 2, no coupon",
+					i+1, reply.AlreadySignedIn, reply.Streak, reply.Coupon)
+			}
+		}
+		pg, err := e.deps.Coupons.List(ctx, coupons.ListQuery{MemberID: o.MemberID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var streak []string
+		for _, c := range pg.Items {
+			if c.Reason == coupons.ReasonStreak {
+				streak = append(streak, c.ID)
+			}
+		}
+		if len(streak) != 1 || streak[0] != streakCoupon {
+			t.Errorf("survivor's streak coupons = %v; want only the merged member's %s", streak, streakCoupon)
+		}
+
+		// A member's own streak day whose coupon could not be issued (the
+		// template paused) gets it on a repeat sign-in that day.
+		retrier := "streak-retry-" + b.Name
+		signIn(retrier)
+		e.clock.Advance(24 * time.Hour)
+		if _, err := e.deps.Coupons.SetTemplateStatus(ctx, "signin-streak", coupons.Paused, "test"); err != nil {
+			t.Fatal(err)
+		}
+		signIn(retrier)
+		if reply.Streak != 2 || reply.Coupon != nil {
+			t.Fatalf("sign-in with the template paused: streak %d coupon %+v; want streak 2, no coupon", reply.Streak, reply.Coupon)
+		}
+		if _, err := e.deps.Coupons.SetTemplateStatus(ctx, "signin-streak", coupons.Active, "test"); err != nil {
+			t.Fatal(err)
+		}
+		signIn(retrier)
+		if !reply.AlreadySignedIn || reply.Coupon == nil {
+			t.Errorf("repeat sign-in once the template is active: already %v coupon %+v; want the streak coupon", reply.AlreadySignedIn, reply.Coupon)
+		}
+	})
+}

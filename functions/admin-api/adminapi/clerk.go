@@ -28,7 +28,7 @@ type RedeemRequest struct {
 	QR          string `json:"qr"`           // The member's coupon QR token.
 	Clerk       string `json:"clerk"`        // Who scanned it.
 	OrderID     string `json:"order_id"`     // Optional.
-	OrderAmount int64  `json:"order_amount"` // Fen; checked against the threshold when positive.
+	OrderAmount int64  `json:"order_amount"` // Fen; required by a coupon with a threshold, and checked against it.
 }
 
 // clerkRedeem redeems (核销) the coupon a member's QR code names, once, and

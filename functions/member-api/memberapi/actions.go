@@ -68,7 +68,11 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	if n := rules.Coupons.StreakDays; n > 0 && res.Streak > 0 && res.Streak%n == 0 {
+	// A streak day signed in by a member since merged into this one brought
+	// its coupon to that member, and the merge moved it here: no second one.
+	// A repeat of this member's own sign-in issues again (once per member and
+	// day), in case the first issue failed.
+	if n := rules.Coupons.StreakDays; n > 0 && res.Streak > 0 && res.Streak%n == 0 && !res.Inherited {
 		got, err := h.Coupons.OnSignInStreak(ctx, id, res.Day)
 		if err != nil && !errs.Is(errs.Conflict, err) { // Sold out or paused: the sign-in still counts.
 			return nil, errs.E(op, err)

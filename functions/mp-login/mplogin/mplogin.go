@@ -71,7 +71,16 @@ type Response struct {
 	// NeedsPhone asks the mini-program to request phone authorization
 	// (binding mode forced).
 	NeedsPhone bool `json:"needs_phone,omitempty"`
+	// PhoneLinked says, when a phone code was given, whether the number is
+	// now the member's; PhoneReason says why not: "phone_in_use", the
+	// number belongs to another WeChat account's member.
+	PhoneLinked *bool  `json:"phone_linked,omitempty"`
+	PhoneReason string `json:"phone_reason,omitempty"`
 }
+
+// PhoneInUse is the PhoneReason of a phone that belongs to another WeChat
+// account's member (a recycled number): the login went on without it.
+const PhoneInUse = "phone_in_use"
 
 // Mux routes the function's requests.
 func (h *Handler) Mux() *web.Mux {
@@ -113,7 +122,15 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 		}
 	}
 	token, exp := h.Sessions.Issue(res.Member.ID)
-	return web.JSON(http.StatusOK, Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created, NeedsPhone: res.NeedsPhone}), nil
+	out := Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created, NeedsPhone: res.NeedsPhone}
+	if !a.Phone.IsZero() {
+		linked := !res.PhoneInUse
+		out.PhoneLinked = &linked
+		if res.PhoneInUse {
+			out.PhoneReason = PhoneInUse
+		}
+	}
+	return web.JSON(http.StatusOK, out), nil
 }
 
 // limit counts a login against its client IP address's login limit. A

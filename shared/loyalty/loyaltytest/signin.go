@@ -27,7 +27,7 @@ func testSignIn(t *testing.T, e *env) {
 		}
 		total += want
 		again, err := e.svc.SignIn(e.ctx, "m1")
-		if err != nil || again.Entry.ID != got.Entry.ID || again.Streak != got.Streak {
+		if err != nil || again.Entry.ID != got.Entry.ID || again.Streak != got.Streak || !again.Repeat || again.Inherited {
 			t.Errorf("day %d twice: got %+v, %v; want the first result", i+1, again, err)
 		}
 		e.clk.Add(24 * time.Hour)
@@ -167,8 +167,8 @@ func testSignInAfterAbsorb(t *testing.T, e *env) {
 	}
 	for i := range 2 {
 		got, err := e.svc.SignIn(e.ctx, "old")
-		if err != nil || !got.Repeat || got.Points != 0 || got.Growth != 0 || got.Streak != 1 || got.Entry.ID != "" {
-			t.Fatalf("sign-in %d of old the day new signed in: got %+v, %v; want a repeat of streak 1 crediting nothing", i+1, got, err)
+		if err != nil || !got.Repeat || !got.Inherited || got.Points != 0 || got.Growth != 0 || got.Streak != 1 || got.Entry.ID != "" {
+			t.Fatalf("sign-in %d of old the day new signed in: got %+v, %v; want an inherited repeat of streak 1 crediting nothing", i+1, got, err)
 		}
 	}
 	if got, want := e.signInState("old"), (signInState{available: 5, growth: 1, earns: 0, growths: 1}); got != want {
@@ -176,7 +176,7 @@ func testSignInAfterAbsorb(t *testing.T, e *env) {
 	}
 	e.clk.Add(24 * time.Hour)
 	got, err := e.svc.SignIn(e.ctx, "old")
-	if err != nil || got.Repeat || got.Streak != 2 || got.Points != 5 {
+	if err != nil || got.Repeat || got.Inherited || got.Streak != 2 || got.Points != 5 {
 		t.Fatalf("old the next day: got %+v, %v; want streak 2 and 5 points", got, err)
 	}
 	// "late" signed in yesterday only, and "late2" on the same day as old:
