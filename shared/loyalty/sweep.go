@@ -27,9 +27,6 @@ type SweepResult struct {
 	More    bool  `json:"more"`    // Due items may remain.
 }
 
-// cursorSaveTimeout bounds saving a sweep's cursor once its run has ended.
-const cursorSaveTimeout = 2 * time.Second
-
 func cursorKey(kind string) store.Key { return store.K("due#cursor#loyalty", kind) }
 
 type dueCursor struct {
@@ -88,7 +85,7 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	// reads a few empty partitions again.
 	defer func() {
 		if cur.Day != from {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cursorSaveTimeout)
+			sctx, cancel := store.Detach(ctx)
 			defer cancel()
 			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
 		}

@@ -67,6 +67,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"ExpireDueOverlapping", testExpireDueOverlapping},
 		{"ExpireDueResumable", testExpireDueResumable},
 		{"ExpireDueAcrossDays", testExpireDueAcrossDays},
+		{"ExpireDueCursorSavedAtDeadline", testExpireDueCursorSavedAtDeadline},
 		{"ExpiringSoon", testExpiringSoon},
 		{"Triggers", testTriggers},
 		{"TriggersFromRules", testTriggersFromRules},
