@@ -33,14 +33,6 @@ type dueCursor struct {
 	Day string `json:"day"`
 }
 
-func nextDay(day string) string {
-	t, err := calendar.ParseDay(day)
-	if err != nil {
-		return "99999999"
-	}
-	return t.AddDate(0, 0, 1).Format("20060102")
-}
-
 // settleFunc settles one due item; it reports whether this call settled it
 // and how many points it moved.
 type settleFunc func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error)
@@ -90,7 +82,7 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
 		}
 	}()
-	for day := from; day <= today; day = nextDay(day) {
+	for day := from; day <= today; {
 		clean := true
 		q := store.Query{PK: "due#" + kind + "#" + day, Limit: min(limit+1, 200)}
 		for {
@@ -137,9 +129,14 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			}
 			q.After = page.Next
 		}
-		if prefix = prefix && clean && day < today; prefix {
-			cur.Day = nextDay(day)
+		next, err := calendar.NextDay(day)
+		if err != nil {
+			return res, errs.E(op, errs.Internal, fmt.Errorf("sweep cursor: %w", err))
 		}
+		if prefix = prefix && clean && day < today; prefix {
+			cur.Day = next
+		}
+		day = next
 	}
 	return res, first
 }
