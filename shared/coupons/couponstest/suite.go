@@ -50,6 +50,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"IssueRefusals", testIssueRefusals},
 		{"IssueKeyOnce", testIssueKeyOnce},
 		{"IssueKeyConcurrent", testIssueKeyConcurrent},
+		{"IssueKeyRecord", testIssueKeyRecord},
 		{"IssueReordered", testIssueReordered},
 		{"StockUnderConcurrency", func(t *testing.T, open Opener) {
 			testStockUnderConcurrency(t, open, cfg.contenders, cfg.workers)
