@@ -55,7 +55,7 @@ func ExpirySweep(opts ...sweep.Option) boot.Build {
 			svc.MP = reminders.Sender(d.MP)
 		}
 		opts := append([]sweep.Option{sweep.WithEnsure(d.EnsureDefaults)}, opts...)
-		return sweep.Handler(sweep.New(sweep.Jobs(svc), d.Now, d.Log, opts...), d.Config.AdminToken), nil
+		return sweep.Handler(sweep.New(sweep.Jobs(svc), d.Now, opts...), d.Config.AdminToken), nil
 	}
 }
 
@@ -100,7 +100,7 @@ func OACallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.OACallback", err)
 	}
 	return oacallback.New(srv, oa.AppID(), oa, d.Members, d.Channels, onboarding(d), pushGuard(d, "oa"),
-		d.Config.OARegisterURL, d.Log), nil
+		d.Config.OARegisterURL), nil
 }
 
 // WeComCallback builds the wecom-callback function; it needs the WeCom corp
@@ -112,5 +112,5 @@ func WeComCallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.WeComCallback", err)
 	}
 	return wecomcallback.New(srv, wc.CorpID(), wc, d.Members, d.Channels, onboarding(d), pushGuard(d, "wecom"),
-		d.Store, d.Config.OARegisterURL, time.Now, d.Log), nil
+		d.Store, d.Config.OARegisterURL, time.Now), nil
 }

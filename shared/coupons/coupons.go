@@ -13,7 +13,7 @@
 //	coupon#<instance>   | coupon                  the instance, authoritative
 //	member#<member>     | coupon#c#<rank>#<to>#<id> the member's listing copy
 //	member#<member>     | coupon#n#<template>     per-member take counter
-//	idem#coupon#<key>   | idem                    issue idempotency record
+//	idem#coupon#<key>   | idem                    issue idempotency record (package once)
 //	due#coupon#<day>    | <validTo unix>#<id>     expiry due index (UTC day)
 //	due#coupon#cursor   | cursor                  the sweep's first open day
 //

@@ -49,21 +49,27 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Prog
 	return p, err
 }
 
-func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (Progress, error) {
+func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (p Progress, err error) {
 	const op = "coupons.ExpireDue"
-	var p Progress
 	now = now.UTC().Truncate(time.Second)
 	cur, ver, err := s.cursor(ctx, now)
 	if err != nil {
 		return p, errs.E(op, err)
 	}
 	today, open := dueDay(now), cur
+	// However the run ends, even cut off by its deadline, the cursor moves
+	// past the days it finished, so the next run does not read them again.
+	defer func() {
+		if aerr := s.advance(ctx, cur, open, ver); err == nil {
+			err = aerr
+		}
+	}()
 	for day := cur; day <= today; day = nextDay(day) {
 		after := ""
 		for {
 			if ctx.Err() != nil || p.Expired+p.Cleaned >= limit {
 				p.More = true
-				return p, s.advance(ctx, cur, open, ver)
+				return p, nil
 			}
 			pg, err := s.st.Query(ctx, store.Query{PK: duePK(day), Before: dueSK(now, ""), After: after,
 				Limit: min(100, limit-p.Expired-p.Cleaned)})
@@ -90,7 +96,7 @@ func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (Prog
 			open = nextDay(day) // Every item of a past day is done.
 		}
 	}
-	return p, s.advance(ctx, cur, open, ver)
+	return p, nil
 }
 
 // batch is how many due items one atomic write expires: four mutations each
@@ -219,12 +225,14 @@ func (s *Service) cursor(ctx context.Context, now time.Time) (string, int64, err
 }
 
 // advance stores open as the cursor if it moved past cur, unless another
-// run moved it at least as far meanwhile. A context that is already done
-// skips it: the next run redoes the (empty) days.
+// run moved it at least as far meanwhile. It writes on a detached context:
+// a run cut off by its deadline still saves how far it got.
 func (s *Service) advance(ctx context.Context, cur, open string, ver int64) error {
-	if open <= cur || ctx.Err() != nil {
+	if open <= cur {
 		return nil
 	}
+	ctx, cancel := store.Detach(ctx)
+	defer cancel()
 	for range 5 {
 		err := s.st.Write(ctx, store.PutJSON(cursorKey(), dueCursor{Day: open}).IfVersion(ver))
 		if err == nil {

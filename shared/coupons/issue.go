@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -33,8 +34,21 @@ type Issued struct {
 	Duplicate bool // The key was seen before; Instance is the first answer.
 }
 
-// idemRecord is the stored answer to an issue key.
-type idemRecord struct {
+// issued is the result an issue key's idempotency record (package once)
+// stores: the coupon it answered.
+type issued struct {
+	InstanceID string `json:"instance_id"`
+}
+
+// issueScope is the command an issue key is claimed for: the key answers
+// only the template and member it was first used for.
+func issueScope(templateID, memberID string) string {
+	return "coupons.Issue|" + templateID + "|" + memberID
+}
+
+// legacyRecord is an issue key's record as it was stored before issue keys
+// used package once; replay still answers from it.
+type legacyRecord struct {
 	InstanceID string `json:"instance_id"`
 	TemplateID string `json:"template_id"`
 	MemberID   string `json:"member_id"`
@@ -84,18 +98,36 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 
 // replay answers a key that was seen before; errs.NotExist if it was not.
 func (s *Service) replay(ctx context.Context, op string, cmd IssueCmd) (Issued, error) {
-	var rec idemRecord
-	if _, err := store.GetJSON(ctx, s.st, idemKey(cmd.Key), &rec); err != nil {
-		return Issued{}, err
+	k := idemKey(cmd.Key)
+	res, ok, err := once.Lookup[issued](ctx, s.st, k, issueScope(cmd.TemplateID, cmd.MemberID))
+	if errs.Is(errs.Exist, err) {
+		res, ok, err = s.legacyReplay(ctx, op, k, cmd)
 	}
-	if rec.TemplateID != cmd.TemplateID || rec.MemberID != cmd.MemberID {
-		return Issued{}, errs.E(op, errs.Invalid, "idempotency key was already used for another coupon")
+	if err != nil {
+		return Issued{}, errs.E(op, err)
 	}
-	in, err := s.Get(ctx, rec.InstanceID)
+	if !ok {
+		return Issued{}, errs.E(op, errs.NotExist, "issue key not seen")
+	}
+	in, err := s.Get(ctx, res.InstanceID)
 	if err != nil {
 		return Issued{}, errs.E(op, errs.Internal, fmt.Errorf("idempotency record without instance: %w", err))
 	}
 	return Issued{Instance: in, Duplicate: true}, nil
+}
+
+// legacyReplay reads a record of another command's scope as a record of
+// the earlier shape: it answers if it was stored for this template and
+// member, and refuses the key otherwise.
+func (s *Service) legacyReplay(ctx context.Context, op string, k store.Key, cmd IssueCmd) (issued, bool, error) {
+	var rec legacyRecord
+	if _, err := store.GetJSON(ctx, s.st, k, &rec); err != nil {
+		return issued{}, false, err
+	}
+	if rec.InstanceID == "" || rec.TemplateID != cmd.TemplateID || rec.MemberID != cmd.MemberID {
+		return issued{}, false, errs.E(op, errs.Invalid, "idempotency key was already used for another coupon")
+	}
+	return issued{InstanceID: rec.InstanceID}, true, nil
 }
 
 // issueOnce makes one attempt at the write, choosing a stock shard that still
@@ -131,9 +163,12 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 		if t.PerMember > 0 {
 			take = take.AtMost(t.PerMember)
 		}
-		rec := idemRecord{InstanceID: in.ID, TemplateID: t.ID, MemberID: cmd.MemberID}
+		claim, err := once.Claim(idemKey(cmd.Key), issueScope(t.ID, cmd.MemberID), now, issued{InstanceID: in.ID}, 0)
+		if err != nil {
+			return Issued{}, errs.E(op, err)
+		}
 		err = s.st.Write(ctx,
-			store.PutJSON(idemKey(cmd.Key), rec).IfAbsent(),
+			claim,
 			store.PutJSON(instKey(in.ID), in).IfAbsent(),
 			take,
 			stock,

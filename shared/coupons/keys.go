@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -14,7 +15,7 @@ const (
 	dueCursorPK = "due#coupon#cursor"
 	listPrefix  = "coupon#c#"
 	takePrefix  = "coupon#n#"
-	dayLayout   = "20060102"
+	dayLayout   = calendar.DayLayout // The due index's days are UTC days.
 )
 
 func tplKey(id string) store.Key { return store.K(tplPK, "tpl#"+id) }

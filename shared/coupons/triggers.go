@@ -23,7 +23,7 @@ func (s *Service) OnRegistration(ctx context.Context, memberID string) (Issued, 
 // OnSignInStreak issues the sign-in streak coupon for the streak completed on
 // day (yyyymmdd in CST), once per member and day.
 func (s *Service) OnSignInStreak(ctx context.Context, memberID, day string) (Issued, error) {
-	if _, err := time.Parse(dayLayout, day); err != nil {
+	if _, err := calendar.ParseDay(day); err != nil {
 		return Issued{}, errs.E("coupons.OnSignInStreak", errs.Invalid, "day must be yyyymmdd")
 	}
 	t, err := s.triggers(ctx)

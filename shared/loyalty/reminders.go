@@ -71,12 +71,15 @@ func (s *Service) walkWindow(ctx context.Context, op, kind string, now, end time
 	day, after := calendar.Day(now), ""
 	if cursor != "" {
 		var ok bool
-		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != 8 {
+		if day, after, ok = strings.Cut(cursor, "|"); !ok {
+			return "", errs.E(op, errs.Invalid, "bad cursor")
+		}
+		if _, err := calendar.ParseDay(day); err != nil {
 			return "", errs.E(op, errs.Invalid, "bad cursor")
 		}
 	}
 	kept := 0
-	for ; day <= calendar.Day(end); day, after = nextDay(day), "" {
+	for day <= calendar.Day(end) {
 		q := store.Query{PK: "due#" + kind + "#" + day, Limit: limit}
 		if after != "" {
 			q.After = store.EncodeCursor(after)
@@ -107,6 +110,11 @@ func (s *Service) walkWindow(ctx context.Context, op, kind string, now, end time
 			}
 			q.After = page.Next
 		}
+		var err error
+		if day, err = calendar.NextDay(day); err != nil {
+			return "", errs.E(op, errs.Internal, err)
+		}
+		after = ""
 	}
 	return "", nil
 }

@@ -65,7 +65,8 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if operator == "" {
 		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
 	}
-	r = r.withDefaults()
+	// No defaults are filled in: a section left at zero is refused by
+	// Validate, never read as absent (reminders.ahead_days: 0 is not 3).
 	if err := r.Validate(); err != nil {
 		return Rules{}, errs.E(op, err)
 	}

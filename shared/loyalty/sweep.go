@@ -27,21 +27,10 @@ type SweepResult struct {
 	More    bool  `json:"more"`    // Due items may remain.
 }
 
-// cursorSaveTimeout bounds saving a sweep's cursor once its run has ended.
-const cursorSaveTimeout = 2 * time.Second
-
 func cursorKey(kind string) store.Key { return store.K("due#cursor#loyalty", kind) }
 
 type dueCursor struct {
 	Day string `json:"day"`
-}
-
-func nextDay(day string) string {
-	t, err := calendar.ParseDay(day)
-	if err != nil {
-		return "99999999"
-	}
-	return t.AddDate(0, 0, 1).Format("20060102")
 }
 
 // settleFunc settles one due item; it reports whether this call settled it
@@ -88,12 +77,12 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	// reads a few empty partitions again.
 	defer func() {
 		if cur.Day != from {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cursorSaveTimeout)
+			sctx, cancel := store.Detach(ctx)
 			defer cancel()
 			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
 		}
 	}()
-	for day := from; day <= today; day = nextDay(day) {
+	for day := from; day <= today; {
 		clean := true
 		q := store.Query{PK: "due#" + kind + "#" + day, Limit: min(limit+1, 200)}
 		for {
@@ -140,9 +129,14 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			}
 			q.After = page.Next
 		}
-		if prefix = prefix && clean && day < today; prefix {
-			cur.Day = nextDay(day)
+		next, err := calendar.NextDay(day)
+		if err != nil {
+			return res, errs.E(op, errs.Internal, fmt.Errorf("sweep cursor: %w", err))
 		}
+		if prefix = prefix && clean && day < today; prefix {
+			cur.Day = next
+		}
+		day = next
 	}
 	return res, first
 }

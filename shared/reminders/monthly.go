@@ -43,7 +43,7 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		return r, errs.E(op, errs.Invalid, "monthly coupons need a positive limit and the levels service")
 	}
 	today := calendar.Date(now)
-	key := monthlyCursorKey(today.Format("200601"))
+	key := monthlyCursorKey(calendar.Month(now))
 	var c monthlyCursor
 	if _, err := store.GetJSON(ctx, j.st, key, &c); err != nil && !errs.Is(errs.NotExist, err) {
 		return r, errs.E(op, err)

@@ -94,6 +94,7 @@ func TestPutLoyaltyRulesBounds(t *testing.T) {
 		{"coupons.streak_days", func(r *loyalty.Rules) { r.Coupons.StreakDays = 0 }},
 		{"coupons.birthday_lead_days", func(r *loyalty.Rules) { r.Coupons.BirthdayLeadDays = 400 }},
 		{"reminders.ahead_days", func(r *loyalty.Rules) { r.Reminders.AheadDays = -1 }},
+		{"reminders.ahead_days", func(r *loyalty.Rules) { r.Reminders.AheadDays = 0 }},
 	}
 	for _, c := range cases {
 		r := loyaltyRules(t, h)

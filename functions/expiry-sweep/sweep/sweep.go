@@ -81,7 +81,6 @@ type Sweeper struct {
 	now       func() time.Time // Business clock, passed to the jobs.
 	wall      func() time.Time // Wall clock for the budget.
 	ensure    func(ctx context.Context) error
-	log       *slog.Logger
 	limit     int
 	budget    time.Duration
 	maxMargin time.Duration
@@ -111,14 +110,11 @@ func WithWallClock(now func() time.Time) Option { return func(s *Sweeper) { s.wa
 func WithEnsure(f func(ctx context.Context) error) Option { return func(s *Sweeper) { s.ensure = f } }
 
 // New builds a Sweeper of jobs with the business clock now.
-func New(jobs []Job, now func() time.Time, log *slog.Logger, opts ...Option) *Sweeper {
-	s := &Sweeper{jobs: jobs, now: now, wall: time.Now, log: log, limit: DefaultLimit,
+func New(jobs []Job, now func() time.Time, opts ...Option) *Sweeper {
+	s := &Sweeper{jobs: jobs, now: now, wall: time.Now, limit: DefaultLimit,
 		budget: DefaultBudget, maxMargin: DefaultMaxMargin}
 	for _, o := range opts {
 		o(s)
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
 	}
 	return s
 }

@@ -17,7 +17,7 @@ import (
 // mounted serves the expiry sweep (no jobs) the way the runner mounts it.
 func mounted(t *testing.T) *httptest.Server {
 	t.Helper()
-	sw := sweep.Handler(sweep.New(nil, time.Now, nil), "tok")
+	sw := sweep.Handler(sweep.New(nil, time.Now), "tok")
 	srv := httptest.NewServer(runner.Mount(map[string]web.Handler{"expiry-sweep": web.Chain(sw, web.Errors())}, 0))
 	t.Cleanup(srv.Close)
 	return srv

@@ -61,8 +61,7 @@ type Handler struct {
 	Channels    *channels.Service
 	Welcomer    onboard.Welcomer // Optional.
 	Guard       *idem.Guard
-	RegisterURL string       // Filled into the welcome and keyword replies.
-	Log         *slog.Logger // Optional.
+	RegisterURL string // Filled into the welcome and keyword replies.
 }
 
 // Mux routes the function's requests.
@@ -227,10 +226,10 @@ func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
 // New makes the function's handler for the Official Account appID: pushes
 // verified and decrypted by srv, followers looked up through followers,
 // each push handled once under guard; registerURL is filled into the
-// replies. w and log are optional.
+// replies. w is optional.
 func New(srv *wxoa.Server, appID string, followers Followers, m *member.Service, ch *channels.Service,
-	w onboard.Welcomer, guard *idem.Guard, registerURL string, log *slog.Logger) web.Handler {
+	w onboard.Welcomer, guard *idem.Guard, registerURL string) web.Handler {
 	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Welcomer: w,
-		Guard: guard, RegisterURL: registerURL, Log: log}
+		Guard: guard, RegisterURL: registerURL}
 	return h.Mux().Serve
 }

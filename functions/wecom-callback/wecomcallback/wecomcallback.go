@@ -66,7 +66,6 @@ type Handler struct {
 	Store       store.Store // Holds the welcome-code claims.
 	RegisterURL string      // Filled into the welcome message.
 	Now         func() time.Time
-	Log         *slog.Logger // Optional.
 }
 
 // Mux routes the function's requests.
@@ -260,10 +259,10 @@ func success() *web.Response { return web.Text(http.StatusOK, "success") }
 // verified and decrypted by srv, contacts looked up and welcomed through
 // contacts, each callback handled once under guard, welcome-code claims
 // kept in st on the clock now; registerURL is filled into the welcome
-// message. w and log are optional.
+// message. w is optional.
 func New(srv *wxwork.Server, corpID string, contacts Contacts, m *member.Service, ch *channels.Service,
-	w onboard.Welcomer, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time, log *slog.Logger) web.Handler {
+	w onboard.Welcomer, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time) web.Handler {
 	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Welcomer: w,
-		Guard: guard, Store: st, RegisterURL: registerURL, Now: now, Log: log}
+		Guard: guard, Store: st, RegisterURL: registerURL, Now: now}
 	return h.Mux().Serve
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
 )
 
 // week is the validity of tpl's coupons.
@@ -143,6 +144,48 @@ func testExpireDueResumable(t *testing.T, open Opener) {
 	}
 	_, err = e.svc.ExpireDue(e.ctx, now, 0)
 	wantKind(t, "zero limit", err, errs.Invalid)
+}
+
+// testExpireDueCursorSavedAtDeadline cuts a sweep off by its deadline after
+// it read empty past days: it still saves its cursor past them, and the next
+// run starts reading there instead of a whole lookback ago.
+func testExpireDueCursorSavedAtDeadline(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.save(tpl("a"))
+	c := e.issue("a", "m1", "k1") // Due on 17 March (UTC).
+	f := &faultStore{Store: e.st}
+	svc := coupons.New(f, coupons.Config{Now: e.clk.Now, Lookback: 10 * 24 * time.Hour})
+	now := t0().Add(week + time.Second)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	f.beforeQuery = func(_ context.Context, q store.Query) {
+		if q.PK == "due#coupon#20260312" {
+			cancel() // The deadline passes while the run reads the 12th.
+		}
+	}
+	p, err := svc.ExpireDue(ctx, now, 100)
+	if err != nil || p != (coupons.Progress{More: true}) {
+		t.Fatalf("cut run = %+v, %v; want More and nothing expired", p, err)
+	}
+	var cur struct {
+		Day string `json:"day"`
+	}
+	if _, err := store.GetJSON(e.ctx, e.st, store.K("due#coupon#cursor", "cursor"), &cur); err != nil {
+		t.Fatalf("cursor after the cut run: %v; want it saved past the empty days", err)
+	}
+	if cur.Day != "20260312" {
+		t.Fatalf("cursor after the cut run: got day %q, want 20260312, the day it was reading", cur.Day)
+	}
+	f.reset()
+	if p, err := svc.ExpireDue(e.ctx, now, 100); err != nil || p != (coupons.Progress{Expired: 1}) {
+		t.Errorf("next run = %+v, %v; want the one coupon expired and done", p, err)
+	}
+	if q := f.queried(); len(q) == 0 || q[0] != "due#coupon#"+cur.Day {
+		t.Errorf("next run read %v; want it to start at due#coupon#%s", q, cur.Day)
+	}
+	if got, _ := e.svc.Get(e.ctx, c.ID); got.Status != coupons.Expired {
+		t.Errorf("coupon is %s, want expired", got.Status)
+	}
 }
 
 func testExpireDueAcrossDays(t *testing.T, open Opener) {

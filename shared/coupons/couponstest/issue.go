@@ -1,6 +1,7 @@
 package couponstest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/once"
+	"github.com/wemember/wemember/shared/store"
 )
 
 func testIssueRecordsEverything(t *testing.T, open Opener) {
@@ -114,6 +117,44 @@ func testIssueKeyOnce(t *testing.T, open Opener) {
 	}
 	if l := e.list("m1", ""); len(l) != 1 {
 		t.Errorf("member has %d coupons, want 1", len(l))
+	}
+}
+
+// testIssueKeyRecord: the issue key's record is the shared idempotency
+// record (package once) naming the coupon it answered, and a record stored
+// in the earlier shape (instance, template and member ids) still answers a
+// repeat and still refuses the key for another member.
+func testIssueKeyRecord(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.save(tpl("a"))
+	first := e.issue("a", "m1", "k1")
+	k := store.K("idem#coupon#k1", "idem")
+	var rec once.Record
+	if _, err := store.GetJSON(e.ctx, e.st, k, &rec); err != nil {
+		t.Fatalf("issue key record: %v", err)
+	}
+	var res struct {
+		InstanceID string `json:"instance_id"`
+	}
+	if err := json.Unmarshal(rec.Result, &res); err != nil || rec.Scope == "" || !rec.At.Equal(t0()) ||
+		res.InstanceID != first.ID {
+		t.Errorf("issue key record = %+v (%v); want a once.Record with a scope, at %v, answering %s",
+			rec, err, t0(), first.ID)
+	}
+
+	second := e.issue("a", "m1", "k2")
+	old := fmt.Appendf(nil, `{"instance_id":%q,"template_id":"a","member_id":"m1"}`, second.ID)
+	if err := e.st.Write(e.ctx, store.Put(store.K("idem#coupon#k2", "idem"), old)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.Issue(e.ctx, coupons.IssueCmd{TemplateID: "a", MemberID: "m1", Reason: "test", Key: "k2"})
+	if err != nil || !again.Duplicate || again.Instance.ID != second.ID {
+		t.Errorf("repeat over an earlier-shape record = %+v, %v; want a duplicate of %s", again, err, second.ID)
+	}
+	_, err = e.svc.Issue(e.ctx, coupons.IssueCmd{TemplateID: "a", MemberID: "m2", Reason: "test", Key: "k2"})
+	wantKind(t, "earlier-shape key reused for another member", err, errs.Invalid)
+	if l := e.list("m1", ""); len(l) != 2 {
+		t.Errorf("member has %d coupons, want 2", len(l))
 	}
 }
 

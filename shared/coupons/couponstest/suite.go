@@ -50,6 +50,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"IssueRefusals", testIssueRefusals},
 		{"IssueKeyOnce", testIssueKeyOnce},
 		{"IssueKeyConcurrent", testIssueKeyConcurrent},
+		{"IssueKeyRecord", testIssueKeyRecord},
 		{"IssueReordered", testIssueReordered},
 		{"StockUnderConcurrency", func(t *testing.T, open Opener) {
 			testStockUnderConcurrency(t, open, cfg.contenders, cfg.workers)
@@ -67,6 +68,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"ExpireDueOverlapping", testExpireDueOverlapping},
 		{"ExpireDueResumable", testExpireDueResumable},
 		{"ExpireDueAcrossDays", testExpireDueAcrossDays},
+		{"ExpireDueCursorSavedAtDeadline", testExpireDueCursorSavedAtDeadline},
 		{"ExpiringSoon", testExpiringSoon},
 		{"Triggers", testTriggers},
 		{"TriggersFromRules", testTriggersFromRules},

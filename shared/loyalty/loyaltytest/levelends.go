@@ -37,7 +37,7 @@ func (e *env) endingWithin(now time.Time, d time.Duration, limit int) []loyalty.
 // levelEndItems counts the level-end index items of at's Shanghai day.
 func (e *env) levelEndItems(at time.Time) int {
 	e.t.Helper()
-	page, err := e.st.Query(e.ctx, store.Query{PK: "due#levelend#" + at.In(calendar.Zone()).Format("20060102"), Limit: 100})
+	page, err := e.st.Query(e.ctx, store.Query{PK: "due#levelend#" + calendar.Day(at), Limit: 100})
 	if err != nil {
 		e.t.Fatalf("Query: %v", err)
 	}
@@ -142,7 +142,7 @@ func testLevelEndsStale(t *testing.T, e *env) {
 			At: until.Add(time.Duration(i) * time.Hour), Kind: loyalty.LevelEndSet})
 	}
 	// Stale items: an unknown member, a date the member no longer has, a bad key.
-	day := "due#levelend#" + until.In(calendar.Zone()).Format("20060102")
+	day := "due#levelend#" + calendar.Day(until)
 	put := func(sk, member string, at time.Time) {
 		ref := fmt.Appendf(nil, `{"member_id":%q,"at":%q}`, member, at.UTC().Format(time.RFC3339Nano))
 		if err := e.st.Write(e.ctx, store.Put(store.K(day, sk), ref)); err != nil {

@@ -77,6 +77,7 @@ func testRulesValidation(t *testing.T, e *env) {
 		{"birthday lead of a year", func(r *loyalty.Rules) { r.Coupons.BirthdayLeadDays = 365 }},
 		{"no welcome coupon", func(r *loyalty.Rules) { r.Coupons.Welcome = "" }},
 		{"reminder a year ahead", func(r *loyalty.Rules) { r.Reminders.AheadDays = 365 }},
+		{"reminder no day ahead", func(r *loyalty.Rules) { r.Reminders.AheadDays = 0 }},
 		{"lowest not zero", func(r *loyalty.Rules) { r.Levels.Table[0].MinGrowth = 1 }},
 		{"negative growth per yuan", func(r *loyalty.Rules) { r.Growth.PerYuan = -1 }},
 		{"negative share points", func(r *loyalty.Rules) { r.Points.Share = -5 }},
