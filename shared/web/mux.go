@@ -57,9 +57,13 @@ func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 }
 
 // Route is a request path relative to the function's prefix.
-func (m *Mux) Route(path string) string {
-	if m.prefix != "" && (path == m.prefix || strings.HasPrefix(path, m.prefix+"/")) {
-		path = path[len(m.prefix):]
+func (m *Mux) Route(path string) string { return routeOf(m.prefix, path) }
+
+// routeOf is path relative to prefix (which has no trailing slash), as a
+// Mux with that prefix routes it.
+func routeOf(prefix, path string) string {
+	if prefix != "" && (path == prefix || strings.HasPrefix(path, prefix+"/")) {
+		path = path[len(prefix):]
 	}
 	if path == "" {
 		path = "/"

@@ -178,3 +178,36 @@ func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
 		t.Fatalf("known fields: %v, %+v", err, v)
 	}
 }
+
+// TestLimitRoutes: a raised route takes a larger body however its path is
+// written (gateway prefix or function URL); other routes, other methods and
+// other functions' paths keep the function's limit.
+func TestLimitRoutes(t *testing.T) {
+	ok := func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "ok"), nil }
+	h := web.Chain(ok, web.Errors(), web.LimitRoutes("/admin-api", 8, web.RouteLimit{Method: "POST", Path: "/members/import", Bytes: 16}))
+	tests := []struct {
+		method, path string
+		size, want   int
+	}{
+		{"POST", "/admin-api/members/import", 16, 200},
+		{"POST", "/members/import", 16, 200},
+		{"POST", "/admin-api/members/import/", 16, 200},
+		{"POST", "/admin-api/members/import", 17, 413},
+		{"PUT", "/admin-api/members/import", 9, 413},
+		{"POST", "/admin-api/clerk/redeem", 9, 413},
+		{"POST", "/admin-api/clerk/redeem", 8, 200},
+		{"POST", "/other/members/import", 9, 413},
+	}
+	for _, tt := range tests {
+		resp := web.Serve(context.Background(), h, web.NewRequest(tt.method, tt.path, bytes.Repeat([]byte("x"), tt.size)))
+		if resp.Status != tt.want {
+			t.Errorf("%s %s with %d bytes: %d %s, want %d", tt.method, tt.path, tt.size, resp.Status, resp.Body, tt.want)
+		}
+	}
+	if got, want := web.MaxBody(8, web.RouteLimit{Bytes: 16}), 16; got != want {
+		t.Errorf("MaxBody = %d, want %d", got, want)
+	}
+	if got, want := web.MaxBody(0), web.DefaultBodyLimit; got != want {
+		t.Errorf("MaxBody(0) = %d, want %d", got, want)
+	}
+}

@@ -28,7 +28,7 @@ func Handlers(d *boot.Deps) (map[string]web.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[f.Name] = boot.Handler(f.Name, d, h)
+		out[f.Name] = boot.Handler(f.Name, d, h, f.Raised...)
 	}
 	return out, nil
 }
@@ -44,12 +44,18 @@ func New(d *boot.Deps) (http.Handler, error) {
 
 // Mount serves built handlers at /<name> and /<name>/…, plus GET /healthz.
 // Any other path answers a JSON 404 (errs.NotExist) naming the functions
-// mounted, in the shape of every function's errors.
+// mounted, in the shape of every function's errors. It reads up to
+// bodyLimit bytes of a body, more for a function with routes that take
+// more (wiring.Function's Raised).
 func Mount(hs map[string]web.Handler, bodyLimit int) http.Handler {
+	raised := map[string][]web.RouteLimit{}
+	for _, f := range wiring.Functions() {
+		raised[f.Name] = f.Raised
+	}
 	mux := http.NewServeMux()
 	names := make([]string, 0, len(hs))
 	for name, h := range hs {
-		lh := local.Handler(h, bodyLimit)
+		lh := local.Handler(h, web.MaxBody(bodyLimit, raised[name]...))
 		mux.Handle("/"+name, lh)
 		mux.Handle("/"+name+"/", lh)
 		names = append(names, "/"+name)
