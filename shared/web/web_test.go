@@ -14,6 +14,28 @@ import (
 	"github.com/wemember/wemember/shared/web"
 )
 
+// TestMuxHead: HEAD on a GET route answers as GET would, without a body;
+// the methods a path takes list HEAD with GET.
+func TestMuxHead(t *testing.T) {
+	mux := web.NewMux("/member-api")
+	mux.Handle("GET", "/me", func(context.Context, *web.Request) (*web.Response, error) {
+		return web.JSON(200, map[string]string{"id": "m1"}), nil
+	})
+	mux.Handle("POST", "/sign-in", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "ok"), nil })
+	resp, err := mux.Serve(context.Background(), web.NewRequest("HEAD", "/member-api/me", nil))
+	if err != nil || resp.Status != 200 || len(resp.Body) != 0 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("HEAD /me = %+v, %v; want 200 with GET's headers and no body", resp, err)
+	}
+	_, err = mux.Serve(context.Background(), web.NewRequest("HEAD", "/member-api/sign-in", nil))
+	if got := web.Error(err, "").Header.Get("Allow"); !errs.Is(errs.NotAllowed, err) || got != "POST" {
+		t.Errorf("HEAD /sign-in = %v, Allow %q; want 405, Allow POST", err, got)
+	}
+	_, err = mux.Serve(context.Background(), web.NewRequest("PUT", "/member-api/me", nil))
+	if got := web.Error(err, "").Header.Get("Allow"); !errs.Is(errs.NotAllowed, err) || got != "GET, HEAD" {
+		t.Errorf("PUT /me = %v, Allow %q; want 405, Allow GET, HEAD", err, got)
+	}
+}
+
 func TestMuxRoutesRelativeToPrefix(t *testing.T) {
 	mux := web.NewMux("/member-api")
 	mux.Handle("GET", "/me", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "me"), nil })
@@ -133,11 +155,11 @@ func TestMuxWrongMethodAndUnknownRoute(t *testing.T) {
 	mux.Handle("PUT", "/me", ok)
 	h := web.Chain(mux.Serve, web.Errors())
 	resp := web.Serve(context.Background(), h, web.NewRequest("DELETE", "/member-api/me", nil))
-	if resp.Status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, PUT" {
-		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, PUT\"", resp.Status, resp.Header.Get("Allow"))
+	if resp.Status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, PUT" {
+		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, HEAD, PUT\"", resp.Status, resp.Header.Get("Allow"))
 	}
 	var b web.ErrorBody
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /member-api/me; it takes GET, PUT" {
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /member-api/me; it takes GET, HEAD, PUT" {
 		t.Errorf("405 body = %s (%v)", resp.Body, err)
 	}
 	resp = web.Serve(context.Background(), h, web.NewRequest("GET", "/member-api/nope", nil))
