@@ -50,8 +50,10 @@ func RequestID() Middleware {
 	}
 }
 
-// Log writes one JSON line per request: function, route, status, duration,
-// request id and, for failures, the error kind and internal cause. It never
+// Log writes one JSON line per request: function, route, status,
+// duration_ms (milliseconds), request id and, for failures, the error kind
+// and internal cause, at ERROR for a server failure, WARN for a route not
+// built yet (501) and INFO otherwise. It never
 // logs bodies, headers or query strings, which may carry secrets. It gives
 // the request its logger (see reqlog.From), which names the function and the
 // request id on every line.
@@ -74,13 +76,16 @@ func Log(function string, log *slog.Logger) Middleware {
 				slog.String("method", req.Method),
 				slog.String("route", req.Path),
 				slog.Int("status", status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", req.RequestID),
 			}
 			level := slog.LevelInfo
 			if err != nil {
 				attrs = append(attrs, slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
-				if status >= 500 {
+				switch {
+				case status == http.StatusNotImplemented: // A route not built yet: known, nothing failed.
+					level = slog.LevelWarn
+				case status >= 500:
 					level = slog.LevelError
 				}
 			}
