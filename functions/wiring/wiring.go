@@ -102,7 +102,7 @@ func OACallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.OACallback", err)
 	}
 	return oacallback.New(srv, oa.AppID(), oa, d.Members, d.Channels, onboarding(d), pushGuard(d, "oa"),
-		d.Config.OARegisterURL, d.Log), nil
+		d.Config.RegisterURL, d.Log), nil
 }
 
 // WeComCallback builds the wecom-callback function; it needs the WeCom corp
@@ -114,5 +114,5 @@ func WeComCallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.WeComCallback", err)
 	}
 	return wecomcallback.New(srv, wc.CorpID(), wc, d.Members, d.Channels, onboarding(d), pushGuard(d, "wecom"),
-		d.Store, d.Config.OARegisterURL, time.Now, d.Log), nil
+		d.Store, d.Config.RegisterURL, time.Now, d.Log), nil
 }
