@@ -3,8 +3,9 @@
 package main
 
 import (
+	"github.com/wemember/wemember/functions/admin-api/adminapi"
 	"github.com/wemember/wemember/functions/wiring"
 	"github.com/wemember/wemember/shared/boot"
 )
 
-func main() { boot.Main("admin-api", wiring.AdminAPI) }
+func main() { boot.Main("admin-api", wiring.AdminAPI, adminapi.BodyLimits()...) }

@@ -23,24 +23,26 @@ import (
 	"github.com/wemember/wemember/shared/web"
 )
 
-// Function is one cloud function: its name (also its route prefix) and how
-// to build its handler.
+// Function is one cloud function: its name (also its route prefix), how
+// to build its handler and the routes that take a larger body than the
+// configured limit.
 type Function struct {
-	Name  string
-	Build boot.Build
+	Name   string
+	Build  boot.Build
+	Raised []web.RouteLimit
 }
 
 // Functions lists every function the design names, in the design's order.
 func Functions() []Function {
 	return []Function{
-		{"mp-login", MPLogin},
-		{"member-api", MemberAPI},
-		{"oa-callback", OACallback},
-		{"wecom-callback", WeComCallback},
-		{"invite-redeem", boot.Unbuilt("invite-redeem")},
-		{"pay-notify", boot.Unbuilt("pay-notify")},
-		{"expiry-sweep", ExpirySweep()},
-		{"admin-api", AdminAPI},
+		{"mp-login", MPLogin, nil},
+		{"member-api", MemberAPI, nil},
+		{"oa-callback", OACallback, nil},
+		{"wecom-callback", WeComCallback, nil},
+		{"invite-redeem", boot.Unbuilt("invite-redeem"), nil},
+		{"pay-notify", boot.Unbuilt("pay-notify"), nil},
+		{"expiry-sweep", ExpirySweep(), nil},
+		{"admin-api", AdminAPI, adminapi.BodyLimits()},
 	}
 }
 
@@ -100,7 +102,7 @@ func OACallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.OACallback", err)
 	}
 	return oacallback.New(srv, oa.AppID(), oa, d.Members, d.Channels, onboarding(d), pushGuard(d, "oa"),
-		d.Config.OARegisterURL), nil
+		d.Config.RegisterURL), nil
 }
 
 // WeComCallback builds the wecom-callback function; it needs the WeCom corp
@@ -112,5 +114,5 @@ func WeComCallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.WeComCallback", err)
 	}
 	return wecomcallback.New(srv, wc.CorpID(), wc, d.Members, d.Channels, onboarding(d), pushGuard(d, "wecom"),
-		d.Store, d.Config.OARegisterURL, time.Now), nil
+		d.Store, d.Config.RegisterURL, time.Now), nil
 }

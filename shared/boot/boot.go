@@ -174,14 +174,16 @@ func Logger(level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-// Handler wraps a function's routes in the standard middleware.
-func Handler(function string, d *Deps, h web.Handler) web.Handler {
-	return web.Chain(h, web.Standard(function, d.Log, d.Config.BodyLimit)...)
+// Handler wraps a function's routes in the standard middleware, with the
+// configured body limit for every route but those raised names.
+func Handler(function string, d *Deps, h web.Handler, raised ...web.RouteLimit) web.Handler {
+	return web.Chain(h, web.Standard(function, d.Log, d.Config.BodyLimit, raised...)...)
 }
 
 // Main is a function's whole main: config from the process environment,
-// dependencies, handler, platform. It exits with status 1 if start-up fails.
-func Main(function string, build Build) {
+// dependencies, handler, platform; raised are the routes that take a larger
+// body than the configured limit. It exits with status 1 if start-up fails.
+func Main(function string, build Build, raised ...web.RouteLimit) {
 	log := Logger(os.Getenv("WEMEMBER_LOG_LEVEL"))
 	fail := func(err error) {
 		log.Error("start failed", slog.String("function", function), slog.String("error", err.Error()))
@@ -200,7 +202,8 @@ func Main(function string, build Build) {
 	if err != nil {
 		fail(err)
 	}
-	launch.Run(Handler(function, d, h), launch.WithBodyLimit(cfg.BodyLimit), launch.WithLogger(log))
+	launch.Run(Handler(function, d, h, raised...), launch.WithBodyLimit(web.MaxBody(cfg.BodyLimit, raised...)),
+		launch.WithLogger(log))
 }
 
 // Unbuilt is the Build of a function that is not built yet: every request

@@ -10,12 +10,15 @@ import (
 )
 
 // Keyword is one keyword reply of the Official Account: a text message that
-// matches gets Reply as a passive reply. {register_url} in Reply is
-// replaced by the registration link.
+// matches gets Reply as a passive reply, or MemberReply when set and the
+// follower is already a member. {register_url} in either is replaced by the
+// registration link (the member page: it registers a newcomer and shows a
+// member their card).
 type Keyword struct {
-	Match string `json:"match"`
-	Exact bool   `json:"exact"` // Whole message (trimmed) rather than contains.
-	Reply string `json:"reply"`
+	Match       string `json:"match"`
+	Exact       bool   `json:"exact"` // Whole message (trimmed) rather than contains.
+	Reply       string `json:"reply"`
+	MemberReply string `json:"member_reply,omitempty"` // For a member; empty: Reply for everyone.
 }
 
 // Replies are the Official Account's passive replies, stored as data.
@@ -26,13 +29,14 @@ type Replies struct {
 	UpdatedBy string    `json:"updated_by"`
 }
 
-// DefaultReplies answer 会员 with the registration link and welcome new
-// followers with it.
+// DefaultReplies answer 会员 with the registration link (a member with the
+// link to their card) and welcome new followers with it.
 func DefaultReplies() Replies {
 	return Replies{
 		Welcome: "欢迎关注！点击注册会员，领取新人礼：{register_url}",
 		Keywords: []Keyword{
-			{Match: "会员", Reply: "点击注册会员，领取新人礼：{register_url}"},
+			{Match: "会员", Reply: "点击注册会员，领取新人礼：{register_url}",
+				MemberReply: "您已是会员，点击查看会员卡和权益：{register_url}"},
 		},
 	}
 }
@@ -62,8 +66,8 @@ func (s *Service) SetReplies(ctx context.Context, r Replies, operator string) (R
 		return Replies{}, errs.E(op, errs.Invalid, "too many keywords or welcome too long")
 	}
 	for _, k := range r.Keywords {
-		if strings.TrimSpace(k.Match) == "" || len(k.Match) > 64 || k.Reply == "" || len(k.Reply) > 2000 {
-			return Replies{}, errs.E(op, errs.Invalid, "a keyword needs a match (≤ 64) and a reply (≤ 2000)")
+		if strings.TrimSpace(k.Match) == "" || len(k.Match) > 64 || k.Reply == "" || len(k.Reply) > 2000 || len(k.MemberReply) > 2000 {
+			return Replies{}, errs.E(op, errs.Invalid, "a keyword needs a match (≤ 64) and a reply (≤ 2000; member_reply too)")
 		}
 	}
 	r.UpdatedAt, r.UpdatedBy = s.now().UTC(), operator
@@ -73,16 +77,26 @@ func (s *Service) SetReplies(ctx context.Context, r Replies, operator string) (R
 	return r, nil
 }
 
-// Match returns the reply for a text message, if a keyword matches; the
-// first matching keyword wins.
-func (r Replies) Match(text, registerURL string) (string, bool) {
+// Match returns the keyword a text message matches, if any; the first
+// matching keyword wins.
+func (r Replies) Match(text string) (Keyword, bool) {
 	t := strings.TrimSpace(text)
 	for _, k := range r.Keywords {
 		if (k.Exact && t == k.Match) || (!k.Exact && strings.Contains(t, k.Match)) {
-			return strings.ReplaceAll(k.Reply, "{register_url}", registerURL), true
+			return k, true
 		}
 	}
-	return "", false
+	return Keyword{}, false
+}
+
+// Text is the keyword's reply with the link filled in: MemberReply, when
+// set, for a follower who is already a member, else Reply.
+func (k Keyword) Text(registerURL string, isMember bool) string {
+	reply := k.Reply
+	if isMember && k.MemberReply != "" {
+		reply = k.MemberReply
+	}
+	return strings.ReplaceAll(reply, "{register_url}", registerURL)
 }
 
 // WelcomeText is the subscribe welcome with the link filled in.

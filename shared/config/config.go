@@ -30,7 +30,10 @@ type Config struct {
 	MPReminderTemplate string
 
 	OAAppID, OASecret, OAToken, OAAESKey string // The Official Account.
-	OARegisterURL                        string // Registration link sent in replies; required with OAAppID.
+	// RegisterURL is the registration link the Official Account's replies
+	// and WeCom's welcome message carry (WEMEMBER_REGISTER_URL, or the older
+	// WEMEMBER_OA_REGISTER_URL); required with OAAppID or WeComCorpID.
+	RegisterURL string
 
 	WeComCorpID, WeComSecret, WeComToken, WeComAESKey string // WeCom.
 
@@ -56,7 +59,7 @@ func Load(getenv func(string) string) (Config, error) {
 		OASecret:           getenv("WEMEMBER_OA_SECRET"),
 		OAToken:            getenv("WEMEMBER_OA_TOKEN"),
 		OAAESKey:           getenv("WEMEMBER_OA_AES_KEY"),
-		OARegisterURL:      getenv("WEMEMBER_OA_REGISTER_URL"),
+		RegisterURL:        getenv("WEMEMBER_REGISTER_URL"),
 		WeComCorpID:        getenv("WEMEMBER_WECOM_CORPID"),
 		WeComSecret:        getenv("WEMEMBER_WECOM_SECRET"),
 		WeComToken:         getenv("WEMEMBER_WECOM_TOKEN"),
@@ -80,11 +83,19 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.BodyLimit = n
 	}
+	switch old := getenv("WEMEMBER_OA_REGISTER_URL"); {
+	case c.RegisterURL == "":
+		c.RegisterURL = old
+	case old != "" && old != c.RegisterURL:
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_REGISTER_URL and WEMEMBER_OA_REGISTER_URL differ: set WEMEMBER_REGISTER_URL only")
+	}
 	switch {
-	case c.OAAppID != "" && c.OARegisterURL == "":
-		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_OA_REGISTER_URL is required with WEMEMBER_OA_APPID: the Official Account's replies link to it")
-	case c.OARegisterURL != "" && !validURL(c.OARegisterURL):
-		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_OA_REGISTER_URL must be an https:// (or, locally, http://) URL")
+	case c.OAAppID != "" && c.RegisterURL == "":
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_REGISTER_URL (or the older WEMEMBER_OA_REGISTER_URL) is required with WEMEMBER_OA_APPID: the Official Account's replies link to it")
+	case c.WeComCorpID != "" && c.RegisterURL == "":
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_REGISTER_URL is required with WEMEMBER_WECOM_CORPID: WeCom's welcome message links to it")
+	case c.RegisterURL != "" && !validURL(c.RegisterURL):
+		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_REGISTER_URL must be an https:// (or, locally, http://) URL")
 	case !strings.HasPrefix(c.Store, "bolt:") && !strings.HasPrefix(c.Store, "dynamo:"):
 		return Config{}, errs.E(op, errs.Invalid, "WEMEMBER_STORE must be bolt:<path> or dynamo:<table>")
 	case len(c.SessionSecret) < 32:
@@ -122,7 +133,7 @@ func Dev(dataDir, simBase string) map[string]string {
 		"WEMEMBER_OA_SECRET":            "dev-oa-secret",
 		"WEMEMBER_OA_TOKEN":             "wemember-oa-token",
 		"WEMEMBER_OA_AES_KEY":           "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-		"WEMEMBER_OA_REGISTER_URL":      "http://127.0.0.1:8080/register",
+		"WEMEMBER_REGISTER_URL":         "http://127.0.0.1:8080/register",
 		"WEMEMBER_WECOM_CORPID":         "ww00000000000000001",
 		"WEMEMBER_WECOM_SECRET":         "dev-wecom-secret",
 		"WEMEMBER_WECOM_TOKEN":          "wemember-wecom-token",

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/web"
 )
@@ -60,5 +62,44 @@ func TestLinesLoggedInsideARequestCarryItsID(t *testing.T) {
 func TestLoggerOutsideARequestIsTheDefault(t *testing.T) {
 	if got := reqlog.From(context.Background()); got != slog.Default() {
 		t.Errorf("Logger outside a request = %p, want slog.Default() %p", got, slog.Default())
+	}
+}
+
+// TestAccessLineLevelAndDuration: a failure of the service logs at ERROR, a
+// route not built yet (501) at WARN, a caller's mistake at INFO; every
+// access line gives its duration in milliseconds.
+func TestAccessLineLevelAndDuration(t *testing.T) {
+	tests := []struct {
+		kind  errs.Kind
+		level string
+	}{
+		{errs.Internal, "ERROR"},
+		{errs.Unimplemented, "WARN"},
+		{errs.Invalid, "INFO"},
+		{errs.Other, "INFO"}, // No error.
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		log := slog.New(slog.NewJSONHandler(&buf, nil))
+		h := web.Chain(func(context.Context, *web.Request) (*web.Response, error) {
+			time.Sleep(2 * time.Millisecond)
+			if tt.kind == errs.Other {
+				return web.Text(http.StatusOK, "ok"), nil
+			}
+			return nil, errs.E("op", tt.kind, "refused")
+		}, web.Standard("fn", log, 0)...)
+		web.Serve(context.Background(), h, web.NewRequest(http.MethodPost, "/fn", nil))
+		lines := logLines(t, &buf)
+		if len(lines) != 1 {
+			t.Fatalf("%v: %d log lines, want 1:\n%s", tt.kind, len(lines), buf.String())
+		}
+		l := lines[0]
+		if l["level"] != tt.level {
+			t.Errorf("%v: level %v, want %s", tt.kind, l["level"], tt.level)
+		}
+		ms, ok := l["duration_ms"].(float64)
+		if _, ns := l["duration"]; !ok || ms < 2 || ms > 10_000 || ns {
+			t.Errorf("%v: duration_ms %v, duration %v; want about 2 milliseconds and no unitless duration", tt.kind, l["duration_ms"], l["duration"])
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -18,9 +19,11 @@ import (
 const DefaultBodyLimit = 1 << 20
 
 // Standard is the middleware every function runs under, outermost first:
-// request id, logging, error rendering, panic recovery and the body limit.
-func Standard(function string, log *slog.Logger, bodyLimit int) []Middleware {
-	return []Middleware{RequestID(), Log(function, log), Errors(), Recover(log), Limit(bodyLimit)}
+// request id, logging, error rendering, panic recovery and the body limit:
+// bodyLimit for every route but those raised names (see LimitRoutes).
+func Standard(function string, log *slog.Logger, bodyLimit int, raised ...RouteLimit) []Middleware {
+	return []Middleware{RequestID(), Log(function, log), Errors(), Recover(log),
+		LimitRoutes("/"+function, bodyLimit, raised...)}
 }
 
 // RequestID gives every request an id, keeping one the platform supplied.
@@ -47,8 +50,10 @@ func RequestID() Middleware {
 	}
 }
 
-// Log writes one JSON line per request: function, route, status, duration,
-// request id and, for failures, the error kind and internal cause. It never
+// Log writes one JSON line per request: function, route, status,
+// duration_ms (milliseconds), request id and, for failures, the error kind
+// and internal cause, at ERROR for a server failure, WARN for a route not
+// built yet (501) and INFO otherwise. It never
 // logs bodies, headers or query strings, which may carry secrets. It gives
 // the request its logger (see reqlog.From), which names the function and the
 // request id on every line.
@@ -71,13 +76,16 @@ func Log(function string, log *slog.Logger) Middleware {
 				slog.String("method", req.Method),
 				slog.String("route", req.Path),
 				slog.Int("status", status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", req.RequestID),
 			}
 			level := slog.LevelInfo
 			if err != nil {
 				attrs = append(attrs, slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
-				if status >= 500 {
+				switch {
+				case status == http.StatusNotImplemented: // A route not built yet: known, nothing failed.
+					level = slog.LevelWarn
+				case status >= 500:
 					level = slog.LevelError
 				}
 			}
@@ -123,16 +131,52 @@ func Recover(log *slog.Logger) Middleware {
 
 // Limit refuses request bodies over max bytes (DefaultBodyLimit if max ≤ 0)
 // before the handler sees them.
-func Limit(max int) Middleware {
-	if max <= 0 {
-		max = DefaultBodyLimit
+func Limit(max int) Middleware { return LimitRoutes("", max) }
+
+// RouteLimit lets one route of a function take a larger body than the
+// function's limit (a file upload): Method and Path as the function's Mux
+// routes them, Path relative to the function's prefix ("/members/import").
+type RouteLimit struct {
+	Method, Path string
+	Bytes        int
+}
+
+// LimitRoutes is Limit(n) for the function mounted at prefix, except that a
+// request for a route in raised may carry up to that route's Bytes (or n, if
+// larger). Routes are matched as a Mux with that prefix matches them.
+func LimitRoutes(prefix string, n int, raised ...RouteLimit) Middleware {
+	if n <= 0 {
+		n = DefaultBodyLimit
 	}
+	prefix = strings.TrimSuffix(prefix, "/")
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
-			if len(req.Body) > max {
-				return nil, errs.E("web.Limit", errs.TooLarge, fmt.Sprintf("request body over %d bytes", max))
+			limit := n
+			if len(req.Body) > n && len(raised) > 0 {
+				route := routeOf(prefix, req.Path)
+				for _, r := range raised {
+					if r.Method == req.Method && r.Path == route {
+						limit = max(n, r.Bytes)
+					}
+				}
+			}
+			if len(req.Body) > limit {
+				return nil, errs.E("web.Limit", errs.TooLarge, fmt.Sprintf("request body over %d bytes", limit))
 			}
 			return next(ctx, req)
 		}
 	}
+}
+
+// MaxBody is the largest body a function with limit n and the raised routes
+// takes on any route (n is DefaultBodyLimit if ≤ 0): how much a platform
+// adapter must read to let LimitRoutes decide.
+func MaxBody(n int, raised ...RouteLimit) int {
+	if n <= 0 {
+		n = DefaultBodyLimit
+	}
+	for _, r := range raised {
+		n = max(n, r.Bytes)
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -28,20 +29,31 @@ func (m *Mux) Handle(method, path string, h Handler) {
 	m.paths[path] = true
 }
 
-// Serve is the mux as a Handler. A path it knows asked with another method
-// is errs.NotAllowed naming the path as the caller sent it and the methods
-// it takes (the Allow header); an unknown path is errs.NotExist naming the
+// Serve is the mux as a Handler. HEAD on a GET route is answered as GET
+// with the body left out. A path it knows asked with another method is
+// errs.NotAllowed naming the path as the caller sent it and the methods it
+// takes (the Allow header); an unknown path is errs.NotExist naming the
 // function.
 func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 	p := m.Route(req.Path)
 	if h, ok := m.routes[req.Method+" "+p]; ok {
 		return h(ctx, req)
 	}
+	if h, ok := m.routes[http.MethodGet+" "+p]; ok && req.Method == http.MethodHead {
+		resp, err := h(ctx, req)
+		if resp != nil {
+			resp.Body = nil
+		}
+		return resp, err
+	}
 	if m.paths[p] {
 		var allow []string
 		for route := range m.routes {
 			if method, path, _ := strings.Cut(route, " "); path == p {
 				allow = append(allow, method)
+				if _, head := m.routes[http.MethodHead+" "+p]; method == http.MethodGet && !head {
+					allow = append(allow, http.MethodHead)
+				}
 			}
 		}
 		slices.Sort(allow)
@@ -57,9 +69,13 @@ func (m *Mux) Serve(ctx context.Context, req *Request) (*Response, error) {
 }
 
 // Route is a request path relative to the function's prefix.
-func (m *Mux) Route(path string) string {
-	if m.prefix != "" && (path == m.prefix || strings.HasPrefix(path, m.prefix+"/")) {
-		path = path[len(m.prefix):]
+func (m *Mux) Route(path string) string { return routeOf(m.prefix, path) }
+
+// routeOf is path relative to prefix (which has no trailing slash), as a
+// Mux with that prefix routes it.
+func routeOf(prefix, path string) string {
+	if prefix != "" && (path == prefix || strings.HasPrefix(path, prefix+"/")) {
+		path = path[len(prefix):]
 	}
 	if path == "" {
 		path = "/"

@@ -88,15 +88,18 @@ func XML(status int, body []byte) *Response {
 
 // Serve runs h and settles its answer to one response: the handler's
 // response if it gave one (the Errors middleware renders errors into one),
-// else its error rendered. Platform adapters call it, so no invocation ends
-// without an answer.
+// else its error rendered; the answer to HEAD has no body. Platform
+// adapters call it, so no invocation ends without an answer.
 func Serve(ctx context.Context, h Handler, req *Request) *Response {
 	resp, err := h(ctx, req)
-	if resp != nil {
-		return resp
+	if resp == nil {
+		if err == nil {
+			err = errs.E("web.Serve", errs.Internal, "handler returned no response")
+		}
+		resp = Error(err, req.RequestID)
 	}
-	if err == nil {
-		err = errs.E("web.Serve", errs.Internal, "handler returned no response")
+	if req.Method == http.MethodHead {
+		resp.Body = nil
 	}
-	return Error(err, req.RequestID)
+	return resp
 }

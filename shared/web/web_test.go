@@ -14,6 +14,28 @@ import (
 	"github.com/wemember/wemember/shared/web"
 )
 
+// TestMuxHead: HEAD on a GET route answers as GET would, without a body;
+// the methods a path takes list HEAD with GET.
+func TestMuxHead(t *testing.T) {
+	mux := web.NewMux("/member-api")
+	mux.Handle("GET", "/me", func(context.Context, *web.Request) (*web.Response, error) {
+		return web.JSON(200, map[string]string{"id": "m1"}), nil
+	})
+	mux.Handle("POST", "/sign-in", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "ok"), nil })
+	resp, err := mux.Serve(context.Background(), web.NewRequest("HEAD", "/member-api/me", nil))
+	if err != nil || resp.Status != 200 || len(resp.Body) != 0 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("HEAD /me = %+v, %v; want 200 with GET's headers and no body", resp, err)
+	}
+	_, err = mux.Serve(context.Background(), web.NewRequest("HEAD", "/member-api/sign-in", nil))
+	if got := web.Error(err, "").Header.Get("Allow"); !errs.Is(errs.NotAllowed, err) || got != "POST" {
+		t.Errorf("HEAD /sign-in = %v, Allow %q; want 405, Allow POST", err, got)
+	}
+	_, err = mux.Serve(context.Background(), web.NewRequest("PUT", "/member-api/me", nil))
+	if got := web.Error(err, "").Header.Get("Allow"); !errs.Is(errs.NotAllowed, err) || got != "GET, HEAD" {
+		t.Errorf("PUT /me = %v, Allow %q; want 405, Allow GET, HEAD", err, got)
+	}
+}
+
 func TestMuxRoutesRelativeToPrefix(t *testing.T) {
 	mux := web.NewMux("/member-api")
 	mux.Handle("GET", "/me", func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "me"), nil })
@@ -133,11 +155,11 @@ func TestMuxWrongMethodAndUnknownRoute(t *testing.T) {
 	mux.Handle("PUT", "/me", ok)
 	h := web.Chain(mux.Serve, web.Errors())
 	resp := web.Serve(context.Background(), h, web.NewRequest("DELETE", "/member-api/me", nil))
-	if resp.Status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, PUT" {
-		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, PUT\"", resp.Status, resp.Header.Get("Allow"))
+	if resp.Status != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, PUT" {
+		t.Errorf("DELETE /me = %d, Allow %q; want 405, Allow \"GET, HEAD, PUT\"", resp.Status, resp.Header.Get("Allow"))
 	}
 	var b web.ErrorBody
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /member-api/me; it takes GET, PUT" {
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.Error.Message != "method DELETE not allowed on /member-api/me; it takes GET, HEAD, PUT" {
 		t.Errorf("405 body = %s (%v)", resp.Body, err)
 	}
 	resp = web.Serve(context.Background(), h, web.NewRequest("GET", "/member-api/nope", nil))
@@ -176,5 +198,38 @@ func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
 	}
 	if err := web.DecodeStrict(web.NewRequest("PUT", "/", []byte(`{"A":7,"b":{"C":2}}`)), &v); err != nil || v.A != 7 || v.B.C != 2 {
 		t.Fatalf("known fields: %v, %+v", err, v)
+	}
+}
+
+// TestLimitRoutes: a raised route takes a larger body however its path is
+// written (gateway prefix or function URL); other routes, other methods and
+// other functions' paths keep the function's limit.
+func TestLimitRoutes(t *testing.T) {
+	ok := func(context.Context, *web.Request) (*web.Response, error) { return web.Text(200, "ok"), nil }
+	h := web.Chain(ok, web.Errors(), web.LimitRoutes("/admin-api", 8, web.RouteLimit{Method: "POST", Path: "/members/import", Bytes: 16}))
+	tests := []struct {
+		method, path string
+		size, want   int
+	}{
+		{"POST", "/admin-api/members/import", 16, 200},
+		{"POST", "/members/import", 16, 200},
+		{"POST", "/admin-api/members/import/", 16, 200},
+		{"POST", "/admin-api/members/import", 17, 413},
+		{"PUT", "/admin-api/members/import", 9, 413},
+		{"POST", "/admin-api/clerk/redeem", 9, 413},
+		{"POST", "/admin-api/clerk/redeem", 8, 200},
+		{"POST", "/other/members/import", 9, 413},
+	}
+	for _, tt := range tests {
+		resp := web.Serve(context.Background(), h, web.NewRequest(tt.method, tt.path, bytes.Repeat([]byte("x"), tt.size)))
+		if resp.Status != tt.want {
+			t.Errorf("%s %s with %d bytes: %d %s, want %d", tt.method, tt.path, tt.size, resp.Status, resp.Body, tt.want)
+		}
+	}
+	if got, want := web.MaxBody(8, web.RouteLimit{Bytes: 16}), 16; got != want {
+		t.Errorf("MaxBody = %d, want %d", got, want)
+	}
+	if got, want := web.MaxBody(0), web.DefaultBodyLimit; got != want {
+		t.Errorf("MaxBody(0) = %d, want %d", got, want)
 	}
 }

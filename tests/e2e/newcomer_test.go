@@ -27,8 +27,14 @@ func TestEndToEndNewcomerAnswers(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || !bytes.HasSuffix(body, []byte("}\n")) {
-			t.Errorf("DELETE /member-api/me = %d, Allow %q, %q; want 405, Allow GET, a JSON line", resp.StatusCode, resp.Header.Get("Allow"), body)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" || !bytes.HasSuffix(body, []byte("}\n")) {
+			t.Errorf("DELETE /member-api/me = %d, Allow %q, %q; want 405, Allow GET, HEAD, a JSON line", resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+		if r := e.do("HEAD", "/member-api/me", l.Token, nil); r.Status != http.StatusOK || len(r.Body) != 0 {
+			t.Errorf("HEAD /member-api/me = %d %q; want 200 without a body", r.Status, r.Body)
+		}
+		if r := e.do("GET", "/member-api//me", l.Token, nil); r.Status != http.StatusNotFound || !bytes.Contains(r.Body, []byte(`"member-api has no route GET //me"`)) {
+			t.Errorf("GET /member-api//me = %d %s; want a JSON 404 naming member-api", r.Status, r.Body)
 		}
 		r := e.do("GET", "/member-api/nope", l.Token, nil)
 		if r.Status != http.StatusNotFound || !bytes.Contains(r.Body, []byte(`"member-api has no route GET /nope"`)) {

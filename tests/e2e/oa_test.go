@@ -200,8 +200,8 @@ func TestEndToEndOAScene(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("subscribe: %d %s", r.Status, r.Body)
 		}
-		if got := openReply(t, oa, r.Body); !strings.Contains(got, cfg.OARegisterURL) {
-			t.Errorf("welcome reply %q lacks the register URL %s", got, cfg.OARegisterURL)
+		if got := openReply(t, oa, r.Body); !strings.Contains(got, cfg.RegisterURL) {
+			t.Errorf("welcome reply %q lacks the register URL %s", got, cfg.RegisterURL)
 		}
 		m := e.resolve(member.Identity{Kind: member.OpenID, Scope: cfg.OAAppID, Value: f.OpenID}, true)
 		if byUnion := e.resolve(member.Identity{Kind: member.UnionID, Value: f.UnionID}, true); byUnion.ID != m.ID {
@@ -252,7 +252,7 @@ func TestEndToEndOAScene(t *testing.T) {
 		if a.Status != http.StatusOK {
 			t.Fatalf("text: %d %s", a.Status, a.Body)
 		}
-		if got := openReply(t, oa, a.Body); !strings.Contains(got, cfg.OARegisterURL) {
+		if got := openReply(t, oa, a.Body); !strings.Contains(got, cfg.RegisterURL) {
 			t.Errorf("keyword reply %q lacks the register URL", got)
 		}
 		p4, _ := oa.Build(e.url("oa-callback"), push.OAText(f.OpenID, "hello", time.Now().UnixNano()))
@@ -338,7 +338,7 @@ func TestEndToEndOAConcurrentCopies(t *testing.T) {
 			if !res.OK() {
 				t.Fatalf("copy %d not delivered: %+v", i+1, res.Attempts)
 			}
-			if got := openReply(t, oa, res.Last().Body); !strings.Contains(got, cfg.OARegisterURL) {
+			if got := openReply(t, oa, res.Last().Body); !strings.Contains(got, cfg.RegisterURL) {
 				t.Errorf("copy %d answered %q", i+1, got)
 			}
 			// Each reply is sealed with a fresh nonce: equal bytes mean the

@@ -131,3 +131,70 @@ func TestEndToEndRecycledPhone(t *testing.T) {
 		}
 	})
 }
+
+// TestEndToEndForcedBindingPrompt: with binding forced, a login without a
+// phone is told to ask for one (phone_prompt "authorize"); a login whose
+// number belongs to another WeChat account's member is still without a
+// phone, and is told to ask for a different number ("another_number")
+// rather than the same authorization again. Progressive binding asks for
+// nothing.
+func TestEndToEndForcedBindingPrompt(t *testing.T) {
+	backends.Run(t, func(t *testing.T, b backends.Backend) {
+		e := newEnv(t, b)
+		ctx := context.Background()
+		type answer struct {
+			loginReply
+			NeedsPhone  bool   `json:"needs_phone"`
+			PhonePrompt string `json:"phone_prompt"`
+			PhoneLinked *bool  `json:"phone_linked"`
+			PhoneReason string `json:"phone_reason"`
+		}
+		login := func(name, phone string) answer {
+			t.Helper()
+			openid := wxsim.OpenID(mpAppID, name+"-"+b.Name)
+			body := `{"code":"` + sim.LoginCode(mpAppID, openid, "") + `"`
+			if phone != "" {
+				body += `,"phone_code":"` + sim.PhoneCode(mpAppID, openid, phone) + `"`
+			}
+			r := e.do("POST", "/mp-login", "", []byte(body+"}"))
+			if r.Status != http.StatusOK {
+				t.Fatalf("login of %s: %d %s", name, r.Status, r.Body)
+			}
+			var got answer
+			r.decode(t, &got)
+			return got
+		}
+		setBind := func(mode member.BindMode) {
+			t.Helper()
+			r, err := e.deps.Members.Rules(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Bind = mode
+			if _, err := e.deps.Members.SetRules(ctx, r, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if owner := login("owner", "13855550126"); owner.NeedsPhone || owner.PhonePrompt != "" {
+			t.Fatalf("progressive login = %+v; want no phone asked for", owner)
+		}
+		if got := login("other", "13855550126"); got.NeedsPhone || got.PhonePrompt != "" || got.PhoneReason != "phone_in_use" {
+			t.Errorf("progressive login with a number in use = %+v; want phone_in_use and no phone asked for", got)
+		}
+
+		setBind(member.BindForced)
+		if got := login("newcomer", ""); !got.NeedsPhone || got.PhonePrompt != "authorize" || got.PhoneLinked != nil {
+			t.Errorf("forced login without a phone = %+v; want needs_phone, phone_prompt authorize", got)
+		}
+		for _, name := range []string{"recycler", "other"} {
+			got := login(name, "13855550126")
+			if !got.NeedsPhone || got.PhonePrompt != "another_number" || got.PhoneLinked == nil || *got.PhoneLinked || got.PhoneReason != "phone_in_use" {
+				t.Errorf("forced login of %s with a number in use = %+v; want needs_phone, phone_prompt another_number, phone_linked false, phone_in_use", name, got)
+			}
+		}
+		if got := login("recycler", "13855550127"); got.NeedsPhone || got.PhonePrompt != "" || got.PhoneLinked == nil || !*got.PhoneLinked {
+			t.Errorf("forced login with another number = %+v; want the phone linked and nothing asked for", got)
+		}
+	}, "bolt")
+}

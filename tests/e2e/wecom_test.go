@@ -84,7 +84,7 @@ func TestEndToEndWeComAdd(t *testing.T) {
 			t.Errorf("%d coupons, want the 1 registration coupon", n)
 		}
 		ws := welcomesFor(cfg.WeComCorpID, c.ExternalUserID)
-		if len(ws) != 1 || ws[0].WelcomeCode != code || !strings.Contains(ws[0].Text, cfg.OARegisterURL) {
+		if len(ws) != 1 || ws[0].WelcomeCode != code || !strings.Contains(ws[0].Text, cfg.RegisterURL) {
 			t.Fatalf("welcome messages = %+v; want one through %s with the register URL", ws, code)
 		}
 

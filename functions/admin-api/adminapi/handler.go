@@ -7,6 +7,7 @@
 package adminapi
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/wemember/wemember/shared/auth"
@@ -39,16 +40,27 @@ type Handler struct {
 const DefaultImportSlice = 5 * time.Second
 
 // New makes the function's handler: every route behind the operator bearer
-// token operatorToken. sessions verifies coupon QR tokens.
-//
-// Note for deployment: a 100 000-row import is about 2 MB as CSV and 5–6 MB
-// as JSON, over the default 1 MiB body limit; set WEMEMBER_BODY_LIMIT for
-// admin-api to at least 8 MiB (and mind the platforms' own 6 MB request
-// limit for synchronous Lambda and SCF calls: prefer CSV for large files).
+// token operatorToken. sessions verifies coupon QR tokens. Its routes take
+// the function's body limit, except the import (see BodyLimits).
 func New(m *member.Service, im *imports.Service, l *loyalty.Service, c *coupons.Service, ch *channels.Service,
 	sessions *session.Issuer, operatorToken string, now func() time.Time) web.Handler {
 	h := &Handler{Members: m, Imports: im, Loyalty: l, Coupons: c, Channels: ch, Sessions: sessions, Now: now}
 	return auth.Operator(operatorToken)(h.Mux().Serve)
+}
+
+// ImportBodyLimit is the largest body POST /members/import takes. A job of
+// the most rows an import may hold (100 000) is about 2–4 MB as CSV, over the
+// 1 MiB every other route keeps; 5 MiB stays under the 6 MB synchronous
+// request payload of AWS Lambda and of Tencent SCF behind API gateway, with
+// room for the event around the body. As JSON the same rows are 5–6 MB:
+// large files go as CSV.
+const ImportBodyLimit = 5 << 20
+
+// BodyLimits are the routes that take a larger body than the function's
+// limit: the member import. The wiring passes them to the standard
+// middleware (web.Standard) and to the platform adapter.
+func BodyLimits() []web.RouteLimit {
+	return []web.RouteLimit{{Method: http.MethodPost, Path: "/members/import", Bytes: ImportBodyLimit}}
 }
 
 // Mux routes the function's requests.

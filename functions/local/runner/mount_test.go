@@ -69,3 +69,26 @@ func TestSweepWrongMethodNamesThePathUsed(t *testing.T) {
 		t.Errorf("GET /expiry-sweep = %d %q, Allow %q; want 405 naming /expiry-sweep", resp.StatusCode, body, resp.Header.Get("Allow"))
 	}
 }
+
+// TestUncleanPathAnswersJSON: a path with an empty or dot segment reaches
+// the function as sent and answers its JSON 404, never a redirect with an
+// HTML body.
+func TestUncleanPathAnswersJSON(t *testing.T) {
+	srv := mounted(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/expiry-sweep//run", "/expiry-sweep/./run", "//expiry-sweep", "/expiry-sweep/../healthz"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.URL.Opaque = path // Sent as written, not cleaned by the client.
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e web.ErrorBody
+		if err := json.Unmarshal(b, &e); err != nil || resp.StatusCode != http.StatusNotFound || e.Error.Kind != "not_exist" ||
+			resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("GET %s = %d %q (%s); want a JSON 404", path, resp.StatusCode, b, resp.Header.Get("Content-Type"))
+		}
+	}
+}

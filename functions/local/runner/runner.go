@@ -28,7 +28,7 @@ func Handlers(d *boot.Deps) (map[string]web.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[f.Name] = boot.Handler(f.Name, d, h)
+		out[f.Name] = boot.Handler(f.Name, d, h, f.Raised...)
 	}
 	return out, nil
 }
@@ -44,26 +44,40 @@ func New(d *boot.Deps) (http.Handler, error) {
 
 // Mount serves built handlers at /<name> and /<name>/…, plus GET /healthz.
 // Any other path answers a JSON 404 (errs.NotExist) naming the functions
-// mounted, in the shape of every function's errors.
+// mounted, in the shape of every function's errors. It reads up to
+// bodyLimit bytes of a body, more for a function with routes that take
+// more (wiring.Function's Raised).
 func Mount(hs map[string]web.Handler, bodyLimit int) http.Handler {
-	mux := http.NewServeMux()
+	raised := map[string][]web.RouteLimit{}
+	for _, f := range wiring.Functions() {
+		raised[f.Name] = f.Raised
+	}
+	functions := map[string]http.Handler{}
 	names := make([]string, 0, len(hs))
 	for name, h := range hs {
-		lh := local.Handler(h, bodyLimit)
-		mux.Handle("/"+name, lh)
-		mux.Handle("/"+name+"/", lh)
+		functions[name] = local.Handler(h, web.MaxBody(bodyLimit, raised[name]...))
 		names = append(names, "/"+name)
 	}
 	slices.Sort(names)
-	mux.Handle("/", local.Handler(func(_ context.Context, req *web.Request) (*web.Response, error) {
+	unknown := local.Handler(func(_ context.Context, req *web.Request) (*web.Response, error) {
 		return nil, errs.E("runner.Mount", errs.NotExist,
 			"no function at "+req.Path+"; functions are at "+strings.Join(names, ", "))
-	}, bodyLimit))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte("{\"status\":\"ok\"}\n"))
+	}, bodyLimit)
+	// Routed by the first path segment as sent, not by http.ServeMux, which
+	// would answer a path like /member-api//me with a redirect and an HTML
+	// body; the function answers it as it would in the cloud.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		switch h, ok := functions[first]; {
+		case ok:
+			h.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte("{\"status\":\"ok\"}\n"))
+		default:
+			unknown.ServeHTTP(w, r)
+		}
 	})
-	return mux
 }
 
 // Tick runs the expiry sweep every interval until ctx is done, as the

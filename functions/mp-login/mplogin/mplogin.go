@@ -68,9 +68,16 @@ type Response struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	MemberID  string    `json:"member_id"`
 	Created   bool      `json:"created"`
-	// NeedsPhone asks the mini-program to request phone authorization
-	// (binding mode forced).
+	// NeedsPhone says the binding mode is forced and the member has no
+	// phone yet: the mini-program should ask for one, as PhonePrompt says.
+	// The login itself succeeded either way.
 	NeedsPhone bool `json:"needs_phone,omitempty"`
+	// PhonePrompt, with NeedsPhone, is how to ask: PromptAuthorize (no
+	// number was presented: show the phone-number button) or
+	// PromptAnotherNumber (the number presented belongs to another WeChat
+	// account's member and will never be bound to this one: ask for a
+	// different number, and do not present the same one again).
+	PhonePrompt string `json:"phone_prompt,omitempty"`
 	// PhoneLinked says, when a phone code was given, whether the number is
 	// now the member's; PhoneReason says why not: "phone_in_use", the
 	// number belongs to another WeChat account's member.
@@ -81,6 +88,12 @@ type Response struct {
 // PhoneInUse is the PhoneReason of a phone that belongs to another WeChat
 // account's member (a recycled number): the login went on without it.
 const PhoneInUse = "phone_in_use"
+
+// The PhonePrompts of a login that needs a phone.
+const (
+	PromptAuthorize     = "authorize"      // Ask for phone authorization.
+	PromptAnotherNumber = "another_number" // The number was PhoneInUse: ask for a different one.
+)
 
 // Mux routes the function's requests.
 func (h *Handler) Mux() *web.Mux {
@@ -129,6 +142,13 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 		if res.PhoneInUse {
 			out.PhoneReason = PhoneInUse
 		}
+	}
+	switch {
+	case !out.NeedsPhone:
+	case res.PhoneInUse:
+		out.PhonePrompt = PromptAnotherNumber
+	default:
+		out.PhonePrompt = PromptAuthorize
 	}
 	return web.JSON(http.StatusOK, out), nil
 }

@@ -190,17 +190,27 @@ func (h *Handler) unsubscribe(ctx context.Context, msg *wxoa.Message) (*web.Resp
 	return success(), nil
 }
 
-// keyword answers a text message that matches a keyword.
+// keyword answers a text message that matches a keyword, with the
+// keyword's member reply when the follower is already a member.
 func (h *Handler) keyword(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+	const op = "oacallback.keyword"
 	replies, err := h.Channels.Replies(ctx)
 	if err != nil {
-		return nil, errs.E("oacallback.keyword", err)
+		return nil, errs.E(op, err)
 	}
-	text, ok := replies.Match(msg.Content, h.RegisterURL)
+	k, ok := replies.Match(msg.Content)
 	if !ok {
 		return success(), nil
 	}
-	return h.reply(ctx, msg, text), nil
+	isMember := false
+	if k.MemberReply != "" {
+		_, err := h.Members.Resolve(ctx, member.Identity{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()})
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return nil, errs.E(op, err)
+		}
+		isMember = err == nil
+	}
+	return h.reply(ctx, msg, k.Text(h.RegisterURL, isMember)), nil
 }
 
 // reply is the passive text reply to msg, encrypted when msg was. An empty

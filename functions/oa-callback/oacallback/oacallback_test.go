@@ -151,3 +151,36 @@ func TestEveryOtherPushIsAcknowledged(t *testing.T) {
 		t.Errorf("user/info called %d times, want 0", n)
 	}
 }
+
+// TestKeywordReplyToAMember: 会员 from a follower who is not a member yet
+// invites them to register; from a member it points to their card, never
+// to the new-member gift.
+func TestKeywordReplyToAMember(t *testing.T) {
+	fx := newFixture(t, &followers{})
+	text := func(openid string, n int64) string {
+		t.Helper()
+		p, err := fx.oa.Build("http://127.0.0.1/oa-callback", push.OAText(openid, "会员", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := fx.h(context.Background(), web.NewRequest(http.MethodPost, p.URL.RequestURI(), p.Body))
+		if err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("text from %s = %+v, %v; want 200", openid, resp, err)
+		}
+		plain, err := fx.oa.OpenReply(resp.Body)
+		if err != nil {
+			t.Fatalf("reply to %s: %v", openid, err)
+		}
+		return string(plain)
+	}
+	if got := text("o-stranger", 1); !strings.Contains(got, "点击注册会员") || !strings.Contains(got, "https://example.com/r") {
+		t.Errorf("reply to a follower who is not a member = %s; want the registration invitation with the link", got)
+	}
+	if resp, _, err := fx.subscribe(t, "o-member"); err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("subscribe = %+v, %v", resp, err)
+	}
+	if got := text("o-member", 2); strings.Contains(got, "注册") || strings.Contains(got, "新人礼") ||
+		!strings.Contains(got, "会员卡") || !strings.Contains(got, "https://example.com/r") {
+		t.Errorf("reply to a member = %s; want the member card with the link, no registration or new-member gift", got)
+	}
+}
