@@ -179,6 +179,9 @@ func TestPutRulesRequiredFields(t *testing.T) {
 		}},
 		{"/admin-api/rules/loyalty", "points.signin.table", func(d map[string]any) { delete(obj(d, "points.signin"), "table") }},
 		{"/admin-api/rules/loyalty", "reminders", func(d map[string]any) { delete(d, "reminders") }},
+		{"/admin-api/rules/loyalty", "points.signin.table[0]", func(d map[string]any) {
+			obj(d, "points.signin")["table"].([]any)[0] = nil
+		}},
 		{"/admin-api/rules/members", "login_limit.calls", func(d map[string]any) { delete(obj(d, "login_limit"), "calls") }},
 		{"/admin-api/rules/members", "archive_after_days", func(d map[string]any) { d["archive_after_days"] = nil }},
 		{"/admin-api/rules/members", "import", func(d map[string]any) { delete(d, "import") }},
