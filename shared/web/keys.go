@@ -19,13 +19,22 @@ import (
 func keyProblem(body []byte, t reflect.Type) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	p, _ := walkKeys(dec, t, "")
+	w := keyWalk{dec: dec, fields: map[reflect.Type]map[string]reflect.Type{}}
+	p, _ := w.walk(t, "")
 	return p
 }
 
-// walkKeys reads one JSON value from dec, whose Go type is t (nil when
-// unknown) at path, and returns the first problem keyProblem describes.
-func walkKeys(dec *json.Decoder, t reflect.Type, path string) (string, error) {
+// keyWalk is one keyProblem: the body's decoder and the JSON fields of the
+// struct types met so far.
+type keyWalk struct {
+	dec    *json.Decoder
+	fields map[reflect.Type]map[string]reflect.Type
+}
+
+// walk reads one JSON value, whose Go type is t (nil when unknown) at
+// path, and returns the first problem keyProblem describes.
+func (w *keyWalk) walk(t reflect.Type, path string) (string, error) {
+	dec := w.dec
 	tok, err := dec.Token()
 	if err != nil {
 		return "", err
@@ -35,7 +44,10 @@ func walkKeys(dec *json.Decoder, t reflect.Type, path string) (string, error) {
 	case json.Delim('{'):
 		var fields map[string]reflect.Type
 		if t != nil && t.Kind() == reflect.Struct {
-			fields = jsonFields(t)
+			if fields = w.fields[t]; fields == nil {
+				fields = jsonFields(t)
+				w.fields[t] = fields
+			}
 		}
 		seen := map[string]bool{}
 		for dec.More() {
@@ -64,7 +76,7 @@ func walkKeys(dec *json.Decoder, t reflect.Type, path string) (string, error) {
 			case t != nil && t.Kind() == reflect.Map:
 				elem = t.Elem()
 			}
-			if p, err := walkKeys(dec, elem, at); p != "" || err != nil {
+			if p, err := w.walk(elem, at); p != "" || err != nil {
 				return p, err
 			}
 		}
@@ -74,7 +86,7 @@ func walkKeys(dec *json.Decoder, t reflect.Type, path string) (string, error) {
 			elem = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if p, err := walkKeys(dec, elem, path+"["+strconv.Itoa(i)+"]"); p != "" || err != nil {
+			if p, err := w.walk(elem, path+"["+strconv.Itoa(i)+"]"); p != "" || err != nil {
 				return p, err
 			}
 		}
