@@ -104,7 +104,7 @@ func (t Template) Validate() error {
 	if t.Name == "" || len(t.Name) > 200 {
 		return bad("template name is required (at most 200 bytes)")
 	}
-	if p := text.Problem(t.Name, 200); p != "" {
+	if p := text.NameProblem(t.Name, 200); p != "" {
 		return bad("name " + p)
 	}
 	switch t.Kind {

@@ -406,7 +406,7 @@ func nameProblem(name string) string {
 	case utf8.RuneCountInString(name) > MaxLevelName:
 		return fmt.Sprintf("must be at most %d characters", MaxLevelName)
 	}
-	return text.Problem(name, utf8.UTFMax*MaxLevelName)
+	return text.NameProblem(name, utf8.UTFMax*MaxLevelName)
 }
 
 func (e ExpiryRule) validate() error {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -13,6 +12,7 @@ import (
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // MaxImportRows is the most rows one Import or ImportBatch call takes; larger
@@ -226,22 +226,28 @@ func (s *Service) checkRows(rows []ImportRow) ([]*candidate, []InvalidRow) {
 }
 
 // CheckImportRow returns why a row's name, birthday and external id are
-// unacceptable, or "" when they are fine. The phone is checked by
+// unacceptable, or "" when they are fine: a name is text.NameProblem's
+// name (no control, bidi-override or other invisible characters, something
+// visible), an external id text.Problem's text. The phone is checked by
 // pii.NormalizePhone. Values are expected trimmed.
 func CheckImportRow(r ImportRow) string {
 	switch {
 	case r.Name == "":
 		return "name is missing"
-	case !utf8.ValidString(r.Name) || strings.IndexFunc(r.Name, unicode.IsControl) >= 0:
-		return "name has invalid characters"
 	case utf8.RuneCountInString(r.Name) > MaxImportName:
 		return fmt.Sprintf("name is longer than %d characters", MaxImportName)
+	}
+	if p := text.NameProblem(r.Name, utf8.UTFMax*MaxImportName); p != "" {
+		return "name " + p
+	}
+	switch {
 	case r.Birthday != "" && !validBirthday(r.Birthday):
 		return "birthday is not a valid date (MM-DD or YYYY-MM-DD)"
 	case len(r.ExternalID) > MaxImportName:
 		return fmt.Sprintf("external id is longer than %d characters", MaxImportName)
-	case !utf8.ValidString(r.ExternalID) || strings.IndexFunc(r.ExternalID, unicode.IsControl) >= 0:
-		return "external id has invalid characters"
+	}
+	if p := text.Problem(r.ExternalID, MaxImportName); p != "" {
+		return "external id " + p
 	}
 	return ""
 }

@@ -25,8 +25,10 @@ func TestCheckImportRow(t *testing.T) {
 		{member.ImportRow{Name: ""}, "name is missing"},
 		{member.ImportRow{Name: strings.Repeat("名", 64)}, ""},
 		{member.ImportRow{Name: strings.Repeat("名", 65)}, "name is longer than 64 characters"},
-		{member.ImportRow{Name: "a\nb"}, "name has invalid characters"},
-		{member.ImportRow{Name: "\xff"}, "name has invalid characters"},
+		{member.ImportRow{Name: "a\nb"}, "name must not contain control characters"},
+		{member.ImportRow{Name: "\xff"}, "name must be valid UTF-8"},
+		{member.ImportRow{Name: "李\u200B雷"}, "name must not contain invisible formatting characters"},
+		{member.ImportRow{Name: "\u3164"}, "name must contain a visible character"},
 		{member.ImportRow{Name: "x", Birthday: "02-30"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Name: "x", Birthday: "04-31"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Name: "x", Birthday: "00-10"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
@@ -36,7 +38,8 @@ func TestCheckImportRow(t *testing.T) {
 		{member.ImportRow{Name: "x", Birthday: "1990-1-2"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Name: "x", Birthday: "1-2"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Name: "x", ExternalID: strings.Repeat("e", 65)}, "external id is longer than 64 characters"},
-		{member.ImportRow{Name: "x", ExternalID: "a\tb"}, "external id has invalid characters"},
+		{member.ImportRow{Name: "x", ExternalID: "a\tb"}, "external id must not contain control characters"},
+		{member.ImportRow{Name: "x", ExternalID: "crm\uFEFF1"}, "external id must not contain invisible formatting characters"},
 	}
 	for _, tc := range tests {
 		if got := member.CheckImportRow(tc.row); got != tc.want {

@@ -33,13 +33,15 @@ func TestLoginLimitRule(t *testing.T) {
 	if got := r.LoginLimit.Window(); got != 10*time.Minute {
 		t.Errorf("Window() = %v, want 10m", got)
 	}
-	// Set without one: the default; set with one: kept.
-	r, err = svc.SetRules(ctx, member.Rules{Version: 2, Bind: member.BindProgressive, Unsubscribe: member.UnsubscribeKeep}, "ops")
-	if err != nil || r.LoginLimit != want {
-		t.Errorf("SetRules without a login limit = %+v, %v; want %+v", r, err, want)
+	// Set without one: refused, not the default; set with one: kept.
+	set := r
+	set.LoginLimit = member.LoginLimit{}
+	if _, err = svc.SetRules(ctx, set, "ops"); !errs.Is(errs.Invalid, err) || !strings.HasPrefix(errs.SafeMessage(err), "login_limit.calls") {
+		t.Errorf("SetRules without a login limit = %v; want invalid naming login_limit.calls", err)
 	}
 	custom := member.LoginLimit{Calls: 20, WindowSeconds: 60}
-	if r, err = svc.SetRules(ctx, member.Rules{Version: 3, Bind: member.BindProgressive, Unsubscribe: member.UnsubscribeKeep, LoginLimit: custom}, "ops"); err != nil || r.LoginLimit != custom {
+	set.LoginLimit = custom
+	if r, err = svc.SetRules(ctx, set, "ops"); err != nil || r.LoginLimit != custom {
 		t.Errorf("SetRules with %+v = %+v, %v", custom, r, err)
 	}
 	for _, bad := range []member.LoginLimit{
@@ -49,7 +51,9 @@ func TestLoginLimitRule(t *testing.T) {
 		{Calls: 10, WindowSeconds: 86401},
 		{Calls: 10}, // A window is needed once the limit is set.
 	} {
-		_, err := svc.SetRules(ctx, member.Rules{Version: 4, Bind: member.BindProgressive, Unsubscribe: member.UnsubscribeKeep, LoginLimit: bad}, "ops")
+		set := r
+		set.LoginLimit = bad
+		_, err := svc.SetRules(ctx, set, "ops")
 		if !errs.Is(errs.Invalid, err) || !strings.HasPrefix(errs.SafeMessage(err), "login_limit.") {
 			t.Errorf("SetRules with login limit %+v = %v; want invalid naming the login_limit field", bad, err)
 		}

@@ -132,7 +132,9 @@ func TestMergeConcurrentlyOnce(t *testing.T) {
 func TestIndependentModeKeepsAppsApart(t *testing.T) {
 	svc, _, _ := newClocked(t)
 	ctx := context.Background()
-	if _, err := svc.SetRules(ctx, member.Rules{Version: 1, Bind: member.BindIndependent, Unsubscribe: member.UnsubscribeKeep}, "ops"); err != nil {
+	r := member.DefaultRules()
+	r.Version, r.Bind, r.Unsubscribe = 1, member.BindIndependent, member.UnsubscribeKeep
+	if _, err := svc.SetRules(ctx, r, "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.SetRules(ctx, member.Rules{Bind: "sometimes"}, "ops"); !errs.Is(errs.Invalid, err) {
@@ -148,7 +150,9 @@ func TestIndependentModeKeepsAppsApart(t *testing.T) {
 func TestForcedModeAsksForPhone(t *testing.T) {
 	svc, _, _ := newClocked(t)
 	ctx := context.Background()
-	if _, err := svc.SetRules(ctx, member.Rules{Version: 1, Bind: member.BindForced, Unsubscribe: member.UnsubscribeKeep}, "ops"); err != nil {
+	rules := member.DefaultRules()
+	rules.Version, rules.Bind, rules.Unsubscribe = 1, member.BindForced, member.UnsubscribeKeep
+	if _, err := svc.SetRules(ctx, rules, "ops"); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", "m")}})
@@ -225,13 +229,15 @@ func TestArchiveAfterDaysRule(t *testing.T) {
 		r.Import.JobRows != member.MaxImportJobRows {
 		t.Fatalf("default rules = %+v, %v; want archive after 180 days, imports of 1000 and 100000 rows", r, err)
 	}
-	for _, bad := range []member.Rules{
-		{ArchiveAfterDays: 7},
-		{ArchiveAfterDays: 1 << 40},
-		{Import: member.ImportRules{BatchRows: 5000, JobRows: 10000}},
-		{Import: member.ImportRules{BatchRows: 10, JobRows: 1 << 40}},
+	for _, edit := range []func(r *member.Rules){
+		func(r *member.Rules) { r.ArchiveAfterDays = 7 },
+		func(r *member.Rules) { r.ArchiveAfterDays = 1 << 40 },
+		func(r *member.Rules) { r.Import = member.ImportRules{BatchRows: 5000, JobRows: 10000} },
+		func(r *member.Rules) { r.Import = member.ImportRules{BatchRows: 10, JobRows: 1 << 40} },
 	} {
+		bad := member.DefaultRules()
 		bad.Version, bad.Bind, bad.Unsubscribe = 1, member.BindProgressive, member.UnsubscribeKeep
+		edit(&bad)
 		if _, err := svc.SetRules(ctx, bad, "ops"); !errs.Is(errs.Invalid, err) {
 			t.Errorf("SetRules(%+v) = %v, want invalid", bad, err)
 		}

@@ -106,12 +106,15 @@ const (
 )
 
 // CheckProfileText refuses, as errs.Invalid naming the field, a nickname
-// that is not plain text (NUL, control or bidi-override characters, over
-// MaxNickname bytes) and an avatar that is not an https URL of at most
-// MaxAvatar bytes. Empty values pass: they clear the field.
+// that is not a name (text.NameProblem: control, bidi-override or other
+// invisible characters, nothing visible, over MaxNickname bytes) and an
+// avatar that is not an https URL of at most MaxAvatar bytes. Empty values
+// pass: they clear the field.
 func CheckProfileText(nickname, avatar string) error {
-	if p := text.Problem(nickname, MaxNickname); p != "" {
-		return errs.E(errs.Invalid, "nickname "+p)
+	if nickname != "" {
+		if p := text.NameProblem(nickname, MaxNickname); p != "" {
+			return errs.E(errs.Invalid, "nickname "+p)
+		}
 	}
 	if avatar == "" {
 		return nil

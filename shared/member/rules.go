@@ -88,7 +88,8 @@ func DefaultRules() Rules {
 		LoginLimit: LoginLimit{Calls: 100, WindowSeconds: 600}}
 }
 
-// withDefaults fills the fields a document stored before they existed lacks.
+// withDefaults fills the fields a document stored before they existed
+// lacks. Only reading uses it: SetRules stores what it was given.
 func (r Rules) withDefaults() Rules {
 	d := DefaultRules()
 	if r.ArchiveAfterDays == 0 {
@@ -192,7 +193,8 @@ func (s *Service) remember(r Rules, at time.Time) {
 // Validate.
 func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules, error) {
 	const op = "member.SetRules"
-	r = r.withDefaults()
+	// No defaults are filled in: a value sent as 0 is refused by Validate,
+	// never read as absent (archive_after_days: 0 is not 180).
 	if err := r.Validate(); err != nil {
 		return Rules{}, err
 	}

@@ -24,6 +24,19 @@ func TestProblem(t *testing.T) {
 		{"sep\u2028x", "must not contain control characters"},
 		{"bad \xff utf8", "must be valid UTF-8"},
 		{strings.Repeat("好", 22), "must be at most 64 bytes"},
+		{"zero\u200Bwidth", "must not contain invisible formatting characters"},
+		{"\uFEFFbom", "must not contain invisible formatting characters"},
+		{"soft\u00ADhyphen", "must not contain invisible formatting characters"},
+		{"tag\U000E0041\U000E007F", "must not contain invisible formatting characters"},
+		{"word\u2060joiner", "must not contain invisible formatting characters"},
+		{"\u200Dleading joiner", "must not contain invisible formatting characters"},
+		{"a\u200Db", "must not contain invisible formatting characters"},
+		{"lone \uFFFD surrogate", "must not contain replacement characters (U+FFFD)"},
+		{"Z\u0301\u0302\u0303\u0304\u0305algo", "must not contain more than 4 combining marks in a row"},
+		{"Vie\u0302\u0323t", ""},
+		{"👨\u200D👩\u200D👧 ❤\uFE0F 👍🏽", ""},
+		{"\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", ""},
+		{"   ", ""},
 	}
 	for _, tt := range tests {
 		if got := text.Problem(tt.in, 64); got != tt.want {
@@ -58,6 +71,29 @@ func TestHTTPSURL(t *testing.T) {
 	for _, tt := range tests {
 		if got := text.HTTPSURLProblem(tt.in, 512); got != tt.want {
 			t.Errorf("HTTPSURLProblem(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNameProblem(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"小明", ""},
+		{" Ann ", ""},
+		{"🐱", ""},
+		{"", "must contain a visible character"},
+		{"   ", "must contain a visible character"},
+		{"\u3000\u00A0", "must contain a visible character"},
+		{"\u3164", "must contain a visible character"},
+		{"\u2800", "must contain a visible character"},
+		{"\u0301", "must contain a visible character"},
+		{"a\u200Bb", "must not contain invisible formatting characters"},
+	}
+	for _, tt := range tests {
+		if got := text.NameProblem(tt.in, 64); got != tt.want {
+			t.Errorf("NameProblem(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -21,15 +23,20 @@ func JSON(status int, v any) *Response {
 }
 
 // DecodeJSON decodes the request body into v. A missing body, malformed
-// JSON, trailing data or a field of the wrong type is errs.Invalid with a
-// message safe for the client.
+// JSON, trailing data, a field of the wrong type (named, with the type it
+// needs), a key given twice in an object and a key that names a field only
+// in other letter case ("ORDER_AMOUNT" for "order_amount") are errs.Invalid
+// with a message safe for the client naming the key: field names are
+// matched exactly, and never does a later key silently replace an earlier
+// one.
 func DecodeJSON(req *Request, v any) error {
 	return decode("web.DecodeJSON", req, v, false)
 }
 
-// DecodeStrict is DecodeJSON for documents an operator edits (rules,
-// templates): a field v does not have, such as a misspelt one, is
-// errs.Invalid naming the field, instead of being silently dropped.
+// DecodeStrict is DecodeJSON for bodies whose every field counts (rules
+// and templates an operator edits, a redeem, a login, a profile update): a
+// field v does not have, such as a misspelt one, is errs.Invalid naming
+// the field, instead of being silently dropped.
 func DecodeStrict(req *Request, v any) error {
 	return decode("web.DecodeStrict", req, v, true)
 }
@@ -37,6 +44,9 @@ func DecodeStrict(req *Request, v any) error {
 func decode(op string, req *Request, v any, strict bool) error {
 	if len(bytes.TrimSpace(req.Body)) == 0 {
 		return errs.E(op, errs.Invalid, "request body is empty; JSON expected")
+	}
+	if p := keyProblem(req.Body, reflect.TypeOf(v)); p != "" {
+		return errs.E(op, errs.Invalid, p)
 	}
 	dec := json.NewDecoder(bytes.NewReader(req.Body))
 	if strict {
@@ -46,12 +56,45 @@ func decode(op string, req *Request, v any, strict bool) error {
 		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && strict {
 			return errs.E(op, errs.Invalid, "request body has an unknown field "+field, err)
 		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Type != nil {
+			if te.Field == "" {
+				return errs.E(op, errs.Invalid, "request body must be "+jsonType(te.Type), err)
+			}
+			return errs.E(op, errs.Invalid, "request body field "+strconv.Quote(te.Field)+" must be "+jsonType(te.Type), err)
+		}
 		return errs.E(op, errs.Invalid, "request body is not valid JSON", err)
 	}
 	if dec.More() {
 		return errs.E(op, errs.Invalid, "request body has data after the JSON value")
 	}
 	return nil
+}
+
+// jsonType says what JSON value decodes into a Go value of type t.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another type of value"
 }
 
 // ErrorBody is the JSON shape of every error response.

@@ -17,7 +17,8 @@ import (
 // not silently taken as zero. Fields tagged omitempty may be left out, and
 // so may the top-level fields named in optional (those the server sets).
 // Objects are compared recursively, and every element of an array or value
-// of a map against its own type. Call it before or after decoding the body.
+// of a map against its own type; a null element or value is refused as a
+// null field is. Call it before or after decoding the body.
 func RequireFields(req *Request, doc any, optional ...string) error {
 	const op = "web.RequireFields"
 	dec := json.NewDecoder(bytes.NewReader(req.Body))
@@ -64,6 +65,9 @@ func missingField(t reflect.Type, v any, path string, skip map[string]bool) stri
 			return ""
 		}
 		for i, el := range a {
+			if el == nil {
+				return path + "[" + strconv.Itoa(i) + "]"
+			}
 			if p := missingField(t.Elem(), el, path+"["+strconv.Itoa(i)+"]", nil); p != "" {
 				return p
 			}
@@ -74,6 +78,9 @@ func missingField(t reflect.Type, v any, path string, skip map[string]bool) stri
 			return ""
 		}
 		for k, el := range m {
+			if el == nil {
+				return join(path, k)
+			}
 			if p := missingField(t.Elem(), el, join(path, k), nil); p != "" {
 				return p
 			}

@@ -139,3 +139,33 @@ func TestAdminBodiesRefuseUnknownFields(t *testing.T) {
 		t.Errorf("coupon after a refused redeem = %+v, %v; want available", got, err)
 	}
 }
+
+// TestRedeemRefusesAmbiguousKeys: a redeem body that gives order_amount
+// twice, or again in capitals, is refused naming the key, and the coupon
+// stays available (encoding/json alone would judge the order on the last).
+func TestRedeemRefusesAmbiguousKeys(t *testing.T) {
+	e := newClerkEnv(t)
+	issued, err := e.coupons.Issue(context.Background(), coupons.IssueCmd{TemplateID: "registration",
+		MemberID: e.memberID, Reason: "operator", Key: "op#k-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := issued.Instance.ID
+	qr, _ := e.sessions.IssueScoped(adminapi.CouponQRScope, e.memberID+":"+id, time.Minute)
+	for body, key := range map[string]string{
+		`{"qr":"` + qr + `","clerk":"till-1","order_amount":20000,"ORDER_AMOUNT":1}`: `"ORDER_AMOUNT"`,
+		`{"qr":"` + qr + `","clerk":"till-1","order_amount":20000,"order_amount":1}`: `"order_amount"`,
+		`{"qr":"` + qr + `","Clerk":"till-1","order_amount":20000}`:                  `"Clerk"`,
+	} {
+		resp, out := call(t, e.h, http.MethodPost, "/admin-api/clerk/redeem", "", body, true)
+		refusal, _ := out["error"].(map[string]any)
+		msg, _ := refusal["message"].(string)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(msg, key) {
+			t.Errorf("redeem %s = %d %s; want 400 naming %s", body, resp.Status, resp.Body, key)
+		}
+	}
+	got, err := e.coupons.Get(context.Background(), id)
+	if err != nil || got.Status != coupons.Available {
+		t.Errorf("coupon after refused redeems = %+v, %v; want available", got, err)
+	}
+}

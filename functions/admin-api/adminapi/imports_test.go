@@ -221,3 +221,51 @@ func TestImportBirthdayFormats(t *testing.T) {
 		})
 	}
 }
+
+// TestImportInvisibleCharacters: imported names and external ids with
+// invisible characters, or names with nothing visible, are invalid rows
+// naming the field, in a JSON batch and in CSV alike.
+func TestImportInvisibleCharacters(t *testing.T) {
+	h := newHandler(t)
+	rows := []struct{ name, externalID, reason string }{
+		{"李\u200B雷", "", "name must not contain invisible formatting characters"},
+		{"\u3164", "", "name must contain a visible character"}, // Hangul filler: a blank letter.
+		{"韩\u00AD梅梅", "", "name must not contain invisible formatting characters"},
+		{"王\uFFFD", "", "name must not contain replacement characters (U+FFFD)"},
+		{"赵六", "crm\uFEFF1", "external id must not contain invisible formatting characters"},
+		{"钱七", "crm\U000E00412", "external id must not contain invisible formatting characters"},
+		{"孙八", "crm-3", ""},
+	}
+	var batch []map[string]string
+	var csvBody strings.Builder
+	csvBody.WriteString("phone,name,external_id\n")
+	for i, r := range rows {
+		batch = append(batch, map[string]string{"phone": fmt.Sprintf("139%08d", i), "name": r.name, "external_id": r.externalID})
+		fmt.Fprintf(&csvBody, "139%08d,%s,%s\n", 100+i, r.name, r.externalID)
+	}
+	jsonBody, _ := json.Marshal(map[string]any{"rows": batch})
+	for _, tc := range []struct{ name, ct, body string }{
+		{"batch", "application/json", string(jsonBody)},
+		{"csv", "text/csv", csvBody.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, _ := call(t, h, http.MethodPost, "/admin-api/members/import", tc.ct, tc.body, true)
+			var res member.ImportResult
+			if err := json.Unmarshal(resp.Body, &res); err != nil || resp.Status != http.StatusOK {
+				t.Fatalf("import = %d %s", resp.Status, resp.Body)
+			}
+			reasons := map[int]string{}
+			for _, inv := range res.Invalid {
+				reasons[inv.Row] = inv.Reason
+			}
+			for i, r := range rows {
+				if got := reasons[i+1]; got != r.reason {
+					t.Errorf("row %d (%q, %q) reason = %q, want %q", i+1, r.name, r.externalID, got, r.reason)
+				}
+				if imported := res.MemberIDs[i] != ""; imported != (r.reason == "") {
+					t.Errorf("row %d imported = %v, want %v", i+1, imported, r.reason == "")
+				}
+			}
+		})
+	}
+}

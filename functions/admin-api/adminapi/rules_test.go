@@ -179,6 +179,9 @@ func TestPutRulesRequiredFields(t *testing.T) {
 		}},
 		{"/admin-api/rules/loyalty", "points.signin.table", func(d map[string]any) { delete(obj(d, "points.signin"), "table") }},
 		{"/admin-api/rules/loyalty", "reminders", func(d map[string]any) { delete(d, "reminders") }},
+		{"/admin-api/rules/loyalty", "points.signin.table[0]", func(d map[string]any) {
+			obj(d, "points.signin")["table"].([]any)[0] = nil
+		}},
 		{"/admin-api/rules/members", "login_limit.calls", func(d map[string]any) { delete(obj(d, "login_limit"), "calls") }},
 		{"/admin-api/rules/members", "archive_after_days", func(d map[string]any) { d["archive_after_days"] = nil }},
 		{"/admin-api/rules/members", "import", func(d map[string]any) { delete(d, "import") }},
@@ -268,5 +271,46 @@ func TestPutMemberRulesVersion(t *testing.T) {
 	_, got := call(t, h, http.MethodGet, "/admin-api/rules/members", "", "", true)
 	if got["archive_after_days"] != 45.0 || got["version"] != 3.0 {
 		t.Errorf("stored member rules: archive_after_days %v version %v; want 45, 3", got["archive_after_days"], got["version"])
+	}
+}
+
+// TestPutRulesExplicitZeros puts rules documents that set a bounded value
+// to 0: each is refused with a 400 naming the field, never replaced by the
+// default, and nothing is stored.
+func TestPutRulesExplicitZeros(t *testing.T) {
+	h := newRulesHandler(t)
+	version := func(path string) any {
+		t.Helper()
+		resp, doc := call(t, h, http.MethodGet, path, "", "", true)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("GET %s = %d %s", path, resp.Status, resp.Body)
+		}
+		return doc["version"]
+	}
+	cases := []struct {
+		path, field string // What the refusal must name.
+		edit        func(doc map[string]any)
+	}{
+		{"/admin-api/rules/members", "archive_after_days", func(d map[string]any) { d["archive_after_days"] = 0 }},
+		{"/admin-api/rules/members", "import.batch_rows", func(d map[string]any) {
+			d["import"] = map[string]any{"batch_rows": 0, "job_rows": 0}
+		}},
+		{"/admin-api/rules/members", "login_limit.calls", func(d map[string]any) {
+			d["login_limit"] = map[string]any{"calls": 0, "window_seconds": 0}
+		}},
+		{"/admin-api/rules/loyalty", "coupons", func(d map[string]any) {
+			d["coupons"] = map[string]any{"welcome": "", "birthday": "", "birthday_lead_days": 0, "streak": "", "streak_days": 0}
+		}},
+		{"/admin-api/rules/loyalty", "reminders.ahead_days", func(d map[string]any) { d["reminders"] = map[string]any{"ahead_days": 0} }},
+	}
+	for _, c := range cases {
+		before := version(c.path)
+		resp, msg := putRulesDoc(t, h, c.path, c.edit)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(msg, c.field) {
+			t.Errorf("PUT %s with %s zero = %d %q; want 400 naming %s", c.path, c.field, resp.Status, msg, c.field)
+		}
+		if got := version(c.path); got != before {
+			t.Errorf("after refused %s: %s version %v, want %v (nothing stored)", c.field, c.path, got, before)
+		}
 	}
 }

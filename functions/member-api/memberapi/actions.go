@@ -24,7 +24,7 @@ const QRTTL = 5 * time.Minute
 // privacy agreement — birthday and gender.
 func (h *Handler) UpdateProfile(ctx context.Context, r *web.Request) (*web.Response, error) {
 	var u member.ProfileUpdate
-	if err := web.DecodeJSON(r, &u); err != nil {
+	if err := web.DecodeStrict(r, &u); err != nil {
 		return nil, err
 	}
 	m, err := h.Members.UpdateProfile(ctx, auth.MemberID(ctx), u)

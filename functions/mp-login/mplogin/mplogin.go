@@ -106,7 +106,7 @@ func (h *Handler) Mux() *web.Mux {
 func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "mplogin.Login"
 	var in Request
-	if err := web.DecodeJSON(r, &in); err != nil {
+	if err := web.DecodeStrict(r, &in); err != nil {
 		return nil, err
 	}
 	if err := in.validate(r.Caller != nil); err != nil {

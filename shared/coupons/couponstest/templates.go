@@ -87,6 +87,8 @@ func testTemplateValidation(t *testing.T, open Opener) {
 		{"huge max off", func(x *coupons.Template) { x.Kind, x.AmountOff, x.Rate, x.MaxOff = coupons.Discount, 0, 85, 1<<62 }, "max_off must be 0..100000000 fen (0: no cap)"},
 		{"control in name", func(x *coupons.Template) { x.Name = "10元\x00券" }, "name must not contain control characters"},
 		{"bidi in name", func(x *coupons.Template) { x.Name = "10元\u202E券" }, "name must not contain direction-override characters"},
+		{"zero-width space in name", func(x *coupons.Template) { x.Name = "10元\u200B券" }, "name must not contain invisible formatting characters"},
+		{"blank name", func(x *coupons.Template) { x.Name = "\u3164" }, "name must contain a visible character"},
 		{"discount 0", func(x *coupons.Template) { x.Kind, x.AmountOff, x.Rate = coupons.Discount, 0, 0 }, "discount rate must be 1..99 (percent payable)"},
 		{"discount 100", func(x *coupons.Template) { x.Kind, x.AmountOff, x.Rate = coupons.Discount, 0, 100 }, "discount rate must be 1..99 (percent payable)"},
 		{"discount with amount", func(x *coupons.Template) { x.Kind, x.Rate = coupons.Discount, 85 }, "a discount coupon has no amount off"},

@@ -88,7 +88,7 @@ func testSyncInvalidRows(t *testing.T, open Opener) {
 		{member.ImportRow{Phone: "1390000x002", Name: "字母"}, "phone is not a mainland mobile number"},
 		{member.ImportRow{Phone: phone(3), Name: "  "}, "name is missing"},
 		{member.ImportRow{Phone: phone(4), Name: long}, "name is longer than 64 characters"},
-		{member.ImportRow{Phone: phone(5), Name: "a\x00b"}, "name has invalid characters"},
+		{member.ImportRow{Phone: phone(5), Name: "a\x00b"}, "name must not contain control characters"},
 		{member.ImportRow{Phone: phone(6), Name: "生日", Birthday: "02-30"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Phone: phone(7), Name: "生日", Birthday: "13-01"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},
 		{member.ImportRow{Phone: phone(8), Name: "生日", Birthday: "1-5"}, "birthday is not a valid date (MM-DD or YYYY-MM-DD)"},

@@ -88,6 +88,8 @@ func testRulesValidation(t *testing.T, e *env) {
 		{"negative grace", func(r *loyalty.Rules) { r.Levels.GraceDays = -1 }},
 		{"zero offset rate", func(r *loyalty.Rules) { r.Points.Offset.PointsPerYuan = 0 }},
 		{"empty table", func(r *loyalty.Rules) { r.Levels.Table = nil }},
+		{"blank level name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = "\u3164" }},
+		{"zero-width space in level name", func(r *loyalty.Rules) { r.Levels.Table[1].Name = "白\u200B银" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
