@@ -33,6 +33,9 @@ type SignInResult struct {
 	// nothing today, and whatever the streak day brings was the merged
 	// member's. It is kept in the record, so a repeat says it again.
 	Inherited bool `json:"inherited,omitempty"`
+	// Member is the member the sign-in was made under: the survivor when
+	// the member signing in had been merged into it meanwhile.
+	Member string `json:"member,omitempty"`
 }
 
 // markRepeat notes a result answered from the first sign-in's record.
@@ -44,16 +47,38 @@ func (r *SignInResult) markRepeat() { r.Repeat = true }
 // returns the first result. The streak continues when the previous sign-in
 // was yesterday and starts over at 1 otherwise. The streak, the points lot,
 // the growth (with any level change) and the idempotency record are one
-// atomic write: a sign-in that fails has no effect and can be retried.
+// atomic write: a sign-in that fails has no effect and can be retried. A
+// member merged away (Absorb has begun) signs in as the survivor
+// (SignInResult.Member says which).
 func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, error) {
+	return s.SignInAs(ctx, member, "")
+}
+
+// SignInAs is SignIn for a member known to the caller as person: a key the
+// person keeps across merges (the mini-program openid, which the merged-away
+// member and the survivor share). A person signs in once a day whichever
+// member the sign-in reaches: one made under a member while it is merged
+// into another is answered, under the other, as a repeat (Inherited). An
+// empty person is the member.
+func (s *Service) SignInAs(ctx context.Context, member, person string) (SignInResult, error) {
 	const op = "loyalty.SignIn"
 	if err := validMember(op, member); err != nil {
 		return SignInResult{}, err
 	}
 	day := calendar.Day(s.now())
-	key := "signin#" + member + "#" + day
-	ik, scope := idemKey(pointsScope, key), "signin|"+member
-	return runOnce(ctx, s, op, ik, scope, func(now time.Time) ([]store.Mutation, SignInResult, error) {
+	ik, scope := idemKey(pointsScope, "signin#"+member+"#"+day), "signin|"+member
+	if person != "" {
+		if len(person) > 200 {
+			return SignInResult{}, errs.E(op, errs.Invalid, "person key too long")
+		}
+		ik, scope = idemKey(pointsScope, "signin#person#"+person+"#"+day), "signin|person|"+person
+	}
+	res, err := runOnce(ctx, s, op, ik, scope, func(now time.Time) ([]store.Mutation, SignInResult, error) {
+		member, err := s.survivorOf(ctx, member)
+		if err != nil {
+			return nil, SignInResult{}, errs.E(op, err)
+		}
+		key := "signin#" + member + "#" + day
 		r, err := s.Rules(ctx)
 		if err != nil {
 			return nil, SignInResult{}, errs.E(op, err)
@@ -71,7 +96,7 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 			}
 			// Today's sign-in happened under a member merged into this
 			// one (Absorb carried its streak over): nothing to credit.
-			return nil, SignInResult{Day: day, Streak: st.Streak, Repeat: true, Inherited: true}, nil
+			return nil, SignInResult{Day: day, Streak: st.Streak, Repeat: true, Inherited: true, Member: member}, nil
 		}
 		yesterday := calendar.Day(calendar.Midnight(now).Add(-time.Hour))
 		if st.LastDay == yesterday {
@@ -80,11 +105,13 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 			st.Streak = 1
 		}
 		st.LastDay = day
-		out := SignInResult{Day: day, Streak: st.Streak, Points: r.SignInPoints(st.Streak), Growth: r.Growth.SignIn}
+		out := SignInResult{Day: day, Streak: st.Streak, Points: r.SignInPoints(st.Streak), Growth: r.Growth.SignIn, Member: member}
 		if out.Points > MaxPoints || out.Growth > MaxPoints {
 			return nil, SignInResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("sign-in points and growth must be at most %d", MaxPoints))
 		}
-		ms := []store.Mutation{store.PutJSON(signInKey(member), st).IfVersion(it.Version)}
+		// Not merged away meanwhile: Absorb marks the member before it moves
+		// anything, so what this writes is either moved or never written.
+		ms := []store.Mutation{store.PutJSON(signInKey(member), st).IfVersion(it.Version), store.Check(mergedKey(member)).IfAbsent()}
 		src := Source{SignInDay: day}
 		if out.Points > 0 {
 			exp := r.Points.Expiry
@@ -105,4 +132,30 @@ func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, erro
 		}
 		return ms, out, nil
 	})
+	if err == nil && res.Repeat && res.Member != "" && res.Member != member {
+		// The first sign-in was another member's of the person's (merged
+		// into this one, or this one into it): this one credited nothing.
+		survivor, err := s.survivorOf(ctx, member)
+		if err != nil {
+			return SignInResult{}, errs.E(op, err)
+		}
+		res.Inherited = res.Inherited || survivor != res.Member
+	}
+	return res, err
+}
+
+// survivorOf follows the merge marks from member to the member it was
+// merged into, if any (Absorb writes the mark before it moves anything).
+func (s *Service) survivorOf(ctx context.Context, member string) (string, error) {
+	for hop := 0; hop < 5; hop++ {
+		var m mergeMark
+		if _, err := store.GetJSON(ctx, s.st, mergedKey(member), &m); err != nil {
+			if errs.Is(errs.NotExist, err) {
+				return member, nil
+			}
+			return "", err
+		}
+		member = m.Into
+	}
+	return member, nil
 }

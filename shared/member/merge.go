@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -48,7 +49,9 @@ const recheckAfter = 24 * time.Hour
 // survivor; its identities, attribution, phone and profile fill the
 // survivor's gaps, and every absorber moves its data across. Merging a
 // member with itself, or two already merged, is a no-op returning the
-// survivor. Concurrent merges of the same members have one effect.
+// survivor. Concurrent merges of the same members have one effect. Members
+// holding different identities of one app (two openids of the same app:
+// two WeChat accounts) are never merged; that fails with errs.Conflict.
 func (s *Service) Merge(ctx context.Context, a, b string) (Member, error) {
 	const op = "member.Merge"
 	for range retry.Tries(ctx, maxTries) {
@@ -68,6 +71,9 @@ func (s *Service) Merge(ctx context.Context, a, b string) (Member, error) {
 			into, from = from, into
 		}
 		err = s.flip(ctx, into.ID, from.ID)
+		if errors.Is(err, errTwoAccounts) {
+			return Member{}, errs.E(op, err)
+		}
 		if errs.Is(errs.Conflict, err) {
 			continue
 		}
@@ -83,7 +89,10 @@ func (s *Service) Merge(ctx context.Context, a, b string) (Member, error) {
 }
 
 // flip is the atomic part of a merge: both profiles, the identity index
-// items and the merge record change together.
+// items and the merge record change together. It refuses (errTwoAccounts)
+// members holding different identities of one app, judged on the versions
+// the write is conditioned on, so an account that joined either member
+// since the caller looked can never be merged with another.
 func (s *Service) flip(ctx context.Context, intoID, fromID string) error {
 	var into, from Member
 	iv, err := store.GetJSON(ctx, s.store, profileKey(intoID), &into)
@@ -96,6 +105,11 @@ func (s *Service) flip(ctx context.Context, intoID, fromID string) error {
 	}
 	if into.Status == Merged || from.Status == Merged {
 		return errs.E(errs.Conflict, "merged meanwhile")
+	}
+	for _, id := range from.Identities {
+		if otherAccount(into, id) {
+			return twoAccounts()
+		}
 	}
 	now := s.now().UTC()
 	var ms []store.Mutation

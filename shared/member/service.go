@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -64,7 +65,9 @@ type Result struct {
 // only when that member has no openid of the arrival's app; otherwise the
 // arrival goes on without the phone (Result.PhoneInUse). It fails with errs.Invalid for an arrival without
 // identities, with a malformed phone, nickname or avatar (CheckProfileText),
-// and errs.Transient when it loses too many races.
+// errs.Conflict when its identities belong to members of two accounts of one
+// app (without a phone to leave out), and errs.Transient when it loses too
+// many races.
 func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	const op = "member.Arrive"
 	if err := CheckProfileText(a.Nickname, a.Avatar); err != nil {
@@ -114,8 +117,13 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 				continue
 			}
 		}
+		if errors.Is(err, errTwoAccounts) && a.Phone.IsZero() {
+			return Result{}, errs.E(op, err) // No phone to leave out: looking again would not help.
+		}
 		if errs.Is(errs.Conflict, err) {
-			continue // Someone else wrote first: look again.
+			// Someone else wrote first: look again. A phone another account
+			// claimed meanwhile is then in use (phoneTaken).
+			continue
 		}
 		if err == nil {
 			res.NeedsPhone = rules.Bind == BindForced && res.Member.PhoneSeal == ""
@@ -195,12 +203,32 @@ func (s *Service) phoneTaken(found []owner, p pii.Phone, ids []Identity) bool {
 			if id.Kind != OpenID && id.Kind != External {
 				continue
 			}
-			if !o.Has(id) && slices.ContainsFunc(o.Identities, func(x Identity) bool { return x.Kind == id.Kind && x.Scope == id.Scope }) {
+			if otherAccount(o.Member, id) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// errTwoAccounts is the cause of the conflict a link or a merge reports
+// when it would give one member two identities of one app: the members, or
+// the member and the arrival, are two WeChat accounts, not one person.
+var errTwoAccounts = errors.New("identities of two accounts of one app")
+
+// otherAccount reports whether m holds another identity of id's per-app
+// kind and scope (another openid of the same app, another WeCom external id
+// of the same corp). One person has one per app, so m is someone else.
+func otherAccount(m Member, id Identity) bool {
+	if id.Kind != OpenID && id.Kind != External {
+		return false
+	}
+	return !m.Has(id) && slices.ContainsFunc(m.Identities, func(x Identity) bool { return x.Kind == id.Kind && x.Scope == id.Scope })
+}
+
+// twoAccounts is the conflict of a write that would join two accounts.
+func twoAccounts() error {
+	return errs.E(errs.Conflict, "these identities belong to two different accounts", errTwoAccounts)
 }
 
 // owner is a member found through an identity, with the version of its
@@ -233,7 +261,9 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 // link adds the arrival's new identities to an existing member, restores an
 // archived one and marks it active. A member merged away, or an identity
 // another member claimed, since Arrive looked is a conflict: Arrive looks
-// again (and merges).
+// again (and merges). So is an identity of an app the member already has
+// another identity of (errTwoAccounts): the write is conditioned on the
+// version checked, so no merge landing meanwhile can slip one in.
 func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) (Result, error) {
 	m := o.Member
 	if m.Status == Merged {
@@ -244,6 +274,9 @@ func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) 
 	for _, id := range ids {
 		if m.Has(id) {
 			continue
+		}
+		if otherAccount(m, id) {
+			return Result{}, twoAccounts()
 		}
 		owner, err := s.Resolve(ctx, id)
 		if err == nil && owner.ID != m.ID {

@@ -10,6 +10,7 @@ import (
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/loyalty"
+	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/tests/backends"
 )
 
@@ -130,8 +131,9 @@ func TestStreakDaysRule(t *testing.T) {
 }
 
 // TestStreakCouponOnceAcrossMerge: two members who turn out to be one person
-// both sign in two days in a row (streak_days 2); the newer one gets the
-// streak coupon first, then they are merged. The survivor's sign-in that
+// (the older known through another mini-program of the merchant) both sign
+// in two days in a row (streak_days 2); the newer one gets the streak coupon
+// first, then they are merged. The survivor's sign-in that
 // day is answered as already signed in and issues no second streak coupon.
 func TestStreakCouponOnceAcrossMerge(t *testing.T) {
 	backends.Run(t, func(t *testing.T, b backends.Backend) {
@@ -152,16 +154,26 @@ func TestStreakCouponOnceAcrossMerge(t *testing.T) {
 				ID string `json:"id"`
 			} `json:"coupon"`
 		}
+		ctx := context.Background()
+		ids := map[string]string{} // Members known through the other mini-program.
 		signIn := func(openid string) {
 			t.Helper()
 			reply.Coupon, reply.AlreadySignedIn = nil, false
-			l := e.mpLogin(openid, "")
-			if got := e.do("POST", "/member-api/sign-in", l.Token, nil); got.Status != http.StatusOK {
+			tok, _ := e.deps.Sessions.Issue(ids[openid])
+			if ids[openid] == "" {
+				tok = e.mpLogin(openid, "").Token
+			}
+			if got := e.do("POST", "/member-api/sign-in", tok, nil); got.Status != http.StatusOK {
 				t.Fatalf("sign-in of %s: %d %s", openid, got.Status, got.Body)
 			} else {
 				got.decode(t, &reply)
 			}
 		}
+		o, err := e.deps.Members.Arrive(ctx, member.Arrival{Identities: []member.Identity{{Kind: member.OpenID, Scope: "wxOTHERMP", Value: older}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[older] = o.Member.ID
 		signIn(older)
 		e.clock.Advance(time.Minute)
 		signIn(newer)
@@ -171,11 +183,10 @@ func TestStreakCouponOnceAcrossMerge(t *testing.T) {
 			t.Fatalf("newer's second day: streak %d coupon %+v; want the streak coupon", reply.Streak, reply.Coupon)
 		}
 		streakCoupon := reply.Coupon.ID
-		ctx := context.Background()
-		o, n := e.mpLogin(older, ""), e.mpLogin(newer, "")
-		survivor, err := e.deps.Members.Merge(ctx, o.MemberID, n.MemberID)
-		if err != nil || survivor.ID != o.MemberID {
-			t.Fatalf("Merge = %s, %v; want %s", survivor.ID, err, o.MemberID)
+		n := e.mpLogin(newer, "")
+		survivor, err := e.deps.Members.Merge(ctx, o.Member.ID, n.MemberID)
+		if err != nil || survivor.ID != o.Member.ID {
+			t.Fatalf("Merge = %s, %v; want %s", survivor.ID, err, o.Member.ID)
 		}
 		for i := range 2 {
 			signIn(older)
@@ -184,7 +195,7 @@ func TestStreakCouponOnceAcrossMerge(t *testing.T) {
 					i+1, reply.AlreadySignedIn, reply.Streak, reply.Coupon)
 			}
 		}
-		pg, err := e.deps.Coupons.List(ctx, coupons.ListQuery{MemberID: o.MemberID, Limit: 100})
+		pg, err := e.deps.Coupons.List(ctx, coupons.ListQuery{MemberID: o.Member.ID, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -314,16 +314,16 @@ func TestSweepOverlappingRunsSettleOnce(t *testing.T) {
 // survivor, as it does in a deployment.
 func TestFixtureWiresAbsorbers(t *testing.T) {
 	f := newFixture(t)
-	arrive := func(openid string) member.Member {
-		res, err := f.d.Members.Arrive(f.ctx, member.Arrival{Identities: []member.Identity{{Kind: member.OpenID, Scope: "wxapp", Value: openid}}})
+	arrive := func(app, openid string) member.Member {
+		res, err := f.d.Members.Arrive(f.ctx, member.Arrival{Identities: []member.Identity{{Kind: member.OpenID, Scope: app, Value: openid}}})
 		if err != nil {
 			t.Fatalf("Arrive %s: %v", openid, err)
 		}
 		return res.Member
 	}
-	older := arrive("o-older")
+	older := arrive("wxoa", "o-older") // One person, known through two apps.
 	f.clk.Add(time.Minute)
-	newer := arrive("o-newer")
+	newer := arrive("wxapp", "o-newer")
 	if _, err := f.d.Loyalty.Earn(f.ctx, loyalty.EarnCmd{MemberID: newer.ID, Points: 70, Reason: "test", Key: "merge-earn"}); err != nil {
 		t.Fatalf("Earn: %v", err)
 	}

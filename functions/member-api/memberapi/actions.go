@@ -1,6 +1,7 @@
 package memberapi
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -53,11 +54,15 @@ type SignInReply struct {
 // row (loyalty rules).
 func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.SignIn"
-	id := auth.MemberID(ctx)
-	res, err := h.Loyalty.SignIn(ctx, id)
+	m, _ := auth.CurrentMember(ctx)
+	// The person signs in by their mini-program openid, which a member
+	// merged away and its survivor share: once a day, whichever of the two
+	// a sign-in in flight during the merge reaches.
+	res, err := h.Loyalty.SignInAs(ctx, m.ID, m.OpenIDFor(h.AppID))
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
+	id := cmp.Or(res.Member, m.ID) // The survivor, when the member was merged away meanwhile.
 	out := SignInReply{Day: res.Day, Streak: res.Streak, Points: res.Points, Growth: res.Growth,
 		AlreadySignedIn: res.Repeat}
 	if res.Points > 0 {

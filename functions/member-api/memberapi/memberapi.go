@@ -26,13 +26,16 @@ type Handler struct {
 	Coupons  *coupons.Service
 	Sessions *session.Issuer
 	Now      func() time.Time
+	// AppID is the mini-program's appid; a member's openid under it keys
+	// the daily sign-in.
+	AppID string
 }
 
 // New makes the function's handler: the member API behind the member
 // check (a session token of the mini-program appID, for a live member).
 func New(m *member.Service, l *loyalty.Service, c *coupons.Service, sessions *session.Issuer,
 	appID string, now func() time.Time) web.Handler {
-	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now}
+	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now, AppID: appID}
 	return auth.Member(sessions, m, appID)(h.Mux().Serve)
 }
 

@@ -197,6 +197,47 @@ func testSignInAfterAbsorb(t *testing.T, e *env) {
 	}
 }
 
+// testSignInAcrossMerge: one person signs in once a day across a merge of
+// their members. A sign-in under the survivor for the person who signed in
+// under the merged-away member (between the merge and Absorb) is a repeat
+// crediting nothing; a sign-in under the merged-away member once Absorb has
+// begun is made under the survivor, where nothing strands it.
+func testSignInAcrossMerge(t *testing.T, e *env) {
+	first, err := e.svc.SignInAs(e.ctx, "x", "person-x")
+	if err != nil || first.Points != 5 || first.Member != "x" {
+		t.Fatalf("first sign-in = %+v, %v; want 5 points under x", first, err)
+	}
+	for i := range 2 {
+		got, err := e.svc.SignInAs(e.ctx, "i", "person-x")
+		if err != nil || !got.Repeat || !got.Inherited || got.Member != "x" {
+			t.Errorf("survivor's sign-in %d for the same person: got %+v, %v; want an inherited repeat of x's", i+1, got, err)
+		}
+	}
+	if err := e.svc.Absorb(e.ctx, "x", "i"); err != nil {
+		t.Fatalf("Absorb: %v", err)
+	}
+	if got, want := e.signInState("i"), (signInState{available: 5, growth: 1, earns: 0, growths: 1}); got != want {
+		t.Errorf("survivor: got %+v, want %+v (x's sign-in moved, nothing more)", got, want)
+	}
+
+	if err := e.svc.Absorb(e.ctx, "y", "j"); err != nil {
+		t.Fatalf("Absorb: %v", err)
+	}
+	late, err := e.svc.SignInAs(e.ctx, "y", "person-y")
+	if err != nil || late.Repeat || late.Points != 5 || late.Member != "j" {
+		t.Fatalf("sign-in under the merged-away y = %+v, %v; want 5 points under the survivor j", late, err)
+	}
+	if got, err := e.svc.SignIn(e.ctx, "j"); err != nil || !got.Repeat || got.Points != 0 && !got.Inherited {
+		t.Errorf("survivor's own sign-in after = %+v, %v; want a repeat crediting nothing", got, err)
+	}
+	if got, want := e.signInState("j"), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
+		t.Errorf("survivor j: got %+v, want %+v", got, want)
+	}
+	if got := e.signInState("y"); got != (signInState{}) {
+		t.Errorf("merged-away y: got %+v, want nothing stranded", got)
+	}
+}
+
 func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

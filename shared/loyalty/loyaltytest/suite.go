@@ -83,6 +83,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"SignInCrash", testSignInCrash},
 		{"SignInConcurrent", testSignInConcurrent},
 		{"SignInAfterAbsorb", testSignInAfterAbsorb},
+		{"SignInAcrossMerge", testSignInAcrossMerge},
 		{"Absorb", testAbsorb},
 		{"AbsorbConcurrent", testAbsorbConcurrent},
 		{"AbsorbManyLots", testAbsorbManyLots},
