@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/rulesdoc"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -77,16 +78,8 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
-	switch {
-	case r.Version < 0:
-		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
-			"version %d is not a version: send the version of the rules you edited (the rules are at version %d)", r.Version, cur.Version))
-	case r.Version == 0:
-		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
-			"version is required: send the version of the rules you edited (the rules are at version %d)", cur.Version))
-	case r.Version != cur.Version:
-		return Rules{}, errs.E(op, errs.Conflict, fmt.Sprintf(
-			"version %d is stale: the rules are at version %d; reload and retry", r.Version, cur.Version))
+	if err := rulesdoc.CheckVersion(op, r.Version, cur.Version); err != nil {
+		return Rules{}, err
 	}
 	now := s.now()
 	r.InstalledAt, r.UpdatedAt, r.UpdatedBy = cur.InstalledAt, now, operator
@@ -95,10 +88,7 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 		store.PutJSON(rulesKey(), r).IfVersion(cur.Version),
 		store.PutJSON(historyKey(next), RulesChange{Version: next, By: operator, At: now, Rules: r}).IfAbsent())
 	if err != nil {
-		if errs.Is(errs.Conflict, err) {
-			return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry", err)
-		}
-		return Rules{}, errs.E(op, err)
+		return Rules{}, rulesdoc.SaveErr(op, err)
 	}
 	r.Version = next
 	return r, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/rulesdoc"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -205,27 +206,16 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
-	switch {
-	case r.Version < 0:
-		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
-			"version %d is not a version: send the version of the rules you edited (the rules are at version %d)", r.Version, cur.Version))
-	case r.Version == 0:
-		return Rules{}, errs.E(op, errs.Invalid, fmt.Sprintf(
-			"version is required: send the version of the rules you edited (the rules are at version %d)", cur.Version))
-	case r.Version != cur.Version:
-		return Rules{}, errs.E(op, errs.Conflict, fmt.Sprintf(
-			"version %d is stale: the rules are at version %d; reload and retry", r.Version, cur.Version))
+	if err := rulesdoc.CheckVersion(op, r.Version, cur.Version); err != nil {
+		return Rules{}, err
 	}
 	r.UpdatedAt, r.UpdatedBy = s.now().UTC(), operator
 	next := cur.Version + 1
 	r.Version = next
 	hist := store.PutJSON(store.K("rules#member", "history#"+r.UpdatedAt.Format(time.RFC3339Nano)), r)
 	err = s.store.Write(ctx, store.PutJSON(rulesKey(), r).IfVersion(cur.Version-1), hist)
-	if errs.Is(errs.Conflict, err) {
-		return Rules{}, errs.E(op, errs.Conflict, "the rules changed meanwhile; reload and retry", err)
-	}
 	if err != nil {
-		return Rules{}, errs.E(op, err)
+		return Rules{}, rulesdoc.SaveErr(op, err)
 	}
 	s.remember(r, s.now())
 	return r, nil

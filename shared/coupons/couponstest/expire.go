@@ -10,6 +10,7 @@ import (
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 // week is the validity of tpl's coupons.
@@ -153,12 +154,12 @@ func testExpireDueCursorSavedAtDeadline(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	e.save(tpl("a"))
 	c := e.issue("a", "m1", "k1") // Due on 17 March (UTC).
-	f := &faultStore{Store: e.st}
+	f := &storetest.Faults{Store: e.st}
 	svc := coupons.New(f, coupons.Config{Now: e.clk.Now, Lookback: 10 * 24 * time.Hour})
 	now := t0().Add(week + time.Second)
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	f.beforeQuery = func(_ context.Context, q store.Query) {
+	f.BeforeQuery = func(_ context.Context, q store.Query) {
 		if q.PK == "due#coupon#20260312" {
 			cancel() // The deadline passes while the run reads the 12th.
 		}
@@ -176,11 +177,11 @@ func testExpireDueCursorSavedAtDeadline(t *testing.T, open Opener) {
 	if cur.Day != "20260312" {
 		t.Fatalf("cursor after the cut run: got day %q, want 20260312, the day it was reading", cur.Day)
 	}
-	f.reset()
+	f.Reset()
 	if p, err := svc.ExpireDue(e.ctx, now, 100); err != nil || p != (coupons.Progress{Expired: 1}) {
 		t.Errorf("next run = %+v, %v; want the one coupon expired and done", p, err)
 	}
-	if q := f.queried(); len(q) == 0 || q[0] != "due#coupon#"+cur.Day {
+	if q := f.Queried(); len(q) == 0 || q[0] != "due#coupon#"+cur.Day {
 		t.Errorf("next run read %v; want it to start at due#coupon#%s", q, cur.Day)
 	}
 	if got, _ := e.svc.Get(e.ctx, c.ID); got.Status != coupons.Expired {

@@ -69,14 +69,14 @@ func testSignInOneWrite(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	if got := f.writeCount(); got != 1 {
+	if got := f.Writes(); got != 1 {
 		t.Errorf("writes of one sign-in: got %d, want 1", got)
 	}
 	again, err := svc.SignIn(e.ctx, "m1")
 	if err != nil || !bytes.Equal(mustJSON(t, again), mustJSON(t, first)) {
 		t.Errorf("repeated sign-in: got %+v, %v; want the first answer %+v", again, err, first)
 	}
-	if got := f.writeCount(); got != 1 {
+	if got := f.Writes(); got != 1 {
 		t.Errorf("writes after a repeated sign-in: got %d, want still 1", got)
 	}
 	if got, want := e.signInState("m1"), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
@@ -92,8 +92,8 @@ func testSignInCrash(t *testing.T, e *env) {
 	for n := 0; n <= 1; n++ { // Writes that reach the store before the crash.
 		member := fmt.Sprintf("crash%d", n)
 		f, svc := e.faulty()
-		f.beforeWrite = func(context.Context, []store.Mutation) error {
-			if f.writeCount() > n {
+		f.BeforeWrite = func(context.Context, []store.Mutation) error {
+			if f.Writes() > n {
 				return errCrash
 			}
 			return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 // Opener returns a fresh, empty store for one test; it should register its
@@ -141,10 +142,10 @@ func newEnv(t *testing.T, st store.Store) *env {
 	return e
 }
 
-// faulty returns a service over the env's store seen through a faultStore,
+// faulty returns a service over the env's store seen through a storetest.Faults,
 // sharing the env's clock and ID source.
-func (e *env) faulty(opts ...loyalty.Option) (*faultStore, *loyalty.Service) {
-	f := &faultStore{Store: e.st}
+func (e *env) faulty(opts ...loyalty.Option) (*storetest.Faults, *loyalty.Service) {
+	f := &storetest.Faults{Store: e.st}
 	return f, loyalty.New(f, e.clk.Now, e.ids, opts...)
 }
 

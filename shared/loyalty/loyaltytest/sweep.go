@@ -217,12 +217,12 @@ func testSweepCancelledMidBatch(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	f, svc := e.faulty(loyalty.WithSweepWorkers(2))
-	f.afterWrite = func(_ context.Context, ms []store.Mutation, err error) {
+	f.AfterWrite = func(_ context.Context, ms []store.Mutation, err error) {
 		if err == nil && touches(ms, "member#m0", "points") {
 			cancel() // The deadline passes just after m0's first lot settles.
 		}
 	}
-	f.beforeWrite = func(wctx context.Context, ms []store.Mutation) error {
+	f.BeforeWrite = func(wctx context.Context, ms []store.Mutation) error {
 		if touches(ms, "member#m1", "points") {
 			<-wctx.Done() // m1's write is in flight when the deadline passes...
 			time.Sleep(20 * time.Millisecond)
@@ -260,7 +260,7 @@ func testSweepCursorSavedAtDeadline(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	f, svc := e.faulty()
-	f.beforeQuery = func(_ context.Context, q store.Query) {
+	f.BeforeQuery = func(_ context.Context, q store.Query) {
 		if q.PK == "due#points#20260315" {
 			cancel() // The deadline passes while the run reads the 15th.
 		}
@@ -278,12 +278,23 @@ func testSweepCursorSavedAtDeadline(t *testing.T, e *env) {
 	if cur.Day != "20260315" {
 		t.Fatalf("cursor after the cut run: got day %q, want 20260315, the day it was reading", cur.Day)
 	}
-	f.reset()
+	f.Reset()
 	res, err = svc.ExpireDue(e.ctx, e.clk.Now(), 100)
 	if err != nil || res.More || res.Items != 1 {
 		t.Errorf("next run: got %+v, %v; want the one lot and done", res, err)
 	}
-	if q := f.queried(); len(q) == 0 || q[0] != "due#points#"+cur.Day {
+	if q := f.Queried(); len(q) == 0 || q[0] != "due#points#"+cur.Day {
 		t.Errorf("next run read %v; want it to start at due#points#%s", q, cur.Day)
 	}
+}
+
+// touches reports whether a write changes an item of partition pk whose
+// sort key is sk.
+func touches(ms []store.Mutation, pk, sk string) bool {
+	for _, m := range ms {
+		if m.Key.PK == pk && m.Key.SK == sk {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,80 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/store"
+)
+
+// Faults is a store that lets a test see and disturb the calls a service
+// makes: it counts writes, lets a hook fail or delay a write before it
+// reaches the backend, records the partitions queried and refuses a query on
+// an ended context (as DynamoDB does and bbolt does not). Everything else
+// goes to the wrapped store unchanged.
+type Faults struct {
+	store.Store
+	mu      sync.Mutex
+	writes  int
+	queries []string
+	// BeforeWrite, when set, runs before each write; a non-nil error is
+	// returned instead of writing.
+	BeforeWrite func(ctx context.Context, ms []store.Mutation) error
+	// AfterWrite, when set, runs after each write with its outcome.
+	AfterWrite func(ctx context.Context, ms []store.Mutation, err error)
+	// BeforeQuery, when set, runs before each query.
+	BeforeQuery func(ctx context.Context, q store.Query)
+}
+
+func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
+	f.mu.Lock()
+	f.writes++
+	before, after := f.BeforeWrite, f.AfterWrite
+	f.mu.Unlock()
+	if before != nil {
+		if err := before(ctx, ms); err != nil {
+			return err
+		}
+	}
+	err := f.Store.Write(ctx, ms...)
+	if after != nil {
+		after(ctx, ms, err)
+	}
+	return err
+}
+
+func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	f.mu.Lock()
+	f.queries = append(f.queries, q.PK)
+	hook := f.BeforeQuery
+	f.mu.Unlock()
+	if hook != nil {
+		hook(ctx, q)
+	}
+	if err := ctx.Err(); err != nil { // As a remote store would, whatever the backend.
+		return store.Page{}, errs.E("storetest.Faults.Query", errs.Transient, err)
+	}
+	return f.Store.Query(ctx, q)
+}
+
+// Reset clears the counters and hooks.
+func (f *Faults) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes, f.queries, f.BeforeWrite, f.AfterWrite, f.BeforeQuery = 0, nil, nil, nil, nil
+}
+
+// Writes is the number of writes since the last reset.
+func (f *Faults) Writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes
+}
+
+// Queried is the partitions queried since the last reset, in order.
+func (f *Faults) Queried() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.queries...)
+}
