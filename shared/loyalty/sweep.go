@@ -69,7 +69,7 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 	}
 	today, seen, from, prefix := calendar.Day(now), 0, cur.Day, true
 	var first error
-	// The cursor moves once, past the leading run of emptied past days. It
+	// The cursor moves once, past the first run of emptied past days. It
 	// is saved even when the run's context has ended: a run cut off by its
 	// deadline is the usual way a backlog is worked through, and without
 	// its cursor the next run would read the same empty days again. Saving

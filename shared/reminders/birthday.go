@@ -29,7 +29,7 @@ func birthdayCursorKey(today time.Time, mmdd string) store.Key {
 // Every partition is read once per run day, from a cursor stored per day
 // and partition: a run stopped after limit entries or at the ctx deadline
 // reports More and the next run continues there; tomorrow's run reads the
-// partitions again, so a birthday entered during the lead days still gets
+// partitions again, so a birthday entered during the days ahead still gets
 // its coupon. An index entry is checked against the member (a changed or
 // deleted birthday is skipped); a member merged into another issues to the
 // survivor, unless the survivor has a different birthday of its own.
