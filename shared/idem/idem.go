@@ -112,7 +112,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 	if err != nil {
 		// Let a retry run. The lease would lapse anyway; deleting is faster.
 		// Use a fresh context: the request's may be cancelled already.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		cctx, cancel := store.Detach(ctx)
 		defer cancel()
 		if derr := g.st.Write(cctx, store.Delete(k)); derr != nil {
 			// A retry now waits for the lease to lapse: say so, keeping the
@@ -124,7 +124,9 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		return nil, err
 	}
 	fin := store.PutJSON(k, record{Status: done, Resp: resp, At: g.o.Now()}).ExpiresAt(g.o.Now().Add(g.o.TTL))
-	if werr := g.st.Write(context.WithoutCancel(ctx), fin); werr != nil {
+	fctx, fcancel := store.Detach(ctx)
+	defer fcancel()
+	if werr := g.st.Write(fctx, fin); werr != nil {
 		// The effects happened; only the stored answer is missing, so the
 		// answer stands. A duplicate waits for the lease, then runs again;
 		// its domain commands are idempotent.

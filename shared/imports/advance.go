@@ -177,7 +177,7 @@ func (s *Service) runChunk(ctx context.Context, id string, st chunkState, ver in
 		res, inv, err := s.importSlice(ctx, id, st.First+st.Offset, rows[st.Offset:end])
 		if err != nil {
 			// Keep what was settled before this slice; the slice is redone.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			sctx, cancel := store.Detach(ctx)
 			defer cancel()
 			s.save(sctx, id, st, ver, t)
 			return err

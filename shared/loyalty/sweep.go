@@ -272,9 +272,13 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 			e := Entry{ID: s.newID(), MemberID: ref.MemberID, Kind: KindExpire, Points: -rem, Reason: "points expired",
 				Key: "expire#" + l.ID + "#" + calendar.Day(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
 				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
+			claim, err := once.Claim(idemKey("sweep", e.Key), "expire", now, struct{}{}, 0)
+			if err != nil {
+				return nil, 0, nil, err
+			}
 			ms := []store.Mutation{
 				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), once.Record{Scope: "expire", At: now, Result: []byte("{}")}).IfAbsent(),
+				claim,
 				putSummary(ref.MemberID, sm),
 				store.Delete(lk),
 				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
@@ -344,10 +348,11 @@ func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (S
 			st.ReviewPK, st.ReviewSK = "", "" // Deleted below, guarded.
 			e := GrowthEntry{ID: s.newID(), MemberID: ref.MemberID, Kind: "review", From: st.Level,
 				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
-			ms := []store.Mutation{
-				store.Delete(it.Key).IfExists(),
-				store.PutJSON(idemKey("sweep", e.Key), once.Record{Scope: "review", At: now, Result: []byte("{}")}).IfAbsent(),
+			claim, err := once.Claim(idemKey("sweep", e.Key), "review", now, struct{}{}, 0)
+			if err != nil {
+				return nil, 0, nil, err
 			}
+			ms := []store.Mutation{store.Delete(it.Key).IfExists(), claim}
 			ms = append(ms, review(r, &st, ref.MemberID, now)...)
 			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
 			ms = append(ms, st.indexEnds(ref.MemberID)...)

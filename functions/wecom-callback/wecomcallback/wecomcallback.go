@@ -244,7 +244,7 @@ func (h *Handler) sendWelcome(ctx context.Context, code string) error {
 		reqlog.From(ctx).Warn("welcome message not sent", slog.String("kind", errs.KindOf(err).String()))
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	cctx, cancel := store.Detach(ctx)
 	defer cancel()
 	_ = h.Store.Write(cctx, store.Delete(k))
 	return errs.E(op, err)
