@@ -68,7 +68,7 @@ esac
 cached=$(echo $cached)
 fresh=$(echo $fresh)
 flags=(-race -timeout 30m)
-freshflags=(-race -timeout 30m -count=1)
+freshflags=("${flags[@]}" -count=1)
 
 if [ -n "$plan" ]; then
 	echo "cached ${flags[*]} -- $cached"

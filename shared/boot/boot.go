@@ -63,9 +63,12 @@ func (d *Deps) templateExists(ctx context.Context, id string) error {
 // couponTriggers are the coupon triggers the loyalty rules in force name.
 func (d *Deps) couponTriggers(ctx context.Context) (coupons.Triggers, error) {
 	r, err := d.Loyalty.Rules(ctx)
+	if err != nil {
+		return coupons.Triggers{}, err
+	}
 	c := r.Coupons
 	return coupons.Triggers{Registration: c.Welcome, Birthday: c.Birthday, Streak: c.Streak,
-		BirthdayLead: c.BirthdayLeadDays}, err
+		BirthdayLead: c.BirthdayLeadDays}, nil
 }
 
 // Build makes a function's handler (its routes, before the standard

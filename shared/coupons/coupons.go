@@ -162,7 +162,7 @@ func hash(s string) uint32 {
 // retry runs f until it succeeds, fails with a kind other than Transient, or
 // the retry budget or ctx runs out, pausing as backoff says between tries.
 // key names the command, for the reader of a call.
-func (s *Service) retry(ctx context.Context, _ string, f func(attempt int) error) error {
+func (s *Service) retry(ctx context.Context, f func(attempt int) error) error {
 	var err error
 	for attempt := 0; attempt < s.retries; attempt++ {
 		if err = f(attempt); !errs.Is(errs.Transient, err) {

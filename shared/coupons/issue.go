@@ -88,7 +88,7 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 		return Issued{}, errs.E(op, errs.Conflict, "coupon template is paused")
 	}
 	var out Issued
-	err = s.retry(ctx, cmd.Key, func(attempt int) error {
+	err = s.retry(ctx, func(attempt int) error {
 		var err error
 		out, err = s.issueOnce(ctx, op, cmd, t, attempt)
 		return err

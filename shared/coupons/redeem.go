@@ -75,7 +75,7 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCmd) (Instance, error) {
 		return Instance{}, errs.E(op, errs.Invalid, "order_id "+p)
 	}
 	var out Instance
-	err := s.retry(ctx, cmd.Key, func(int) error {
+	err := s.retry(ctx, func(int) error {
 		var err error
 		out, err = s.change(ctx, op, cmd.InstanceID, func(in *Instance) (bool, error) {
 			if in.MemberID != cmd.MemberID {

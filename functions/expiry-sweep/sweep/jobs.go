@@ -48,11 +48,8 @@ func Jobs(d Services) []Job {
 		jobs = append(jobs, Job{"members-archive", Archive(d.Members)})
 	}
 	if d.Members != nil && d.Coupons != nil && d.Loyalty != nil {
-		var send reminders.Sender // Without a mini-program, coupons only.
-		if d.MP != nil {
-			send = d.MP
-		}
-		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, send, reminders.Config{
+		// Without a mini-program (a nil MP), coupons only.
+		r := reminders.New(d.Store, d.Members, d.Coupons, d.Loyalty, d.Loyalty, d.MP, reminders.Config{
 			MiniProgramAppID: d.MPAppID, TemplateID: d.MPReminderTemplate, Rules: d.Loyalty.Rules})
 		jobs = append(jobs, Job{"birthday-coupons", Reminders(r.Birthday)},
 			Job{"level-coupons", Reminders(r.MonthlyLevelCoupons)})

@@ -54,7 +54,10 @@ type SignInReply struct {
 // row (loyalty rules).
 func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.SignIn"
-	m, _ := auth.CurrentMember(ctx)
+	m, ok := auth.CurrentMember(ctx)
+	if !ok {
+		return nil, errs.E(op, errs.Unauthorized, "a bearer session token is required")
+	}
 	// The person signs in by their mini-program openid, which a member
 	// merged away and its survivor share: once a day, whichever of the two
 	// a sign-in in flight during the merge reaches.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/ratelimit"
 	"github.com/wemember/wemember/shared/session"
@@ -32,19 +33,12 @@ type MiniProgram interface {
 	PhoneNumber(ctx context.Context, code string) (pii.Phone, error)
 }
 
-// Welcomer grants what a newly registered member is due (registration
-// coupon, points, invitation rewards). It must be idempotent per member: it
-// runs again on a later login if an earlier run failed.
-type Welcomer interface {
-	Welcome(ctx context.Context, m member.Member) error
-}
-
 // Handler serves POST /mp-login.
 type Handler struct {
 	MP       MiniProgram
 	Members  *member.Service
 	Sessions *session.Issuer
-	Welcomer Welcomer // Optional.
+	Welcomer onboard.Welcomer // Optional; idempotent per member, it runs again on a later login if an earlier run failed.
 	// Limiter bounds the logins per client IP address by the identity
 	// rules' login limit, before WeChat is asked; optional.
 	Limiter *ratelimit.Limiter
@@ -300,7 +294,7 @@ func token(s string, max int) bool {
 // New makes the function's handler: logins through the mini-program mp,
 // sessions issued by sessions, new members welcomed by w (optional), logins
 // per client address bounded by limiter (optional).
-func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w Welcomer, limiter *ratelimit.Limiter) web.Handler {
+func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w onboard.Welcomer, limiter *ratelimit.Limiter) web.Handler {
 	h := &Handler{MP: mp, Members: m, Sessions: sessions, Welcomer: w, Limiter: limiter}
 	return h.Mux().Serve
 }
