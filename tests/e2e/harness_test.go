@@ -21,6 +21,7 @@ import (
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/lambda"
 	"github.com/wemember/wemember/shared/scf"
+	"github.com/wemember/wemember/shared/store/storetest"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/tests/backends"
 	"github.com/wemember/wemember/tests/eventfix"
@@ -52,6 +53,17 @@ type env struct {
 	handlers map[string]web.Handler
 	http     *httptest.Server
 	clock    *clock
+	// store is the deployment's store as the functions reach it: it counts
+	// every call, so a test can assert what one request asked of it.
+	store *storetest.Faults
+}
+
+// counted runs f and returns what it asked of the store: the writes, reads
+// and mutations a test asserts per command.
+func (e *env) counted(f func()) storetest.Counts {
+	before := e.store.Counts()
+	f()
+	return e.store.Since(before)
 }
 
 // clock is the functions' clock, moved by tests.
@@ -87,11 +99,16 @@ func newEnv(t testing.TB, b backends.Backend) *env {
 	sim.AddApp(cfg.OAAppID, cfg.OASecret)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	clock := &clock{now: time.Now()}
-	d, err := boot.Open(context.Background(), cfg, log, boot.WithClock(clock.Now))
+	st, err := boot.OpenStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Store.Close() })
+	t.Cleanup(func() { st.Close() })
+	counting := &storetest.Faults{Store: st}
+	d, err := boot.Wire(counting, cfg, log, boot.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := d.EnsureDefaults(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +122,7 @@ func newEnv(t testing.TB, b backends.Backend) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, deps: d, handlers: hs, http: srv, clock: clock}
+	return &env{t: t, deps: d, handlers: hs, http: srv, clock: clock, store: counting}
 }
 
 // reply is a function's answer however the platform carried it.

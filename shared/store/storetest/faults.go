@@ -9,15 +9,17 @@ import (
 )
 
 // Faults is a store that lets a test see and disturb the calls a service
-// makes: it counts writes, lets a hook fail or delay a write before it
-// reaches the backend, records the partitions queried and refuses a query on
-// an ended context (as DynamoDB does and bbolt does not). Everything else
-// goes to the wrapped store unchanged.
+// makes: it counts writes, reads and mutations (Counts), lets a hook fail or
+// delay a write before it reaches the backend, records the partitions
+// queried and refuses a query on an ended context (as DynamoDB does and
+// bbolt does not). Everything else goes to the wrapped store unchanged.
 type Faults struct {
 	store.Store
-	mu      sync.Mutex
-	writes  int
-	queries []string
+	mu        sync.Mutex
+	writes    int
+	mutations int
+	gets      int
+	queries   []string
 	// BeforeWrite, when set, runs before each write; a non-nil error is
 	// returned instead of writing.
 	BeforeWrite func(ctx context.Context, ms []store.Mutation) error
@@ -30,6 +32,7 @@ type Faults struct {
 func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
 	f.mu.Lock()
 	f.writes++
+	f.mutations += len(ms)
 	before, after := f.BeforeWrite, f.AfterWrite
 	f.mu.Unlock()
 	if before != nil {
@@ -42,6 +45,13 @@ func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
 		after(ctx, ms, err)
 	}
 	return err
+}
+
+func (f *Faults) Get(ctx context.Context, k store.Key) (store.Item, error) {
+	f.mu.Lock()
+	f.gets++
+	f.mu.Unlock()
+	return f.Store.Get(ctx, k)
 }
 
 func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
@@ -62,7 +72,7 @@ func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
 func (f *Faults) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.writes, f.queries, f.BeforeWrite, f.AfterWrite, f.BeforeQuery = 0, nil, nil, nil, nil
+	f.writes, f.mutations, f.gets, f.queries, f.BeforeWrite, f.AfterWrite, f.BeforeQuery = 0, 0, 0, nil, nil, nil, nil
 }
 
 // Writes is the number of writes since the last reset.
@@ -77,4 +87,30 @@ func (f *Faults) Queried() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.queries...)
+}
+
+// Counts is what a service asked of the store: the figures a test asserts
+// per command so that an extra round trip fails it.
+type Counts struct {
+	Writes    int // Atomic writes (one TransactWriteItems or bbolt commit each).
+	Mutations int // Mutations over all those writes.
+	Gets      int // Single-item reads.
+	Queries   int // Query pages read.
+}
+
+// Reads is every read call: gets and query pages.
+func (c Counts) Reads() int { return c.Gets + c.Queries }
+
+// Counts is what was asked of the store since the last reset.
+func (f *Faults) Counts() Counts {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Counts{Writes: f.writes, Mutations: f.mutations, Gets: f.gets, Queries: len(f.queries)}
+}
+
+// Since is what was asked of the store after the snapshot before was taken.
+func (f *Faults) Since(before Counts) Counts {
+	now := f.Counts()
+	return Counts{Writes: now.Writes - before.Writes, Mutations: now.Mutations - before.Mutations,
+		Gets: now.Gets - before.Gets, Queries: now.Queries - before.Queries}
 }
