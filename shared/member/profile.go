@@ -149,28 +149,3 @@ func (u ProfileUpdate) validate() error {
 	}
 	return nil
 }
-
-// MarkWelcomed records that a member's registration rewards were granted.
-func (s *Service) MarkWelcomed(ctx context.Context, id string) error {
-	const op = "member.MarkWelcomed"
-	for range retry.Tries(ctx, maxTries) {
-		var m Member
-		it, err := store.GetJSON(ctx, s.store, profileKey(id), &m)
-		if err != nil {
-			return errs.E(op, err)
-		}
-		if m.Welcomed {
-			return nil
-		}
-		m.Welcomed = true
-		err = s.store.Write(ctx, store.PutJSON(profileKey(id), m).IfVersion(it.Version))
-		if errs.Is(errs.Conflict, err) {
-			continue
-		}
-		if err != nil {
-			return errs.E(op, err)
-		}
-		return nil
-	}
-	return errs.E(op, errs.Transient, "too much contention, retry")
-}

@@ -42,6 +42,10 @@ type Arrival struct {
 	Channel    Channel    // Attribution for a new member.
 	Nickname   string
 	Avatar     string
+	// Welcome marks a member not welcomed yet as welcomed in the arrival's
+	// write: the caller grants the registration rewards in that same write
+	// (Result.Welcomes says when).
+	Welcome bool
 }
 
 // Result is the outcome of an arrival.
@@ -56,60 +60,101 @@ type Result struct {
 	// NeedsPhone asks the client to request phone authorization (binding
 	// mode forced, and the member has no phone yet).
 	NeedsPhone bool
+	// Welcomes says the arrival marks the member welcomed (Arrival.Welcome):
+	// the write that records it must grant the registration rewards.
+	Welcomes bool
+}
+
+// Admission is an arrival worked out against the store as read and not yet
+// written: the result it has once Mutations are written. A caller writes
+// them in one atomic write with its own; a write that fails a condition
+// means the store moved since: work the arrival out again (Admit).
+type Admission struct {
+	Result
+	Mutations []store.Mutation // None when the member needs no change.
 }
 
 // Arrive registers a new member or finds the existing one for the arrival's
-// identities, linking identities the member does not have yet. Concurrent
-// arrivals of the same new person create exactly one member. An archived
-// member is restored. A phone joins the arrival to the member holding it
-// only when that member has no openid of the arrival's app; otherwise the
-// arrival goes on without the phone (Result.PhoneInUse). It fails with errs.Invalid for an arrival without
-// identities, with a malformed phone, nickname or avatar (CheckProfileText),
-// errs.Conflict when its identities belong to members of two accounts of one
-// app (without a phone to leave out), and errs.Transient when it loses too
-// many races.
+// identities, linking identities the member does not have yet, in one
+// atomic write (Admit, then the write; a lost race looks again).
+// Concurrent arrivals of the same new person create exactly one member. An
+// archived member is restored. A phone joins the arrival to the member
+// holding it only when that member has no openid of the arrival's app;
+// otherwise the arrival goes on without the phone (Result.PhoneInUse). It
+// fails as Admit does, and with errs.Transient when it loses too many races.
 func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 	const op = "member.Arrive"
+	for range retry.Tries(ctx, maxTries) {
+		adm, err := s.Admit(ctx, a)
+		if err != nil {
+			return Result{}, errs.E(op, err)
+		}
+		if len(adm.Mutations) == 0 {
+			return adm.Result, nil
+		}
+		err = s.store.Write(ctx, adm.Mutations...)
+		if errs.Is(errs.Conflict, err) {
+			continue // Someone else wrote first: look again.
+		}
+		if err != nil {
+			return Result{}, errs.E(op, err)
+		}
+		return adm.Result, nil
+	}
+	return Result{}, errs.E(op, errs.Transient, "too much contention, retry")
+}
+
+// Admit works an arrival out without writing it: it reads the members the
+// arrival's identities belong to and returns the new member to register, or
+// the found member with the identities to link, as mutations for the
+// caller's atomic write. Two members found to be one person are merged
+// first (a command of its own). It fails with errs.Invalid for an arrival
+// without identities, with a malformed phone, nickname or avatar
+// (CheckProfileText), errs.Conflict when its identities belong to members
+// of two accounts of one app (without a phone to leave out), and
+// errs.Transient when it loses too many races while reading.
+func (s *Service) Admit(ctx context.Context, a Arrival) (Admission, error) {
+	const op = "member.Admit"
 	if err := CheckProfileText(a.Nickname, a.Avatar); err != nil {
-		return Result{}, errs.E(op, err)
+		return Admission{}, errs.E(op, err)
 	}
 	rules, err := s.Rules(ctx)
 	if err != nil {
-		return Result{}, errs.E(op, err)
+		return Admission{}, errs.E(op, err)
 	}
 	if !a.Phone.IsZero() {
 		if a.Phone, err = pii.NewPhone(a.Phone.Country, a.Phone.Number); err != nil {
-			return Result{}, errs.E(op, err)
+			return Admission{}, errs.E(op, err)
 		}
 	}
 	all, err := s.identities(a)
 	if err != nil {
-		return Result{}, errs.E(op, err)
+		return Admission{}, errs.E(op, err)
 	}
 	ids := usable(rules.Bind, all)
 	if len(ids) == 0 {
-		return Result{}, errs.E(op, errs.Invalid, "no identity usable under the binding mode")
+		return Admission{}, errs.E(op, errs.Invalid, "no identity usable under the binding mode")
 	}
 	phoneInUse := false
 	for range retry.Tries(ctx, maxTries) {
-		found, err := s.owners(ctx, ids)
+		found, indexed, err := s.owners(ctx, ids)
 		if err != nil {
-			return Result{}, errs.E(op, err)
+			return Admission{}, errs.E(op, err)
 		}
 		if !a.Phone.IsZero() && s.phoneTaken(found, a.Phone, ids) {
 			// Another WeChat account's number: go on without it.
 			ids = slices.DeleteFunc(ids, func(id Identity) bool { return id.Kind == Phone })
 			a.Phone, phoneInUse = pii.Phone{}, true
-			if found, err = s.owners(ctx, ids); err != nil {
-				return Result{}, errs.E(op, err)
+			if found, indexed, err = s.owners(ctx, ids); err != nil {
+				return Admission{}, errs.E(op, err)
 			}
 		}
-		var res Result
+		var adm Admission
 		switch len(found) {
 		case 0:
-			res, err = s.register(ctx, a, ids)
+			adm = s.register(a, ids)
 		case 1:
-			res, err = s.link(ctx, found[0], a, ids)
+			adm, err = s.link(found[0], a, ids, indexed)
 		default:
 			// Two members turn out to be one person: join them, then look again.
 			_, err = s.Merge(ctx, found[0].ID, found[1].ID)
@@ -118,20 +163,21 @@ func (s *Service) Arrive(ctx context.Context, a Arrival) (Result, error) {
 			}
 		}
 		if errors.Is(err, errTwoAccounts) && a.Phone.IsZero() {
-			return Result{}, errs.E(op, err) // No phone to leave out: looking again would not help.
+			return Admission{}, errs.E(op, err) // No phone to leave out: looking again would not help.
 		}
 		if errs.Is(errs.Conflict, err) {
 			// Someone else wrote first: look again. A phone another account
 			// claimed meanwhile is then in use (phoneTaken).
 			continue
 		}
-		if err == nil {
-			res.NeedsPhone = rules.Bind == BindForced && res.Member.PhoneSeal == ""
-			res.PhoneInUse = phoneInUse
+		if err != nil {
+			return Admission{}, errs.E(op, err)
 		}
-		return res, err
+		adm.NeedsPhone = rules.Bind == BindForced && adm.Member.PhoneSeal == ""
+		adm.PhoneInUse = phoneInUse
+		return adm, nil
 	}
-	return Result{}, errs.E(op, errs.Transient, "too much contention, retry")
+	return Admission{}, errs.E(op, errs.Transient, "too much contention, retry")
 }
 
 // identities is the arrival's identity list with the phone, if any (checked
@@ -158,9 +204,11 @@ func (s *Service) identities(a Arrival) ([]Identity, error) {
 
 // owners resolves each identity to its live member, in the order given,
 // without repeats, reading each member's profile once. The first entry is
-// the member the arrival belongs to.
-func (s *Service) owners(ctx context.Context, ids []Identity) ([]owner, error) {
+// the member the arrival belongs to. indexed holds the identities whose
+// index items exist: those a link must not write again.
+func (s *Service) owners(ctx context.Context, ids []Identity) ([]owner, map[Identity]bool, error) {
 	var out []owner
+	indexed := map[Identity]bool{}
 	seen := map[string]bool{} // Index targets already read.
 	for _, id := range ids {
 		var e indexEntry
@@ -169,21 +217,22 @@ func (s *Service) owners(ctx context.Context, ids []Identity) ([]owner, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		indexed[id] = true
 		if seen[e.MemberID] {
 			continue // Its profile is read already: one read per member.
 		}
 		seen[e.MemberID] = true
 		m, v, err := s.get(ctx, e.MemberID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !slices.ContainsFunc(out, func(o owner) bool { return o.ID == m.ID }) {
 			out = append(out, owner{Member: m, version: v})
 		}
 	}
-	return out, nil
+	return out, indexed, nil
 }
 
 // phoneTaken reports whether the phone p belongs to a member of another
@@ -238,11 +287,15 @@ type owner struct {
 	version int64
 }
 
-func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Result, error) {
+// register works out a new member for the arrival: its profile, its
+// activity index item and an index item per identity, each required absent
+// so that a concurrent arrival of the same person fails the write.
+func (s *Service) register(a Arrival, ids []Identity) Admission {
 	now := s.now().UTC()
 	m := Member{
 		ID: s.newID(), Status: Active, CreatedAt: now, ActiveAt: now,
 		Nickname: a.Nickname, Avatar: a.Avatar, Channel: a.Channel, Identities: ids,
+		Welcomed: a.Welcome,
 	}
 	if m.Channel.Kind == "" {
 		m.Channel.Kind = "unknown"
@@ -252,41 +305,31 @@ func (s *Service) register(ctx context.Context, a Arrival, ids []Identity) (Resu
 	for _, id := range ids {
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}
-	if err := s.store.Write(ctx, ms...); err != nil {
-		return Result{}, err
-	}
-	return Result{Member: m, Created: true}, nil
+	return Admission{Result: Result{Member: m, Created: true, Welcomes: a.Welcome}, Mutations: ms}
 }
 
-// link adds the arrival's new identities to an existing member, restores an
-// archived one and marks it active. A member merged away, or an identity
-// another member claimed, since Arrive looked is a conflict: Arrive looks
-// again (and merges). So is an identity of an app the member already has
-// another identity of (errTwoAccounts): the write is conditioned on the
-// version checked, so no merge landing meanwhile can slip one in.
-func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) (Result, error) {
+// link works out the arrival of an existing member: the arrival's
+// identities it lacks (those without an index item, as owners read them),
+// an archived member restored, the activity index moved, and the welcome
+// mark when asked for. A member merged away, or an identity another member
+// claimed, since Admit looked fails the write: the caller looks again (and
+// merges). So is an identity of an app the member already has another
+// identity of (errTwoAccounts): the write is conditioned on the version
+// checked, so no merge landing meanwhile can slip one in. An arrival that
+// changes nothing worth a write has no mutations.
+func (s *Service) link(o owner, a Arrival, ids []Identity, indexed map[Identity]bool) (Admission, error) {
 	m := o.Member
 	if m.Status == Merged {
-		return Result{}, errs.E(errs.Conflict, "merged meanwhile")
+		return Admission{}, errs.E(errs.Conflict, "merged meanwhile")
 	}
 	res := Result{Member: m}
 	var ms []store.Mutation
 	for _, id := range ids {
-		if m.Has(id) {
-			continue
+		if m.Has(id) || indexed[id] {
+			continue // Its index item names this member (owners found no other).
 		}
 		if otherAccount(m, id) {
-			return Result{}, twoAccounts()
-		}
-		owner, err := s.Resolve(ctx, id)
-		if err == nil && owner.ID != m.ID {
-			return Result{}, errs.E(errs.Conflict, "identity claimed meanwhile")
-		}
-		if err == nil {
-			continue
-		}
-		if !errs.Is(errs.NotExist, err) {
-			return Result{}, err
+			return Admission{}, twoAccounts()
 		}
 		m.Identities = append(m.Identities, id)
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
@@ -300,10 +343,13 @@ func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) 
 	if m.Nickname == "" && a.Nickname != "" {
 		m.Nickname, m.Avatar = a.Nickname, a.Avatar
 	}
+	if a.Welcome && !m.Welcomed {
+		m.Welcomed, res.Welcomes = true, true
+	}
 	now := s.now().UTC()
-	if len(ms) == 0 && m.Status == Active && !res.Claimed && now.Sub(m.ActiveAt) < time.Hour {
+	if len(ms) == 0 && m.Status == Active && !res.Claimed && !res.Welcomes && now.Sub(m.ActiveAt) < time.Hour {
 		res.Member = m
-		return res, nil // Nothing worth a write.
+		return Admission{Result: res}, nil // Nothing worth a write.
 	}
 	if m.Status == Archived {
 		m.Status = Active
@@ -311,11 +357,8 @@ func (s *Service) link(ctx context.Context, o owner, a Arrival, ids []Identity) 
 	ms = append(ms, touch(m, now)...)
 	m.ActiveAt = now
 	ms = append([]store.Mutation{store.PutJSON(profileKey(m.ID), m).IfVersion(o.version)}, ms...)
-	if err := s.store.Write(ctx, ms...); err != nil {
-		return Result{}, err
-	}
 	res.Member = m
-	return res, nil
+	return Admission{Result: res, Mutations: ms}, nil
 }
 
 // phoneIdentity is the identity of a phone number: the keyed hash of its
