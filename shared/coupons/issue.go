@@ -3,6 +3,7 @@ package coupons
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/once"
@@ -135,15 +136,8 @@ func (s *Service) legacyReplay(ctx context.Context, op string, k store.Key, cmd 
 // retry after a busy store starts at the next shard, away from the crowd.
 func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Template, retry int) (Issued, error) {
 	now := s.clock()
-	from, to := t.window(now)
-	if now.After(to) {
+	if _, to := t.window(now); now.After(to) {
 		return Issued{}, errs.E(op, errs.Expired, "coupon template validity has ended")
-	}
-	in := Instance{
-		MemberID: cmd.MemberID, TemplateID: t.ID, TemplateVersion: t.Version,
-		Name: t.Name, Kind: t.Kind, AmountOff: t.AmountOff, Rate: t.Rate, MaxOff: t.MaxOff,
-		Threshold: t.Threshold, Scope: t.Scope, ValidFrom: from, ValidTo: to, Status: Available,
-		Reason: cmd.Reason, IssuedBy: cmd.Operator, IssueKey: cmd.Key, IssuedAt: now,
 	}
 	n := max(t.Shards, 1)
 	start := int((hash(cmd.MemberID) + uint32(retry)) % uint32(n))
@@ -153,43 +147,26 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 		if err != nil {
 			return Issued{}, errs.E(op, err)
 		}
-		in.ID, in.Shard = s.newID(), shard
-		stockK, takeK := stockKey(t.ID, shard), takeKey(cmd.MemberID, t.ID)
-		stock := store.Add(stockK, 1)
-		if t.Stock > 0 {
-			stock = stock.AtMost(shardCap(t.Stock, n, shard))
-		}
-		take := store.Add(takeK, 1)
-		if t.PerMember > 0 {
-			take = take.AtMost(t.PerMember)
-		}
-		claim, err := once.Claim(idemKey(cmd.Key), issueScope(t.ID, cmd.MemberID), now, issued{InstanceID: in.ID}, 0)
+		g, err := s.grant(cmd, t, shard, now)
 		if err != nil {
 			return Issued{}, errs.E(op, err)
 		}
-		err = s.st.Write(ctx,
-			claim,
-			store.PutJSON(instKey(in.ID), in).IfAbsent(),
-			take,
-			stock,
-			store.PutJSON(listKey(in), in),
-			store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
-		)
+		err = s.st.Write(ctx, g.Mutations...)
 		if err == nil {
-			return Issued{Instance: in}, nil
+			return Issued{Instance: g.Instance}, nil
 		}
 		k, ok := store.FailedKey(err)
 		switch {
 		case !ok:
 			return Issued{}, errs.E(op, err)
-		case k == idemKey(cmd.Key):
+		case k == g.claim:
 			return s.replay(ctx, op, cmd)
-		case k == instKey(in.ID):
+		case k == instKey(g.Instance.ID):
 			continue // An id collision: draw another.
-		case k == takeK:
+		case k == g.take:
 			return Issued{}, errs.E(op, errs.Conflict,
 				fmt.Sprintf("member has already taken this coupon %d time(s)", t.PerMember), err)
-		case k == stockK:
+		case k == g.stock:
 			tried[shard] = true // Filled up since we looked; choose again.
 		default:
 			return Issued{}, errs.E(op, errs.Internal, err)
@@ -199,6 +176,98 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 		}
 	}
 	return Issued{}, errs.E(op, errs.Transient, "coupon stock is contended; retry")
+}
+
+// Grant is a coupon worked out for a member and not yet issued: the
+// instance and the mutations that issue it (Issue's idempotency record,
+// instance, listing copy, due index item, take counter and stock shard),
+// for a caller that writes them in one atomic write with its own.
+type Grant struct {
+	Instance  Instance
+	Mutations []store.Mutation
+
+	claim, take, stock store.Key
+}
+
+// Spent reports whether a write of the grant that failed the condition of
+// key k means the member is not to have the coupon from this command: its
+// idempotency key was used already, or the member's take limit is reached.
+// Any other failure of the grant's keys (a stock shard that filled up, an
+// id drawn twice) asks for a grant worked out again.
+func (g Grant) Spent(k store.Key) bool { return k == g.claim || k == g.take }
+
+// PlanIssue works an Issue out without writing it: it reads the template
+// and, for a limited one, its stock shards, and returns the grant to write.
+// It does not look for an earlier use of cmd.Key: a key used before fails
+// the write (Grant.Spent). Errors as for Issue.
+func (s *Service) PlanIssue(ctx context.Context, cmd IssueCmd) (Grant, error) {
+	const op = "coupons.PlanIssue"
+	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+		return Grant{}, err
+	}
+	if err := memberOf(op, cmd.MemberID); err != nil {
+		return Grant{}, err
+	}
+	if err := validKey(op, cmd.Key); err != nil {
+		return Grant{}, err
+	}
+	t, err := s.Template(ctx, cmd.TemplateID)
+	if err != nil {
+		return Grant{}, errs.E(op, err)
+	}
+	if t.Status != Active {
+		return Grant{}, errs.E(op, errs.Conflict, "coupon template is paused")
+	}
+	now := s.clock()
+	if _, to := t.window(now); now.After(to) {
+		return Grant{}, errs.E(op, errs.Expired, "coupon template validity has ended")
+	}
+	n := max(t.Shards, 1)
+	shard, err := s.pickShard(ctx, t, int(hash(cmd.MemberID)%uint32(n)), make([]bool, n))
+	if err != nil {
+		return Grant{}, errs.E(op, err)
+	}
+	g, err := s.grant(cmd, t, shard, now)
+	if err != nil {
+		return Grant{}, errs.E(op, err)
+	}
+	return g, nil
+}
+
+// grant is the coupon of template t for cmd from stock shard at now, with
+// a fresh instance id.
+func (s *Service) grant(cmd IssueCmd, t Template, shard int, now time.Time) (Grant, error) {
+	from, to := t.window(now)
+	in := Instance{
+		ID: s.newID(), Shard: shard,
+		MemberID: cmd.MemberID, TemplateID: t.ID, TemplateVersion: t.Version,
+		Name: t.Name, Kind: t.Kind, AmountOff: t.AmountOff, Rate: t.Rate, MaxOff: t.MaxOff,
+		Threshold: t.Threshold, Scope: t.Scope, ValidFrom: from, ValidTo: to, Status: Available,
+		Reason: cmd.Reason, IssuedBy: cmd.Operator, IssueKey: cmd.Key, IssuedAt: now,
+	}
+	n := max(t.Shards, 1)
+	g := Grant{Instance: in, claim: idemKey(cmd.Key), take: takeKey(cmd.MemberID, t.ID), stock: stockKey(t.ID, shard)}
+	stock := store.Add(g.stock, 1)
+	if t.Stock > 0 {
+		stock = stock.AtMost(shardCap(t.Stock, n, shard))
+	}
+	take := store.Add(g.take, 1)
+	if t.PerMember > 0 {
+		take = take.AtMost(t.PerMember)
+	}
+	claim, err := once.Claim(g.claim, issueScope(t.ID, cmd.MemberID), now, issued{InstanceID: in.ID}, 0)
+	if err != nil {
+		return Grant{}, err
+	}
+	g.Mutations = []store.Mutation{
+		claim,
+		store.PutJSON(instKey(in.ID), in).IfAbsent(),
+		take,
+		stock,
+		store.PutJSON(listKey(in), in),
+		store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
+	}
+	return g, nil
 }
 
 // pickShard chooses the first shard from start that has room and was not

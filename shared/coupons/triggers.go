@@ -16,8 +16,24 @@ func (s *Service) OnRegistration(ctx context.Context, memberID string) (Issued, 
 	if err != nil {
 		return Issued{}, err
 	}
-	return s.Issue(ctx, IssueCmd{TemplateID: t.Registration, MemberID: memberID,
-		Reason: ReasonRegistration, Key: "reg#" + memberID})
+	return s.Issue(ctx, registrationCmd(t, memberID))
+}
+
+// PlanRegistration works the registration coupon out without issuing it
+// (PlanIssue), for a caller that writes it in one atomic write with the
+// member's registration. Errors as for OnRegistration.
+func (s *Service) PlanRegistration(ctx context.Context, memberID string) (Grant, error) {
+	t, err := s.triggers(ctx)
+	if err != nil {
+		return Grant{}, err
+	}
+	return s.PlanIssue(ctx, registrationCmd(t, memberID))
+}
+
+// registrationCmd is the command that issues the registration coupon: its
+// key is the member's, so a member has it once ever.
+func registrationCmd(t Triggers, memberID string) IssueCmd {
+	return IssueCmd{TemplateID: t.Registration, MemberID: memberID, Reason: ReasonRegistration, Key: "reg#" + memberID}
 }
 
 // OnSignInStreak issues the sign-in streak coupon for the streak completed on
