@@ -127,14 +127,11 @@ func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, 
 // inviter or a code. The first one stays (first touch wins); a later one, or
 // the same delivery twice, changes nothing. It reports whether it recorded.
 func (s *Service) RecordPending(ctx context.Context, memberID, source, scene string, a Attribution) (bool, error) {
-	if a.Inviter == "" && a.Code == "" {
+	m, ok := s.PendingMutation(memberID, source, scene, a)
+	if !ok {
 		return false, nil
 	}
-	if a.Inviter == memberID {
-		return false, nil // Nobody invites themself.
-	}
-	p := Pending{Scene: scene, Inviter: a.Inviter, Code: a.Code, Source: source, At: s.now().UTC()}
-	err := s.st.Write(ctx, store.PutJSON(pendingKey(memberID), p).IfAbsent())
+	err := s.st.Write(ctx, m)
 	if errs.Is(errs.Conflict, err) {
 		return false, nil
 	}
@@ -142,6 +139,21 @@ func (s *Service) RecordPending(ctx context.Context, memberID, source, scene str
 		return false, errs.E("channels.RecordPending", err)
 	}
 	return true, nil
+}
+
+// PendingMutation is RecordPending as a mutation for a caller's atomic write; ok is
+// false when the attribution names nobody (or the member itself). The
+// mutation requires that the member has no pending attribution: a write
+// that fails on its key found the first touch recorded already.
+func (s *Service) PendingMutation(memberID, source, scene string, a Attribution) (m store.Mutation, ok bool) {
+	if a.Inviter == "" && a.Code == "" {
+		return store.Mutation{}, false
+	}
+	if a.Inviter == memberID {
+		return store.Mutation{}, false // Nobody invites themself.
+	}
+	p := Pending{Scene: scene, Inviter: a.Inviter, Code: a.Code, Source: source, At: s.now().UTC()}
+	return store.PutJSON(pendingKey(memberID), p).IfAbsent(), true
 }
 
 // PendingOf returns a member's pending attribution; errs.NotExist if none.

@@ -36,13 +36,7 @@ func (s *Service) SetFollow(ctx context.Context, memberID, via string, active bo
 		if err != nil && !errs.Is(errs.NotExist, err) {
 			return Follow{}, errs.E(op, err)
 		}
-		if f.Via == "" || (active && !f.Active) {
-			f = Follow{Via: via, Since: now, Scene: scene}
-		}
-		f.Active, f.UpdatedAt = active, now
-		if !active && f.EndedAt.IsZero() {
-			f.EndedAt = now
-		}
+		f = f.set(via, active, scene, now)
 		err = s.st.Write(ctx, store.PutJSON(followKey(memberID, via), f).IfVersion(it.Version))
 		if errs.Is(errs.Conflict, err) {
 			continue
@@ -53,6 +47,39 @@ func (s *Service) SetFollow(ctx context.Context, memberID, via string, active bo
 		return f, nil
 	}
 	return Follow{}, errs.E(op, errs.Transient, "too much contention, retry")
+}
+
+// FollowMutation works out, without writing it, the mutation that records that
+// a member follows via a channel, as SetFollow(…, true, scene) would: for
+// a caller's atomic write, conditioned on the follow as read. A member
+// registered in that same write (created) has no follow yet, so nothing is
+// read.
+func (s *Service) FollowMutation(ctx context.Context, memberID, via, scene string, created bool) (store.Mutation, error) {
+	var f Follow
+	var it store.Item
+	if !created {
+		var err error
+		it, err = store.GetJSON(ctx, s.st, followKey(memberID, via), &f)
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return store.Mutation{}, errs.E("channels.FollowMutation", err)
+		}
+	}
+	f = f.set(via, true, scene, s.now().UTC())
+	return store.PutJSON(followKey(memberID, via), f).IfVersion(it.Version), nil
+}
+
+// set is the follow after a member follows (active) or stops following via
+// a channel at now: a new follow starts afresh, a repeated state only
+// changes the time.
+func (f Follow) set(via string, active bool, scene string, now time.Time) Follow {
+	if f.Via == "" || (active && !f.Active) {
+		f = Follow{Via: via, Since: now, Scene: scene}
+	}
+	f.Active, f.UpdatedAt = active, now
+	if !active && f.EndedAt.IsZero() {
+		f.EndedAt = now
+	}
+	return f
 }
 
 // FollowOf returns a member's relationship via a channel; errs.NotExist if none.
