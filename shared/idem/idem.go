@@ -96,12 +96,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		return nil, errs.E(op, errs.Invalid, "idempotency key is empty")
 	}
 	k := Key(g.scope, key)
-	now := g.o.Now()
-	lease := now.Add(g.o.Lease)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(lease) {
-		lease = dl.Add(time.Second)
-	}
-	claim := store.PutJSON(k, record{Status: running, At: now}).IfAbsent().ExpiresAt(lease)
+	claim := store.PutJSON(k, record{Status: running, At: g.o.Now()}).IfAbsent().ExpiresAt(g.lease(ctx))
 	if err := g.st.Write(ctx, claim); err != nil {
 		if !errs.Is(errs.Conflict, err) {
 			return nil, errs.E(op, err)
@@ -111,17 +106,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 	resp, err := fn(ctx)
 	if err != nil {
 		// Let a retry run. The lease would lapse anyway; deleting is faster.
-		// Use a fresh context: the request's may be cancelled already.
-		cctx, cancel := store.Detach(ctx)
-		defer cancel()
-		if derr := g.st.Write(cctx, store.Delete(k)); derr != nil {
-			// A retry now waits for the lease to lapse: say so, keeping the
-			// command's error first (its kind is the answer's).
-			reqlog.From(ctx).ErrorContext(ctx, "idempotency key not released; a retry waits for its lease",
-				slog.String("scope", g.scope), slog.String("kind", errs.KindOf(derr).String()), slog.String("error", derr.Error()))
-			return nil, errors.Join(err, errs.E(op, derr))
-		}
-		return nil, err
+		return nil, g.release(ctx, op, k, err)
 	}
 	fin := store.PutJSON(k, record{Status: done, Resp: resp, At: g.o.Now()}).ExpiresAt(g.o.Now().Add(g.o.TTL))
 	fctx, fcancel := store.Detach(ctx)
