@@ -66,9 +66,10 @@ func MemberAPI(d *boot.Deps) (web.Handler, error) {
 	return memberapi.New(d.Members, d.Loyalty, d.Coupons, d.Sessions, d.Config.MPAppID, d.Now), nil
 }
 
-// onboarding grants a new member's registration rewards.
+// onboarding admits arrivals: the member, its registration rewards and
+// attribution in one write.
 func onboarding(d *boot.Deps) *onboard.Service {
-	return &onboard.Service{Members: d.Members, Coupons: d.Coupons}
+	return &onboard.Service{Store: d.Store, Members: d.Members, Channels: d.Channels, Coupons: d.Coupons}
 }
 
 // AdminAPI builds the admin-api function.
@@ -85,7 +86,7 @@ func MPLogin(d *boot.Deps) (web.Handler, error) {
 	limiter := ratelimit.New(d.Store, d.Now, ratelimit.WithClientKey(func(ip string) string {
 		return d.Box.Hash("client-ip", ip) // No address rests in the store.
 	}))
-	return mplogin.New(d.MP, d.Members, d.Sessions, onboarding(d), limiter), nil
+	return mplogin.New(d.MP, d.Members, onboarding(d), d.Sessions, limiter), nil
 }
 
 // pushGuard runs each WeChat push once: WeChat retries for a few seconds,

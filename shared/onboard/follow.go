@@ -6,12 +6,8 @@ import (
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/store"
 )
-
-// Welcomer grants what a newly registered member is due; Service is one.
-type Welcomer interface {
-	Welcome(ctx context.Context, m member.Member) error
-}
 
 // Entry is a person arriving through a channel push: an Official Account
 // follow or scan, a WeCom contact added through a contact way.
@@ -23,46 +19,92 @@ type Entry struct {
 	Via        string            // The follow this arrival starts: "oa:<appid>", "wecom:<corp>:<user>".
 }
 
-// Arrivals turns channel pushes into members: one sequence for every
-// channel, so attribution works the same however a person arrives.
-type Arrivals struct {
-	Members  *member.Service
-	Channels *channels.Service
-	Welcomer Welcomer // Optional.
-}
-
 // Follow registers or finds the member, attributes a new member to the
 // scene (or the plain channel), records the follow, leaves a pending
-// attribution when the scene names an inviter or a code, and welcomes a
-// member not welcomed yet. Every step is idempotent, so a redelivered push
-// has one effect.
-func (a Arrivals) Follow(ctx context.Context, e Entry) (member.Member, error) {
+// attribution when the scene names an inviter or a code (the first touch
+// stays), and welcomes a member not welcomed yet: one atomic write, with
+// the riders' mutations. A redelivered push has one effect: what is there
+// already is not written again.
+func (s *Service) Follow(ctx context.Context, e Entry, riders ...Rider) (member.Member, error) {
 	const op = "onboard.Follow"
 	attr, scene := channels.Attribution{Channel: e.Plain}, ""
-	got, ok, err := a.Channels.Resolve(ctx, e.Source, e.Scene)
+	got, ok, err := s.Channels.Resolve(ctx, e.Source, e.Scene)
 	if err != nil {
 		return member.Member{}, errs.E(op, err)
 	}
 	if ok {
 		attr, scene = got, e.Scene
 	}
-	res, err := a.Members.Arrive(ctx, member.Arrival{Identities: e.Identities, Channel: attr.Channel})
+	parts := []part{&follow{channels: s.Channels, via: e.Via, scene: scene}}
+	if scene != "" {
+		parts = append(parts, &pending{channels: s.Channels, source: e.Source, scene: scene, attr: attr})
+	}
+	res, err := s.admit(ctx, member.Arrival{Identities: e.Identities, Channel: attr.Channel}, parts, riders)
 	if err != nil {
 		return member.Member{}, errs.E(op, err)
 	}
-	m := res.Member
-	if _, err := a.Channels.SetFollow(ctx, m.ID, e.Via, true, scene); err != nil {
-		return member.Member{}, errs.E(op, err)
+	return res.Member, nil
+}
+
+// follow records the member's follow via the push's channel.
+type follow struct {
+	channels   *channels.Service
+	via, scene string
+	key        store.Key
+}
+
+func (f *follow) build(ctx context.Context, res member.Result) ([]store.Mutation, error) {
+	m, err := f.channels.FollowMutation(ctx, res.Member.ID, f.via, f.scene, res.Created)
+	if err != nil {
+		return nil, err
 	}
-	if scene != "" {
-		if _, err := a.Channels.RecordPending(ctx, m.ID, e.Source, scene, attr); err != nil {
-			return member.Member{}, errs.E(op, err)
+	f.key = m.Key
+	return []store.Mutation{m}, nil
+}
+
+func (f *follow) lost(k store.Key) (bool, error) {
+	return k == f.key, nil // Changed meanwhile: read it again.
+}
+
+// pending leaves the scene's pending attribution on the member, unless one
+// is there: the first touch stays.
+type pending struct {
+	channels      *channels.Service
+	source, scene string
+	attr          channels.Attribution
+	key           store.Key // The mutation built for member (none: zero).
+	member        string
+	there         string // The member known to have a pending attribution.
+}
+
+func (p *pending) build(ctx context.Context, res member.Result) ([]store.Mutation, error) {
+	p.key = store.Key{}
+	if p.there == res.Member.ID {
+		return nil, nil
+	}
+	m, ok := p.channels.PendingMutation(res.Member.ID, p.source, p.scene, p.attr)
+	if !ok {
+		return nil, nil
+	}
+	if !res.Created {
+		// A known member may have one: look, rather than fail the write.
+		_, err := p.channels.PendingOf(ctx, res.Member.ID)
+		if err == nil {
+			p.there = res.Member.ID
+			return nil, nil
+		}
+		if !errs.Is(errs.NotExist, err) {
+			return nil, err
 		}
 	}
-	if a.Welcomer != nil && !m.Welcomed {
-		if err := a.Welcomer.Welcome(ctx, m); err != nil {
-			return member.Member{}, errs.E(op, err)
-		}
+	p.key, p.member = m.Key, res.Member.ID
+	return []store.Mutation{m}, nil
+}
+
+func (p *pending) lost(k store.Key) (bool, error) {
+	if k != p.key || k == (store.Key{}) {
+		return false, nil
 	}
-	return m, nil
+	p.there = p.member // Recorded meanwhile by another arrival: the first touch stays.
+	return true, nil
 }

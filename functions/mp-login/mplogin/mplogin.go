@@ -21,6 +21,7 @@ import (
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/ratelimit"
 	"github.com/wemember/wemember/shared/session"
+	"github.com/wemember/wemember/shared/store"
 	"github.com/wemember/wemember/shared/text"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wxuser"
@@ -37,8 +38,8 @@ type MiniProgram interface {
 type Handler struct {
 	MP       MiniProgram
 	Members  *member.Service
+	Onboard  *onboard.Service // Registers or finds the member and welcomes a new one, in one write.
 	Sessions *session.Issuer
-	Welcomer onboard.Welcomer // Optional; idempotent per member, it runs again on a later login if an earlier run failed.
 	// Limiter bounds the logins per client IP address by the identity
 	// rules' login limit, before WeChat is asked; optional.
 	Limiter *ratelimit.Limiter
@@ -106,31 +107,17 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 	if err := in.validate(r.Caller != nil); err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err := h.limit(ctx, r); err != nil {
-		return nil, errs.E(op, err)
-	}
-	ids, err := h.identify(ctx, r.Caller, in.Code)
+	ticket, err := h.limit(ctx, r)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	a := member.Arrival{Identities: ids, Channel: channel(in), Nickname: in.Nickname, Avatar: in.Avatar}
-	if in.PhoneCode != "" {
-		if a.Phone, err = h.MP.PhoneNumber(ctx, in.PhoneCode); err != nil {
-			return nil, errs.E(op, err)
-		}
-	}
-	res, err := h.Members.Arrive(ctx, a)
+	res, err := h.arrive(ctx, r.Caller, in, ticket)
 	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	if h.Welcomer != nil && !res.Member.Welcomed {
-		if err := h.Welcomer.Welcome(ctx, res.Member); err != nil {
-			return nil, errs.E(op, err)
-		}
+		return nil, errs.E(op, retryAfter(err))
 	}
 	token, exp := h.Sessions.Issue(res.Member.ID)
 	out := Response{Token: token, ExpiresAt: exp.UTC(), MemberID: res.Member.ID, Created: res.Created, NeedsPhone: res.NeedsPhone}
-	if !a.Phone.IsZero() {
+	if in.PhoneCode != "" { // The number WeChat gave for it was linked or found in use.
 		linked := !res.PhoneInUse
 		out.PhoneLinked = &linked
 		if res.PhoneInUse {
@@ -147,19 +134,79 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 	return web.JSON(http.StatusOK, out), nil
 }
 
-// limit counts a login against its client IP address's login limit. A
-// login the platform vouches for sends WeChat no code and is not counted:
-// many people's calls come from the platform's few addresses.
-func (h *Handler) limit(ctx context.Context, r *web.Request) error {
+// arrive asks WeChat who the caller is and registers or finds the member:
+// one atomic write with the login's count (ticket), which a returning
+// member with nothing to change writes alone. A login that fails is counted
+// all the same: it cost WeChat a call.
+func (h *Handler) arrive(ctx context.Context, caller *web.Caller, in Request, ticket *ratelimit.Ticket) (member.Result, error) {
+	a, err := h.arrival(ctx, caller, in)
+	if err != nil {
+		return member.Result{}, count(ctx, ticket, err)
+	}
+	var riders []onboard.Rider
+	if ticket != nil {
+		riders = append(riders, ticket)
+	}
+	res, err := h.Onboard.Arrive(ctx, a, riders...)
+	if err != nil && !errs.Is(errs.RateLimited, err) {
+		return member.Result{}, count(ctx, ticket, err)
+	}
+	return res, err
+}
+
+// count writes the ticket of a login that failed with err, and returns err.
+func count(ctx context.Context, ticket *ratelimit.Ticket, err error) error {
+	cctx, cancel := store.Detach(ctx)
+	defer cancel()
+	if cerr := ticket.Commit(cctx); cerr != nil && !errs.Is(errs.RateLimited, cerr) {
+		return errors.Join(err, cerr)
+	}
+	return err
+}
+
+// arrival is the caller as WeChat vouches for them, with what the request
+// says about them.
+func (h *Handler) arrival(ctx context.Context, caller *web.Caller, in Request) (member.Arrival, error) {
+	ids, err := h.identify(ctx, caller, in.Code)
+	if err != nil {
+		return member.Arrival{}, err
+	}
+	a := member.Arrival{Identities: ids, Channel: channel(in), Nickname: in.Nickname, Avatar: in.Avatar}
+	if in.PhoneCode != "" {
+		if a.Phone, err = h.MP.PhoneNumber(ctx, in.PhoneCode); err != nil {
+			return member.Arrival{}, err
+		}
+	}
+	return a, nil
+}
+
+// limit looks at the login's client IP address against the login limit
+// before WeChat is asked, and returns the ticket that counts the login (nil
+// when not limited). A login the platform vouches for sends WeChat no code
+// and is not counted: many people's calls come from the platform's few
+// addresses.
+//
+// The count rides in the login's own write rather than being written before
+// WeChat is asked: a look (one query) instead of a write of its own, so a
+// new member's login commits once and a returning one's at most once. The
+// write's bound keeps the count within the limit; a login let through while
+// its address's window fills up concurrently is refused when its write
+// finds the window full.
+func (h *Handler) limit(ctx context.Context, r *web.Request) (*ratelimit.Ticket, error) {
 	if h.Limiter == nil || r.Caller != nil {
-		return nil
+		return nil, nil
 	}
 	rules, err := h.Members.Rules(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l := rules.LoginLimit
-	err = h.Limiter.Allow(ctx, "mp-login", limitKey(r.RemoteIP), ratelimit.Limit{Calls: l.Calls, Window: l.Window()})
+	t, err := h.Limiter.Reserve(ctx, "mp-login", limitKey(r.RemoteIP), ratelimit.Limit{Calls: l.Calls, Window: l.Window()})
+	return t, retryAfter(err)
+}
+
+// retryAfter adds the Retry-After header to a refusal by the login limit.
+func retryAfter(err error) error {
 	var over *ratelimit.Exceeded
 	if errors.As(err, &over) {
 		secs := max(1, int64(math.Ceil(over.Wait.Seconds())))
@@ -292,9 +339,9 @@ func token(s string, max int) bool {
 }
 
 // New makes the function's handler: logins through the mini-program mp,
-// sessions issued by sessions, new members welcomed by w (optional), logins
-// per client address bounded by limiter (optional).
-func New(mp MiniProgram, m *member.Service, sessions *session.Issuer, w onboard.Welcomer, limiter *ratelimit.Limiter) web.Handler {
-	h := &Handler{MP: mp, Members: m, Sessions: sessions, Welcomer: w, Limiter: limiter}
+// members admitted by ob, sessions issued by sessions, logins per client
+// address bounded by limiter (optional).
+func New(mp MiniProgram, m *member.Service, ob *onboard.Service, sessions *session.Issuer, limiter *ratelimit.Limiter) web.Handler {
+	h := &Handler{MP: mp, Members: m, Onboard: ob, Sessions: sessions, Limiter: limiter}
 	return h.Mux().Serve
 }

@@ -10,7 +10,10 @@
 // WeChat waits 5 s for an answer and then retries, up to 3 tries, sometimes
 // concurrently: every push runs under an idempotency guard keyed by
 // WeChat's dedup key, so duplicates get the first answer, and every effect
-// underneath is idempotent anyway.
+// underneath is idempotent anyway. A follow's answer is worked out first
+// and its record written in the follow's one atomic write, with the member,
+// the coupon, the attribution and the follow: the record exists, with the
+// answer, before the answer is sent, and a push commits once.
 package oacallback
 
 import (
@@ -59,7 +62,7 @@ type Handler struct {
 	Followers   Followers
 	Members     *member.Service
 	Channels    *channels.Service
-	Welcomer    onboard.Welcomer // Optional.
+	Onboard     *onboard.Service // Admits followers.
 	Guard       *idem.Guard
 	RegisterURL string // Filled into the welcome and keyword replies.
 }
@@ -92,8 +95,8 @@ func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
-	resp, err := h.Guard.Do(ctx, msg.ToUserName+":"+msg.DedupKey(), func(ctx context.Context) (*web.Response, error) {
-		return h.handle(ctx, msg)
+	resp, err := h.Guard.Run(ctx, msg.ToUserName+":"+msg.DedupKey(), func(ctx context.Context, rec *idem.Record) (*web.Response, error) {
+		return h.handle(ctx, msg, rec)
 	})
 	if err != nil {
 		return nil, errs.E(op, err)
@@ -101,11 +104,13 @@ func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, e
 	return resp, nil
 }
 
-// handle runs the push's command; it is called once per dedup key.
-func (h *Handler) handle(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+// handle runs the push's command; it is called once per dedup key. A
+// follow writes the push's record rec with its effects; the guard writes it
+// after the others.
+func (h *Handler) handle(ctx context.Context, msg *wxoa.Message, rec *idem.Record) (*web.Response, error) {
 	switch {
 	case msg.IsEvent() && (msg.Event == wxoa.EventSubscribe || msg.Event == wxoa.EventScan):
-		return h.arrive(ctx, msg)
+		return h.arrive(ctx, msg, rec)
 	case msg.IsEvent() && msg.Event == wxoa.EventUnsubscribe:
 		return h.unsubscribe(ctx, msg)
 	case msg.MsgType == wxoa.TypeText:
@@ -115,27 +120,29 @@ func (h *Handler) handle(ctx context.Context, msg *wxoa.Message) (*web.Response,
 }
 
 // arrive registers or finds the follower's member, attributes it to the
-// scene, records the follow and welcomes a new member.
-func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
+// scene, records the follow and welcomes a new member, in one atomic write
+// with the push's record and its answer: the welcome text for a subscribe.
+func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message, rec *idem.Record) (*web.Response, error) {
 	const op = "oacallback.arrive"
 	ids := []member.Identity{{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()}}
 	if union := h.unionID(ctx, msg.OpenID()); union != "" {
 		ids = append(ids, member.Identity{Kind: member.UnionID, Value: union})
 	}
+	answer := success()
+	if msg.Event == wxoa.EventSubscribe {
+		replies, err := h.Channels.Replies(ctx)
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		answer = h.reply(ctx, msg, replies.WelcomeText(h.RegisterURL))
+	}
+	rec.Answer(answer)
 	scene, _ := msg.Scene()
-	arrivals := onboard.Arrivals{Members: h.Members, Channels: h.Channels, Welcomer: h.Welcomer}
-	if _, err := arrivals.Follow(ctx, onboard.Entry{Identities: ids, Source: SourceQR, Scene: scene,
-		Plain: member.Channel{Kind: SourceFollow}, Via: h.via()}); err != nil {
+	if _, err := h.Onboard.Follow(ctx, onboard.Entry{Identities: ids, Source: SourceQR, Scene: scene,
+		Plain: member.Channel{Kind: SourceFollow}, Via: h.via()}, rec); err != nil {
 		return nil, errs.E(op, err)
 	}
-	if msg.Event != wxoa.EventSubscribe {
-		return success(), nil
-	}
-	replies, err := h.Channels.Replies(ctx)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	return h.reply(ctx, msg, replies.WelcomeText(h.RegisterURL)), nil
+	return answer, nil
 }
 
 // unionID asks WeChat for the follower's unionid. No failure of that
@@ -234,12 +241,12 @@ func (h *Handler) via() string { return "oa:" + h.AppID }
 func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
 
 // New makes the function's handler for the Official Account appID: pushes
-// verified and decrypted by srv, followers looked up through followers,
-// each push handled once under guard; registerURL is filled into the
-// replies. w is optional.
+// verified and decrypted by srv, followers looked up through followers and
+// admitted by ob, each push handled once under guard; registerURL is filled
+// into the replies.
 func New(srv *wxoa.Server, appID string, followers Followers, m *member.Service, ch *channels.Service,
-	w onboard.Welcomer, guard *idem.Guard, registerURL string) web.Handler {
-	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Welcomer: w,
+	ob *onboard.Service, guard *idem.Guard, registerURL string) web.Handler {
+	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Onboard: ob,
 		Guard: guard, RegisterURL: registerURL}
 	return h.Mux().Serve
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wechat"
@@ -64,9 +65,11 @@ func newFixture(t *testing.T, f oacallback.Followers) fixture {
 		t.Fatal(err)
 	}
 	members := member.NewService(st, box, time.Now, member.NewID)
+	ch := channels.New(st, time.Now)
 	h := &oacallback.Handler{
-		Server: srv, AppID: oa.AppID, Followers: f, Members: members, Channels: channels.New(st, time.Now),
-		Guard: idem.New(st, "oa", idem.Options{}), RegisterURL: "https://example.com/r",
+		Server: srv, AppID: oa.AppID, Followers: f, Members: members, Channels: ch,
+		Onboard: &onboard.Service{Store: st, Members: members, Channels: ch},
+		Guard:   idem.New(st, "oa", idem.Options{}), RegisterURL: "https://example.com/r",
 	}
 	return fixture{h: h.Mux().Serve, members: members, oa: oa}
 }

@@ -10,7 +10,11 @@
 // WeCom retries an unanswered callback and may deliver it concurrently:
 // every event runs under an idempotency guard keyed by its dedup key, the
 // welcome message is claimed per welcome code in the store before it is
-// sent, and every other effect is idempotent.
+// sent, and every other effect is idempotent. An add commits its member,
+// coupon, attribution, follow, welcome-code claim and the event's record in
+// one atomic write; with a welcome message to send, the record holds the
+// event until the message is sent and its answer is written after, a second
+// commit.
 package wecomcallback
 
 import (
@@ -61,7 +65,7 @@ type Handler struct {
 	Contacts    Contacts
 	Members     *member.Service
 	Channels    *channels.Service
-	Welcomer    onboard.Welcomer // Optional.
+	Onboard     *onboard.Service // Admits customers.
 	Guard       *idem.Guard
 	Store       store.Store // Holds the welcome-code claims.
 	RegisterURL string      // Filled into the welcome message.
@@ -98,8 +102,8 @@ func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
-	resp, err := h.Guard.Do(ctx, ev.ToUserName+":"+ev.DedupKey(), func(ctx context.Context) (*web.Response, error) {
-		return h.handle(ctx, ev)
+	resp, err := h.Guard.Run(ctx, ev.ToUserName+":"+ev.DedupKey(), func(ctx context.Context, rec *idem.Record) (*web.Response, error) {
+		return h.handle(ctx, ev, rec)
 	})
 	if err != nil {
 		return nil, errs.E(op, err)
@@ -107,12 +111,14 @@ func (h *Handler) Receive(ctx context.Context, r *web.Request) (*web.Response, e
 	return resp, nil
 }
 
-// handle runs the event's command; it is called once per dedup key.
-func (h *Handler) handle(ctx context.Context, ev *wxwork.Event) (*web.Response, error) {
+// handle runs the event's command; it is called once per dedup key. An add
+// writes the event's record rec with its effects; the guard writes it after
+// the others.
+func (h *Handler) handle(ctx context.Context, ev *wxwork.Event, rec *idem.Record) (*web.Response, error) {
 	var err error
 	switch ev.ChangeType {
 	case wxwork.ChangeAdd, wxwork.ChangeAddHalf:
-		err = h.add(ctx, ev)
+		err = h.add(ctx, ev, rec)
 	case wxwork.ChangeEdit:
 		err = h.edit(ctx, ev)
 	case wxwork.ChangeDel, wxwork.ChangeDelFollow:
@@ -125,18 +131,31 @@ func (h *Handler) handle(ctx context.Context, ev *wxwork.Event) (*web.Response, 
 }
 
 // add registers or finds the customer's member, attributes it to the
-// state, records the follow, welcomes a new member and sends the welcome
-// message.
-func (h *Handler) add(ctx context.Context, ev *wxwork.Event) error {
+// state, records the follow, welcomes a new member and claims the welcome
+// code, in one atomic write with the event's record, then sends the welcome
+// message. Without a message to send the record carries the answer; with
+// one it holds the event while the message goes out, so that a duplicate
+// waits for the send's outcome rather than being told "success" before it
+// is known (a failed send is retried by WeCom's retry of the event).
+func (h *Handler) add(ctx context.Context, ev *wxwork.Event, rec *idem.Record) error {
 	const op = "wecomcallback.add"
 	c := h.contact(ctx, ev.ExternalUserID)
-	arrivals := onboard.Arrivals{Members: h.Members, Channels: h.Channels, Welcomer: h.Welcomer}
-	if _, err := arrivals.Follow(ctx, onboard.Entry{Identities: h.identities(ev.ExternalUserID, c.UnionID),
-		Source: Source, Scene: ev.State, Plain: member.Channel{Kind: Source}, Via: h.via(ev.UserID)}); err != nil {
+	w, err := h.welcome(ctx, ev.WelcomeCode)
+	if err != nil {
 		return errs.E(op, err)
 	}
-	if ev.WelcomeCode != "" {
-		if err := h.sendWelcome(ctx, ev.WelcomeCode); err != nil {
+	riders := []onboard.Rider{rec}
+	if w != nil {
+		riders = append(riders, w)
+	} else {
+		rec.Answer(success())
+	}
+	if _, err := h.Onboard.Follow(ctx, onboard.Entry{Identities: h.identities(ev.ExternalUserID, c.UnionID),
+		Source: Source, Scene: ev.State, Plain: member.Channel{Kind: Source}, Via: h.via(ev.UserID)}, riders...); err != nil {
+		return errs.E(op, err)
+	}
+	if w != nil && w.claimed {
+		if err := h.sendWelcome(ctx, w); err != nil {
 			return errs.E(op, err)
 		}
 	}
@@ -212,31 +231,60 @@ func welcomeKey(corpID, code string) store.Key {
 	return store.K("wecom-welcome#"+hex.EncodeToString(sum[:16]), "welcome")
 }
 
-// sendWelcome sends the configured welcome once per welcome code: the code
-// is claimed in the store first, so overlapping deliveries send once. A
-// failed send gives the claim back so a retry can send (a second send of a
-// code WeCom already took is answered 41051, which counts as sent). A code
-// that expired or a text WeCom refuses is logged, not retried: no retry
-// could succeed.
-func (h *Handler) sendWelcome(ctx context.Context, code string) error {
-	const op = "wecomcallback.sendWelcome"
+// welcomeClaim claims a welcome code in the add's atomic write, so that
+// overlapping deliveries, and other events carrying the same code, send the
+// welcome message once.
+type welcomeClaim struct {
+	key     store.Key
+	code    string
+	text    string
+	expires time.Time
+	taken   bool // Sent, or being sent, by another delivery.
+	claimed bool // The add's write claimed the code.
+}
+
+// welcome is the claim of the welcome message for code, nil when there is
+// nothing to send (no code, or no welcome text configured).
+func (h *Handler) welcome(ctx context.Context, code string) (*welcomeClaim, error) {
+	if code == "" {
+		return nil, nil
+	}
 	w, err := h.Channels.WeComWelcome(ctx)
 	if err != nil {
-		return errs.E(op, err)
+		return nil, err
 	}
 	text := w.TextFor(h.RegisterURL)
 	if text == "" {
+		return nil, nil
+	}
+	return &welcomeClaim{key: welcomeKey(h.CorpID, code), code: code, text: text, expires: h.Now().Add(welcomeKeep)}, nil
+}
+
+func (w *welcomeClaim) Mutations() []store.Mutation {
+	if w.taken {
 		return nil
 	}
-	k := welcomeKey(h.CorpID, code)
-	claim := store.Put(k, []byte(`{}`)).IfAbsent().ExpiresAt(h.Now().Add(welcomeKeep))
-	if err := h.Store.Write(ctx, claim); err != nil {
-		if errs.Is(errs.Conflict, err) {
-			return nil // Sent, or being sent, by another delivery.
-		}
-		return errs.E(op, err)
+	return []store.Mutation{store.Put(w.key, []byte(`{}`)).IfAbsent().ExpiresAt(w.expires)}
+}
+
+func (w *welcomeClaim) Lost(k store.Key) (bool, error) {
+	if k != w.key {
+		return false, nil
 	}
-	err = h.Contacts.SendWelcome(ctx, code, text)
+	w.taken = true
+	return true, nil
+}
+
+func (w *welcomeClaim) Written() { w.claimed = !w.taken }
+
+// sendWelcome sends the welcome message of a claimed code. A failed send
+// gives the claim back so a retry can send (a second send of a code WeCom
+// already took is answered 41051, which counts as sent). A code that
+// expired or a text WeCom refuses is logged, not retried: no retry could
+// succeed.
+func (h *Handler) sendWelcome(ctx context.Context, w *welcomeClaim) error {
+	const op = "wecomcallback.sendWelcome"
+	err := h.Contacts.SendWelcome(ctx, w.code, w.text)
 	switch {
 	case err == nil:
 		return nil
@@ -246,7 +294,7 @@ func (h *Handler) sendWelcome(ctx context.Context, code string) error {
 	}
 	cctx, cancel := store.Detach(ctx)
 	defer cancel()
-	_ = h.Store.Write(cctx, store.Delete(k))
+	_ = h.Store.Write(cctx, store.Delete(w.key))
 	return errs.E(op, err)
 }
 
@@ -257,12 +305,12 @@ func success() *web.Response { return web.Text(http.StatusOK, "success") }
 
 // New makes the function's handler for the corp corpID: callbacks
 // verified and decrypted by srv, contacts looked up and welcomed through
-// contacts, each callback handled once under guard, welcome-code claims
-// kept in st on the clock now; registerURL is filled into the welcome
-// message. w is optional.
+// contacts and admitted by ob, each callback handled once under guard,
+// welcome-code claims kept in st on the clock now; registerURL is filled
+// into the welcome message.
 func New(srv *wxwork.Server, corpID string, contacts Contacts, m *member.Service, ch *channels.Service,
-	w onboard.Welcomer, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time) web.Handler {
-	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Welcomer: w,
+	ob *onboard.Service, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time) web.Handler {
+	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Onboard: ob,
 		Guard: guard, Store: st, RegisterURL: registerURL, Now: now}
 	return h.Mux().Serve
 }

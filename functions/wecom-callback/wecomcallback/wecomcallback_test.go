@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/onboard"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/shared/wechat"
@@ -74,9 +75,11 @@ func newFixture(t *testing.T, c *contacts) fixture {
 		t.Fatal(err)
 	}
 	members := member.NewService(st, box, time.Now, member.NewID)
+	ch := channels.New(st, time.Now)
 	h := &wecomcallback.Handler{
-		Server: srv, CorpID: wc.CorpID, Contacts: c, Members: members, Channels: channels.New(st, time.Now),
-		Guard: idem.New(st, "wecom", idem.Options{}), Store: st, RegisterURL: "https://example.com/r", Now: time.Now,
+		Server: srv, CorpID: wc.CorpID, Contacts: c, Members: members, Channels: ch,
+		Onboard: &onboard.Service{Store: st, Members: members, Channels: ch},
+		Guard:   idem.New(st, "wecom", idem.Options{}), Store: st, RegisterURL: "https://example.com/r", Now: time.Now,
 	}
 	return fixture{h: h.Mux().Serve, members: members, wc: wc}
 }
