@@ -10,6 +10,7 @@ import (
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 func TestValid(t *testing.T) {
@@ -75,5 +76,40 @@ func TestResolveAndPending(t *testing.T) {
 	}
 	if p, err := svc.PendingOf(ctx, "msurvivor"); err != nil || p.Inviter != "minviter" {
 		t.Fatalf("after Absorb: %+v, %v", p, err)
+	}
+}
+
+// TestMutationsForANewMember: a member registered in the same write has no
+// follow and no pending attribution, so working them out reads nothing;
+// written, they are the follow and the first touch.
+func TestMutationsForANewMember(t *testing.T) {
+	b, err := bolt.Open(t.TempDir() + "/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st := &storetest.Faults{Store: b}
+	svc := channels.New(st, time.Now)
+	ctx := context.Background()
+	before := st.Counts()
+	f, err := svc.FollowMutation(ctx, "m1", "oa:app", "spring", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := svc.PendingMutation("m1", "oa-qr", "spring", channels.Attribution{Inviter: "m0"})
+	if !ok {
+		t.Fatal("an inviter's scene gave no pending attribution")
+	}
+	if got := st.Since(before); got != (storetest.Counts{}) {
+		t.Errorf("working out a new member's follow asked the store %+v; want nothing", got)
+	}
+	if err := st.Write(ctx, f, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.FollowOf(ctx, "m1", "oa:app"); err != nil || !got.Active || got.Scene != "spring" {
+		t.Errorf("follow = %+v, %v", got, err)
+	}
+	if again, _ := svc.PendingMutation("m1", "oa-qr", "autumn", channels.Attribution{Inviter: "m9"}); !errs.Is(errs.Conflict, st.Write(ctx, again)) {
+		t.Error("a second pending attribution was written over the first touch")
 	}
 }

@@ -44,7 +44,9 @@ func newFixture(t *testing.T) fixture {
 		ob: &onboard.Service{Store: st, Members: members, Channels: ch, Coupons: cs}}
 }
 
-func openid(v string) member.Identity { return member.Identity{Kind: member.OpenID, Scope: "mp", Value: v} }
+func openid(v string) member.Identity {
+	return member.Identity{Kind: member.OpenID, Scope: "mp", Value: v}
+}
 
 // coupons lists a member's coupons.
 func (fx fixture) coupons(t *testing.T, memberID string) []coupons.Instance {
