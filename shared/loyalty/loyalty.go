@@ -56,6 +56,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wemember/wemember/shared/cached"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/once"
@@ -85,6 +86,7 @@ type Service struct {
 	workers  int
 	turns    *store.Turns
 	stall    time.Duration
+	rules    cached.Value[Rules] // The rules as last read or set (Rules).
 	// templateExists checks a coupon template the rules name (nil: not checked).
 	templateExists func(ctx context.Context, id string) error
 }

@@ -179,10 +179,13 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if operator == "" {
 		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
 	}
+	// The stored rules, not the kept copy, whose version may be stale; kept
+	// now, so that an operator told to reload sees them.
 	cur, err := s.readRules(ctx)
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
+	s.rules.Set(cur, s.now())
 	if err := rulesdoc.CheckVersion(op, r.Version, cur.Version); err != nil {
 		return Rules{}, err
 	}

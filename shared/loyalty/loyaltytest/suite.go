@@ -49,6 +49,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"RulesDefaults", testRulesDefaults},
 		{"RulesValidation", testRulesValidation},
 		{"RulesVersioning", testRulesVersioning},
+		{"RulesKept", testRulesKept},
 		{"EarnSpendLedger", testEarnSpendLedger},
 		{"IdempotentKey", testIdempotentKey},
 		{"KeyReusedForOtherCommand", testKeyReused},
