@@ -3,6 +3,7 @@ package coupons
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/once"
@@ -65,27 +66,9 @@ type legacyRecord struct {
 // errs.Expired (a fixed window that has ended), errs.Transient.
 func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 	const op = "coupons.Issue"
-	if err := validID(op, "template id", cmd.TemplateID); err != nil {
-		return Issued{}, err
-	}
-	if err := memberOf(op, cmd.MemberID); err != nil {
-		return Issued{}, err
-	}
-	if err := validKey(op, cmd.Key); err != nil {
-		return Issued{}, err
-	}
-	if cmd.Reason == "" || len(cmd.Reason) > 200 {
-		return Issued{}, errs.E(op, errs.Invalid, "issue reason is required (at most 200 bytes)")
-	}
-	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
+	got, t, err := s.issuable(ctx, op, cmd)
+	if err != nil || got.Duplicate {
 		return got, err
-	}
-	t, err := s.Template(ctx, cmd.TemplateID)
-	if err != nil {
-		return Issued{}, errs.E(op, err)
-	}
-	if t.Status != Active {
-		return Issued{}, errs.E(op, errs.Conflict, "coupon template is paused")
 	}
 	var out Issued
 	err = s.retry(ctx, func(attempt int) error {
@@ -94,6 +77,34 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 		return err
 	})
 	return out, err
+}
+
+// issuable checks cmd and answers a key seen before (Duplicate); otherwise
+// it returns the template to issue from, which is active.
+func (s *Service) issuable(ctx context.Context, op string, cmd IssueCmd) (Issued, Template, error) {
+	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if err := memberOf(op, cmd.MemberID); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if err := validKey(op, cmd.Key); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if cmd.Reason == "" || len(cmd.Reason) > 200 {
+		return Issued{}, Template{}, errs.E(op, errs.Invalid, "issue reason is required (at most 200 bytes)")
+	}
+	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
+		return got, Template{}, err
+	}
+	t, err := s.Template(ctx, cmd.TemplateID)
+	if err != nil {
+		return Issued{}, Template{}, errs.E(op, err)
+	}
+	if t.Status != Active {
+		return Issued{}, Template{}, errs.E(op, errs.Conflict, "coupon template is paused")
+	}
+	return Issued{}, t, nil
 }
 
 // replay answers a key that was seen before; errs.NotExist if it was not.
@@ -135,15 +146,9 @@ func (s *Service) legacyReplay(ctx context.Context, op string, k store.Key, cmd 
 // retry after a busy store starts at the next shard, away from the crowd.
 func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Template, retry int) (Issued, error) {
 	now := s.clock()
-	from, to := t.window(now)
-	if now.After(to) {
-		return Issued{}, errs.E(op, errs.Expired, "coupon template validity has ended")
-	}
-	in := Instance{
-		MemberID: cmd.MemberID, TemplateID: t.ID, TemplateVersion: t.Version,
-		Name: t.Name, Kind: t.Kind, AmountOff: t.AmountOff, Rate: t.Rate, MaxOff: t.MaxOff,
-		Threshold: t.Threshold, Scope: t.Scope, ValidFrom: from, ValidTo: to, Status: Available,
-		Reason: cmd.Reason, IssuedBy: cmd.Operator, IssueKey: cmd.Key, IssuedAt: now,
+	in, err := newInstance(op, cmd, t, now)
+	if err != nil {
+		return Issued{}, err
 	}
 	n := max(t.Shards, 1)
 	start := int((hash(cmd.MemberID) + uint32(retry)) % uint32(n))
@@ -154,27 +159,11 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 			return Issued{}, errs.E(op, err)
 		}
 		in.ID, in.Shard = s.newID(), shard
-		stockK, takeK := stockKey(t.ID, shard), takeKey(cmd.MemberID, t.ID)
-		stock := store.Add(stockK, 1)
-		if t.Stock > 0 {
-			stock = stock.AtMost(shardCap(t.Stock, n, shard))
-		}
-		take := store.Add(takeK, 1)
-		if t.PerMember > 0 {
-			take = take.AtMost(t.PerMember)
-		}
-		claim, err := once.Claim(idemKey(cmd.Key), issueScope(t.ID, cmd.MemberID), now, issued{InstanceID: in.ID}, 0)
+		ms, err := issueWrite(cmd, t, in, now)
 		if err != nil {
 			return Issued{}, errs.E(op, err)
 		}
-		err = s.st.Write(ctx,
-			claim,
-			store.PutJSON(instKey(in.ID), in).IfAbsent(),
-			take,
-			stock,
-			store.PutJSON(listKey(in), in),
-			store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
-		)
+		err = s.st.Write(ctx, ms...)
 		if err == nil {
 			return Issued{Instance: in}, nil
 		}
@@ -186,10 +175,10 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 			return s.replay(ctx, op, cmd)
 		case k == instKey(in.ID):
 			continue // An id collision: draw another.
-		case k == takeK:
+		case k == takeKey(cmd.MemberID, t.ID):
 			return Issued{}, errs.E(op, errs.Conflict,
 				fmt.Sprintf("member has already taken this coupon %d time(s)", t.PerMember), err)
-		case k == stockK:
+		case k == stockKey(t.ID, shard):
 			tried[shard] = true // Filled up since we looked; choose again.
 		default:
 			return Issued{}, errs.E(op, errs.Internal, err)
@@ -199,6 +188,48 @@ func (s *Service) issueOnce(ctx context.Context, op string, cmd IssueCmd, t Temp
 		}
 	}
 	return Issued{}, errs.E(op, errs.Transient, "coupon stock is contended; retry")
+}
+
+// newInstance is the coupon cmd issues from t at now, before its id and
+// stock shard are chosen; errs.Expired once t's validity has ended.
+func newInstance(op string, cmd IssueCmd, t Template, now time.Time) (Instance, error) {
+	from, to := t.window(now)
+	if now.After(to) {
+		return Instance{}, errs.E(op, errs.Expired, "coupon template validity has ended")
+	}
+	return Instance{
+		MemberID: cmd.MemberID, TemplateID: t.ID, TemplateVersion: t.Version,
+		Name: t.Name, Kind: t.Kind, AmountOff: t.AmountOff, Rate: t.Rate, MaxOff: t.MaxOff,
+		Threshold: t.Threshold, Scope: t.Scope, ValidFrom: from, ValidTo: to, Status: Available,
+		Reason: cmd.Reason, IssuedBy: cmd.Operator, IssueKey: cmd.Key, IssuedAt: now,
+	}, nil
+}
+
+// issueWrite is the atomic write that issues in (its id and shard chosen):
+// the key's idempotency record, the instance, the member's take counter,
+// the stock shard's counter (each bounded as t says), the member's listing
+// copy and the due index item.
+func issueWrite(cmd IssueCmd, t Template, in Instance, now time.Time) ([]store.Mutation, error) {
+	stock := store.Add(stockKey(t.ID, in.Shard), 1)
+	if t.Stock > 0 {
+		stock = stock.AtMost(shardCap(t.Stock, max(t.Shards, 1), in.Shard))
+	}
+	take := store.Add(takeKey(cmd.MemberID, t.ID), 1)
+	if t.PerMember > 0 {
+		take = take.AtMost(t.PerMember)
+	}
+	claim, err := once.Claim(idemKey(cmd.Key), issueScope(t.ID, cmd.MemberID), now, issued{InstanceID: in.ID}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return []store.Mutation{
+		claim,
+		store.PutJSON(instKey(in.ID), in).IfAbsent(),
+		take,
+		stock,
+		store.PutJSON(listKey(in), in),
+		store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
+	}, nil
 }
 
 // pickShard chooses the first shard from start that has room and was not
