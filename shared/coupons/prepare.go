@@ -59,3 +59,11 @@ func (s *Service) PrepareIssue(ctx context.Context, cmd IssueCmd) (Prepared, err
 	}
 	return Prepared{Issued: Issued{Instance: in}, Mutations: ms}, nil
 }
+
+// Unavailable reports whether err is an issue's refusal of a coupon that
+// cannot be had (its template paused, sold out, ended or gone, or the
+// member's take limit reached), rather than a failure worth a retry: a
+// command that grants a coupon as a bonus goes on without it.
+func Unavailable(err error) bool {
+	return errs.Is(errs.Conflict, err) || errs.Is(errs.Expired, err) || errs.Is(errs.NotExist, err)
+}

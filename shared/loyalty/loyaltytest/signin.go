@@ -12,6 +12,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 func testSignIn(t *testing.T, e *env) {
@@ -61,23 +62,30 @@ func (e *env) signInState(member string) signInState {
 }
 
 // testSignInOneWrite: a sign-in is one write (points lot, streak, growth,
-// index items and its idempotency record together); a repeated sign-in
-// writes nothing.
+// index items and its idempotency record together) after reading the day's
+// idempotency record, the streak, the points summary and the level (the
+// rules are the service's kept copy); a repeated sign-in reads the record
+// and writes nothing.
 func testSignInOneWrite(t *testing.T, e *env) {
 	f, svc := e.faulty()
+	if _, err := svc.Rules(e.ctx); err != nil {
+		t.Fatalf("Rules: %v", err)
+	}
+	before := f.Counts()
 	first, err := svc.SignIn(e.ctx, "m1")
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	if got := f.Writes(); got != 1 {
-		t.Errorf("writes of one sign-in: got %d, want 1", got)
+	if got, want := f.Since(before), (storetest.Counts{Writes: 1, Mutations: 8, Gets: 4}); got != want {
+		t.Errorf("first sign-in of the day: got %+v, want %+v", got, want)
 	}
+	before = f.Counts()
 	again, err := svc.SignIn(e.ctx, "m1")
 	if err != nil || !bytes.Equal(mustJSON(t, again), mustJSON(t, first)) {
 		t.Errorf("repeated sign-in: got %+v, %v; want the first answer %+v", again, err, first)
 	}
-	if got := f.Writes(); got != 1 {
-		t.Errorf("writes after a repeated sign-in: got %d, want still 1", got)
+	if got, want := f.Since(before), (storetest.Counts{Gets: 1}); got != want {
+		t.Errorf("repeated sign-in: got %+v, want %+v", got, want)
 	}
 	if got, want := e.signInState("m1"), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
 		t.Errorf("stored: got %+v, want %+v", got, want)
