@@ -134,28 +134,33 @@ func testSignInConcurrent(t *testing.T, e *env) {
 	const members, tries = 4, 12
 	for m := range members {
 		member := fmt.Sprintf("tap%d", m)
-		bodies := make([][]byte, tries)
-		errors := make([]error, tries)
-		var wg sync.WaitGroup
-		for i := range tries {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, err := e.svc.SignIn(e.ctx, member)
-				bodies[i], errors[i] = mustJSON(t, res), err
-			}()
-		}
-		wg.Wait()
-		for i := range tries {
-			if errors[i] != nil {
-				t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
-			}
-			if !bytes.Equal(bodies[i], bodies[0]) {
-				t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
-			}
-		}
+		signInAtOnce(t, e.svc, member, tries)
 		if got, want := e.signInState(member), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
 			t.Errorf("%s stored: got %+v, want %+v", member, got, want)
+		}
+	}
+}
+
+// signInAtOnce signs member in n times at once through svc and checks that
+// every sign-in answered the same first answer.
+func signInAtOnce(t *testing.T, svc *loyalty.Service, member string, n int) {
+	t.Helper()
+	bodies := make([][]byte, n)
+	errors := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := svc.SignIn(context.Background(), member)
+			bodies[i], errors[i] = mustJSON(t, res), err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errors[i] != nil {
+			t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
+		}
+		if !bytes.Equal(bodies[i], bodies[0]) {
+			t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/wemember/wemember/shared/coupons"
@@ -130,24 +129,7 @@ func testSignInStreakConcurrent(t *testing.T, e *env) {
 	}
 	s.signInDays(names...)
 	for _, member := range names {
-		bodies := make([][]byte, tries)
-		errors := make([]error, tries)
-		var wg sync.WaitGroup
-		for i := range tries {
-			wg.Go(func() {
-				res, err := s.svc.SignIn(e.ctx, member)
-				bodies[i], errors[i] = mustJSON(t, res), err
-			})
-		}
-		wg.Wait()
-		for i := range tries {
-			if errors[i] != nil {
-				t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
-			}
-			if !bytes.Equal(bodies[i], bodies[0]) {
-				t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
-			}
-		}
+		signInAtOnce(t, s.svc, member, tries)
 		if cs := s.streakCoupons(member); len(cs) != 1 {
 			t.Errorf("%s: %d streak coupons, want 1", member, len(cs))
 		}
