@@ -129,8 +129,9 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 	}
 	d.Box, d.Sessions = box, sessions
 	d.Members = member.NewService(st, box, d.Now, member.NewID)
-	d.Loyalty = loyalty.New(st, d.Now, member.NewID, loyalty.WithTemplateCheck(d.templateExists))
 	d.Coupons = coupons.New(st, coupons.Config{Now: d.Now, Rules: d.couponTriggers})
+	d.Loyalty = loyalty.New(st, d.Now, member.NewID, loyalty.WithTemplateCheck(d.templateExists),
+		loyalty.WithCoupons(d.Coupons))
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	d.Members.AddAbsorber(d.Loyalty)

@@ -66,27 +66,9 @@ type legacyRecord struct {
 // errs.Expired (a fixed window that has ended), errs.Transient.
 func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 	const op = "coupons.Issue"
-	if err := validID(op, "template id", cmd.TemplateID); err != nil {
-		return Issued{}, err
-	}
-	if err := memberOf(op, cmd.MemberID); err != nil {
-		return Issued{}, err
-	}
-	if err := validKey(op, cmd.Key); err != nil {
-		return Issued{}, err
-	}
-	if cmd.Reason == "" || len(cmd.Reason) > 200 {
-		return Issued{}, errs.E(op, errs.Invalid, "issue reason is required (at most 200 bytes)")
-	}
-	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
+	got, t, err := s.issuable(ctx, op, cmd)
+	if err != nil || got.Duplicate {
 		return got, err
-	}
-	t, err := s.Template(ctx, cmd.TemplateID)
-	if err != nil {
-		return Issued{}, errs.E(op, err)
-	}
-	if t.Status != Active {
-		return Issued{}, errs.E(op, errs.Conflict, "coupon template is paused")
 	}
 	var out Issued
 	err = s.retry(ctx, func(attempt int) error {
@@ -95,6 +77,34 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 		return err
 	})
 	return out, err
+}
+
+// issuable checks cmd and answers a key seen before (Duplicate); otherwise
+// it returns the template to issue from, which is active.
+func (s *Service) issuable(ctx context.Context, op string, cmd IssueCmd) (Issued, Template, error) {
+	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if err := memberOf(op, cmd.MemberID); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if err := validKey(op, cmd.Key); err != nil {
+		return Issued{}, Template{}, err
+	}
+	if cmd.Reason == "" || len(cmd.Reason) > 200 {
+		return Issued{}, Template{}, errs.E(op, errs.Invalid, "issue reason is required (at most 200 bytes)")
+	}
+	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
+		return got, Template{}, err
+	}
+	t, err := s.Template(ctx, cmd.TemplateID)
+	if err != nil {
+		return Issued{}, Template{}, errs.E(op, err)
+	}
+	if t.Status != Active {
+		return Issued{}, Template{}, errs.E(op, errs.Conflict, "coupon template is paused")
+	}
+	return Issued{}, t, nil
 }
 
 // replay answers a key that was seen before; errs.NotExist if it was not.
@@ -218,6 +228,12 @@ func (s *Service) PlanIssue(ctx context.Context, cmd IssueCmd) (Grant, error) {
 	if t.Status != Active {
 		return Grant{}, errs.E(op, errs.Conflict, "coupon template is paused")
 	}
+	return s.planGrant(ctx, op, cmd, t)
+}
+
+// planGrant is the grant of template t for cmd now, from the first stock
+// shard with room counting from the member's own.
+func (s *Service) planGrant(ctx context.Context, op string, cmd IssueCmd, t Template) (Grant, error) {
 	now := s.clock()
 	if _, to := t.window(now); now.After(to) {
 		return Grant{}, errs.E(op, errs.Expired, "coupon template validity has ended")

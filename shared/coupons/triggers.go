@@ -46,8 +46,15 @@ func (s *Service) OnSignInStreak(ctx context.Context, memberID, day string) (Iss
 	if err != nil {
 		return Issued{}, err
 	}
-	return s.Issue(ctx, IssueCmd{TemplateID: t.Streak, MemberID: memberID,
-		Reason: ReasonStreak, Key: "streak#" + memberID + "#" + day})
+	return s.Issue(ctx, StreakIssue(t.Streak, memberID, day))
+}
+
+// StreakIssue is the command that issues memberID the sign-in streak coupon
+// of template templateID for the streak completed on day (yyyymmdd in CST):
+// once per member and day, whether the sign-in issues it in its own write
+// (PrepareIssue) or OnSignInStreak does.
+func StreakIssue(templateID, memberID, day string) IssueCmd {
+	return IssueCmd{TemplateID: templateID, MemberID: memberID, Reason: ReasonStreak, Key: "streak#" + memberID + "#" + day}
 }
 
 // StreakReached is OnSignInStreak in the shape of signin.Coupons, so a

@@ -56,6 +56,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wemember/wemember/shared/cached"
+	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/once"
@@ -85,6 +87,8 @@ type Service struct {
 	workers  int
 	turns    *store.Turns
 	stall    time.Duration
+	rules    cached.Value[Rules] // The rules as last read or set (Rules).
+	coupons  Coupons             // Issues the streak coupon (nil: none is issued).
 	// templateExists checks a coupon template the rules name (nil: not checked).
 	templateExists func(ctx context.Context, id string) error
 }
@@ -248,3 +252,17 @@ var errRetry = errors.New("loyalty: state changed while reading")
 func WithTemplateCheck(exists func(ctx context.Context, id string) error) Option {
 	return func(s *Service) { s.templateExists = exists }
 }
+
+// Coupons issues the coupons the rules grant inside the granting command's
+// own atomic write (the streak coupon of a sign-in). *coupons.Service is
+// one.
+type Coupons interface {
+	// PrepareIssue returns the mutations that issue a coupon, or the coupon
+	// the command's key issued before (coupons.Service.PrepareIssue).
+	PrepareIssue(ctx context.Context, cmd coupons.IssueCmd) (coupons.Prepared, error)
+}
+
+// WithCoupons makes every Rules.Coupons.StreakDays-th sign-in in a row issue
+// the streak coupon (Rules.Coupons.Streak) through c, in the sign-in's own
+// atomic write. Without it a sign-in issues no coupon.
+func WithCoupons(c Coupons) Option { return func(s *Service) { s.coupons = c } }

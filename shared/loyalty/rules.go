@@ -3,6 +3,7 @@ package loyalty
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -212,6 +213,14 @@ func (r Rules) withDefaults() Rules {
 	if r.Reminders == (ReminderRules{}) {
 		r.Reminders = d.Reminders
 	}
+	return r
+}
+
+// clone is r with slices of its own: a caller changing its copy of the
+// rules leaves the copy a service keeps (and every other caller's) alone.
+func (r Rules) clone() Rules {
+	r.Levels.Table = slices.Clone(r.Levels.Table)
+	r.Points.SignIn.Table = slices.Clone(r.Points.SignIn.Table)
 	return r
 }
 

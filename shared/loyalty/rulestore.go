@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/rulesdoc"
@@ -17,9 +18,23 @@ func historyKey(v int64) store.Key {
 	return store.K("rules#loyalty", fmt.Sprintf("history#%012d", v))
 }
 
+// RulesTTL is how long a service keeps the loyalty rules before reading
+// them again: a change made through another instance is in force everywhere
+// within it, and at once in the instance that made it. Every sign-in,
+// earning and swept item needs the rules; this saves each a read.
+const RulesTTL = 30 * time.Second
+
 // InstallDefaults stores DefaultRules unless rules exist, and returns the
 // current rules. It is safe to call on every start, concurrently.
 func (s *Service) InstallDefaults(ctx context.Context) (Rules, error) {
+	r, err := s.installDefaults(ctx)
+	if err == nil {
+		s.rules.Set(r.clone(), s.now())
+	}
+	return r, err
+}
+
+func (s *Service) installDefaults(ctx context.Context) (Rules, error) {
 	const op = "loyalty.InstallDefaults"
 	r, err := s.readRules(ctx)
 	if err == nil || !errs.Is(errs.NotExist, err) {
@@ -38,7 +53,15 @@ func (s *Service) InstallDefaults(ctx context.Context) (Rules, error) {
 }
 
 // Rules returns the current rules, installing the defaults on first use.
+// It answers from the copy this service read or set less than RulesTTL ago.
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	r, err := s.rules.Get(s.now(), RulesTTL, func() (Rules, error) { return s.freshRules(ctx) })
+	return r.clone(), err
+}
+
+// freshRules reads the current rules from the store, installing the
+// defaults on first use.
+func (s *Service) freshRules(ctx context.Context) (Rules, error) {
 	r, err := s.readRules(ctx)
 	if errs.Is(errs.NotExist, err) {
 		return s.InstallDefaults(ctx)
@@ -74,10 +97,13 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err := s.checkTemplates(ctx, r); err != nil {
 		return Rules{}, errs.E(op, err)
 	}
-	cur, err := s.Rules(ctx)
+	// The stored rules, not the kept copy, whose version may be stale; kept
+	// now, so that an operator told to reload sees them.
+	cur, err := s.freshRules(ctx)
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
+	s.rules.Set(cur.clone(), s.now())
 	if err := rulesdoc.CheckVersion(op, r.Version, cur.Version); err != nil {
 		return Rules{}, err
 	}
@@ -91,6 +117,7 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 		return Rules{}, rulesdoc.SaveErr(op, err)
 	}
 	r.Version = next
+	s.rules.Set(r.clone(), s.now())
 	return r, nil
 }
 

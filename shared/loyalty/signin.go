@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
+	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/store"
@@ -25,6 +26,13 @@ type SignInResult struct {
 	Points int64  `json:"points"` // Per Rules.Points.SignIn for this streak day.
 	Growth int64  `json:"growth"` // Rules.Growth.SignIn.
 	Entry  Entry  `json:"entry"`  // The earn entry (zero when Points is 0).
+	// Coupon is the streak coupon this sign-in issued, on every
+	// Rules.Coupons.StreakDays-th day in a row (see WithCoupons).
+	Coupon *coupons.Instance `json:"coupon,omitempty"`
+	// CouponMissed says the streak day's coupon could not be had with the
+	// sign-in (its template paused, sold out, ended or gone): the day
+	// counts without it.
+	CouponMissed bool `json:"coupon_missed,omitempty"`
 	// Repeat says the member had signed in today already: the result is
 	// the first sign-in's and nothing was credited again.
 	Repeat bool `json:"-"`
@@ -44,12 +52,14 @@ func (r *SignInResult) markRepeat() { r.Repeat = true }
 // SignIn records the member's sign-in for today (Shanghai) and credits the
 // points of the streak day from the sign-in table, and the sign-in growth.
 // Signing in twice on one day, even at the same moment, has one effect and
-// returns the first result. The streak continues when the previous sign-in
-// was yesterday and starts over at 1 otherwise. The streak, the points lot,
-// the growth (with any level change) and the idempotency record are one
-// atomic write: a sign-in that fails has no effect and can be retried. A
-// member merged away (Absorb has begun) signs in as the survivor
-// (SignInResult.Member says which).
+// returns the first result without writing. The streak continues when the
+// previous sign-in was yesterday and starts over at 1 otherwise; every
+// Rules.Coupons.StreakDays-th day in a row brings the streak coupon (see
+// WithCoupons). The streak, the points lot, the growth (with any level
+// change), the coupon and the idempotency record are one atomic write: a
+// sign-in that fails has no effect and can be retried. A member merged away
+// (Absorb has begun) signs in as the survivor (SignInResult.Member says
+// which).
 func (s *Service) SignIn(ctx context.Context, member string) (SignInResult, error) {
 	return s.SignInAs(ctx, member, "")
 }
@@ -73,11 +83,19 @@ func (s *Service) SignInAs(ctx context.Context, member, person string) (SignInRe
 		}
 		ik, scope = idemKey(pointsScope, "signin#person#"+person+"#"+day), "signin|person|"+person
 	}
+	first := true
 	res, err := runOnce(ctx, s, op, ik, scope, func(now time.Time) ([]store.Mutation, SignInResult, error) {
-		member, err := s.survivorOf(ctx, member)
-		if err != nil {
-			return nil, SignInResult{}, errs.E(op, err)
+		// The write checks that the member was not merged away (Absorb
+		// marks it first), so the first try takes the member as given and
+		// only a try after a lost race follows the merge marks.
+		member := member
+		if !first {
+			var err error
+			if member, err = s.survivorOf(ctx, member); err != nil {
+				return nil, SignInResult{}, errs.E(op, err)
+			}
 		}
+		first = false
 		key := "signin#" + member + "#" + day
 		r, err := s.Rules(ctx)
 		if err != nil {
@@ -130,7 +148,11 @@ func (s *Service) SignInAs(ctx context.Context, member, person string) (SignInRe
 			}
 			ms = append(ms, gms...)
 		}
-		return ms, out, nil
+		cms, err := s.streakCoupon(ctx, r, &out)
+		if err != nil {
+			return nil, SignInResult{}, errs.E(op, err)
+		}
+		return append(ms, cms...), out, nil
 	})
 	if err == nil && res.Repeat && res.Member != "" && res.Member != member {
 		// The first sign-in was another member's of the person's (merged
@@ -142,6 +164,27 @@ func (s *Service) SignInAs(ctx context.Context, member, person string) (SignInRe
 		res.Inherited = res.Inherited || survivor != res.Member
 	}
 	return res, err
+}
+
+// streakCoupon returns the mutations that issue the streak coupon with a
+// sign-in on every Rules.Coupons.StreakDays-th day in a row, and notes the
+// coupon in out. A coupon that cannot be had (coupons.Unavailable: template
+// paused, sold out, ended or gone) is noted as missed and the day counts
+// without it; any other failure fails the sign-in.
+func (s *Service) streakCoupon(ctx context.Context, r Rules, out *SignInResult) ([]store.Mutation, error) {
+	if s.coupons == nil || r.Coupons.StreakDays <= 0 || out.Streak%r.Coupons.StreakDays != 0 {
+		return nil, nil
+	}
+	p, err := s.coupons.PrepareIssue(ctx, coupons.StreakIssue(r.Coupons.Streak, out.Member, out.Day))
+	switch {
+	case err == nil:
+		out.Coupon = &p.Instance
+		return p.Mutations, nil
+	case coupons.Unavailable(err):
+		out.CouponMissed = true
+		return nil, nil
+	}
+	return nil, err
 }
 
 // survivorOf follows the merge marks from member to the member it was

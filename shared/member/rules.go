@@ -3,9 +3,9 @@ package member
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/wemember/wemember/shared/cached"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/rulesdoc"
 	"github.com/wemember/wemember/shared/store"
@@ -140,29 +140,12 @@ func rulesKey() store.Key { return store.K("rules#member", "current") }
 // within it. Every arrival needs the rules; this saves it a read.
 const RulesTTL = 30 * time.Second
 
-// rulesCache holds the rules an instance read last.
-type rulesCache struct {
-	mu   sync.Mutex
-	r    Rules
-	read time.Time
-}
+// rulesCache holds the rules an instance read last, for RulesTTL.
+type rulesCache = cached.Value[Rules]
 
 // Rules returns the identity rules in force (the defaults until set).
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
-	now := s.now()
-	s.rules.mu.Lock()
-	if !s.rules.read.IsZero() && now.Sub(s.rules.read) < RulesTTL && !now.Before(s.rules.read) {
-		r := s.rules.r
-		s.rules.mu.Unlock()
-		return r, nil
-	}
-	s.rules.mu.Unlock()
-	r, err := s.readRules(ctx)
-	if err != nil {
-		return Rules{}, err
-	}
-	s.remember(r, now)
-	return r, nil
+	return s.rules.Get(s.now(), RulesTTL, func() (Rules, error) { return s.readRules(ctx) })
 }
 
 // readRules reads the stored rules, the defaults at version 1 until an
@@ -178,12 +161,6 @@ func (s *Service) readRules(ctx context.Context) (Rules, error) {
 	}
 	r.Version = it.Version + 1
 	return r.withDefaults(), nil
-}
-
-func (s *Service) remember(r Rules, at time.Time) {
-	s.rules.mu.Lock()
-	s.rules.r, s.rules.read = r, at
-	s.rules.mu.Unlock()
 }
 
 // SetRules validates and stores new identity rules as the next version,
@@ -202,10 +179,13 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if operator == "" {
 		return Rules{}, errs.E(op, errs.Invalid, "operator is required")
 	}
+	// The stored rules, not the kept copy, whose version may be stale; kept
+	// now, so that an operator told to reload sees them.
 	cur, err := s.readRules(ctx)
 	if err != nil {
 		return Rules{}, errs.E(op, err)
 	}
+	s.rules.Set(cur, s.now())
 	if err := rulesdoc.CheckVersion(op, r.Version, cur.Version); err != nil {
 		return Rules{}, err
 	}
@@ -217,7 +197,7 @@ func (s *Service) SetRules(ctx context.Context, r Rules, operator string) (Rules
 	if err != nil {
 		return Rules{}, rulesdoc.SaveErr(op, err)
 	}
-	s.remember(r, s.now())
+	s.rules.Set(r, s.now())
 	return r, nil
 }
 

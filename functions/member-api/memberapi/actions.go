@@ -51,7 +51,8 @@ type SignInReply struct {
 
 // SignIn answers POST /sign-in: once a day (Asia/Shanghai), points by the
 // streak day, and the streak coupon on every coupons.streak_days-th day in a
-// row (loyalty rules).
+// row (loyalty rules), all stored in one write. A repeat that day writes
+// nothing and answers the first answer.
 func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "memberapi.SignIn"
 	m, ok := auth.CurrentMember(ctx)
@@ -72,17 +73,19 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 		e := entryView(res.Entry)
 		out.Entry = &e
 	}
-	rules, err := h.Loyalty.Rules(ctx)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	// A streak day signed in by a member since merged into this one brought
-	// its coupon to that member, and the merge moved it here: no second one.
-	// A repeat of this member's own sign-in issues again (once per member and
-	// day), in case the first issue failed.
-	if n := rules.Coupons.StreakDays; n > 0 && res.Streak > 0 && res.Streak%n == 0 && !res.Inherited {
+	switch {
+	case res.Inherited:
+		// A streak day signed in by a member since merged into this one
+		// brought its coupon to that member, and the merge moved it here.
+	case res.Coupon != nil:
+		c := couponView(*res.Coupon, h.Now())
+		out.Coupon = &c
+	case res.CouponMissed && res.Repeat:
+		// The streak day's coupon could not be had with the sign-in (its
+		// template paused or sold out): a repeat that day asks for it
+		// again, in a write of its own, as the day is stored already.
 		got, err := h.Coupons.OnSignInStreak(ctx, id, res.Day)
-		if err != nil && !errs.Is(errs.Conflict, err) { // Sold out or paused: the sign-in still counts.
+		if err != nil && !coupons.Unavailable(err) {
 			return nil, errs.E(op, err)
 		}
 		if err == nil {

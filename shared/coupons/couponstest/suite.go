@@ -52,6 +52,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"IssueKeyConcurrent", testIssueKeyConcurrent},
 		{"IssueKeyRecord", testIssueKeyRecord},
 		{"IssueReordered", testIssueReordered},
+		{"PrepareIssue", testPrepareIssue},
 		{"StockUnderConcurrency", func(t *testing.T, open Opener) {
 			testStockUnderConcurrency(t, open, cfg.contenders, cfg.workers)
 		}},

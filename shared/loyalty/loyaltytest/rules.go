@@ -139,6 +139,71 @@ func testRulesVersioning(t *testing.T, e *env) {
 	}
 }
 
+// testRulesKept: a service reads the rules once per loyalty.RulesTTL, not
+// per use; a change made through it is in force for it at once, and one
+// made through another service (another instance) within RulesTTL. A
+// change through an instance whose copy is stale still needs only the
+// stored version.
+func testRulesKept(t *testing.T, e *env) {
+	f, svc := e.faulty()
+	for range 3 {
+		if _, err := svc.Rules(e.ctx); err != nil {
+			t.Fatalf("Rules: %v", err)
+		}
+	}
+	if got := f.Counts().Gets; got != 1 {
+		t.Errorf("reads for the rules asked 3 times: got %d, want 1", got)
+	}
+
+	r, _ := svc.Rules(e.ctx)
+	r.Points.Share = 30
+	if _, err := svc.SetRules(e.ctx, r, "op:alice"); err != nil {
+		t.Fatalf("SetRules: %v", err)
+	}
+	before := f.Counts()
+	if got, _ := svc.Rules(e.ctx); got.Points.Share != 30 || got.Version != 2 {
+		t.Errorf("own change: got share %d version %d, want 30, 2 at once", got.Points.Share, got.Version)
+	}
+	if got := f.Since(before).Gets; got != 0 {
+		t.Errorf("reads for the rules after the own change: got %d, want 0", got)
+	}
+
+	bob := loyalty.New(e.st, e.clk.Now, e.ids) // Another instance.
+	other, _ := bob.Rules(e.ctx)
+	other.Points.Share = 40
+	if _, err := bob.SetRules(e.ctx, other, "op:bob"); err != nil {
+		t.Fatalf("SetRules through another instance: %v", err)
+	}
+	e.clk.Add(loyalty.RulesTTL - 1)
+	if got, _ := svc.Rules(e.ctx); got.Points.Share != 30 {
+		t.Errorf("within the TTL: got share %d, want the kept 30", got.Points.Share)
+	}
+	e.clk.Add(1)
+	if got, _ := svc.Rules(e.ctx); got.Points.Share != 40 || got.Version != 3 {
+		t.Errorf("after the TTL: got share %d version %d, want the other's 40, 3", got.Points.Share, got.Version)
+	}
+
+	other, _ = bob.Rules(e.ctx)
+	other.Points.Share = 50
+	if _, err := bob.SetRules(e.ctx, other, "op:bob"); err != nil {
+		t.Fatalf("SetRules through another instance: %v", err)
+	}
+	stale, _ := svc.Rules(e.ctx)
+	stale.Points.Share = 60
+	_, err := svc.SetRules(e.ctx, stale, "op:alice")
+	wantKind(t, "change from a stale copy", err, errs.Conflict)
+	reloaded, _ := svc.Rules(e.ctx) // As the refusal says: reload and retry.
+	reloaded.Points.Share = 60
+	if got, err := svc.SetRules(e.ctx, reloaded, "op:alice"); err != nil || got.Version != 5 {
+		t.Errorf("change after a reload: got version %d, %v; want 5", got.Version, err)
+	}
+	mine, _ := svc.Rules(e.ctx)
+	mine.Points.SignIn.Table[0] = 99 // A caller changing its copy changes nobody else's.
+	if again, _ := svc.Rules(e.ctx); again.Points.SignIn.Table[0] == 99 {
+		t.Errorf("a caller's change to its copy of the rules reached the kept copy")
+	}
+}
+
 func testEarnSpendLedger(t *testing.T, e *env) {
 	en := e.earn("m1", 100, "pay:1", nil, 0)
 	if en.Kind != loyalty.KindEarn || en.Points != 100 || en.LotID == "" || en.After.Available != 100 {

@@ -12,6 +12,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 func testSignIn(t *testing.T, e *env) {
@@ -61,23 +62,30 @@ func (e *env) signInState(member string) signInState {
 }
 
 // testSignInOneWrite: a sign-in is one write (points lot, streak, growth,
-// index items and its idempotency record together); a repeated sign-in
-// writes nothing.
+// index items and its idempotency record together) after reading the day's
+// idempotency record, the streak, the points summary and the level (the
+// rules are the service's kept copy); a repeated sign-in reads the record
+// and writes nothing.
 func testSignInOneWrite(t *testing.T, e *env) {
 	f, svc := e.faulty()
+	if _, err := svc.Rules(e.ctx); err != nil {
+		t.Fatalf("Rules: %v", err)
+	}
+	before := f.Counts()
 	first, err := svc.SignIn(e.ctx, "m1")
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	if got := f.Writes(); got != 1 {
-		t.Errorf("writes of one sign-in: got %d, want 1", got)
+	if got, want := f.Since(before), (storetest.Counts{Writes: 1, Mutations: 8, Gets: 4}); got != want {
+		t.Errorf("first sign-in of the day: got %+v, want %+v", got, want)
 	}
+	before = f.Counts()
 	again, err := svc.SignIn(e.ctx, "m1")
 	if err != nil || !bytes.Equal(mustJSON(t, again), mustJSON(t, first)) {
 		t.Errorf("repeated sign-in: got %+v, %v; want the first answer %+v", again, err, first)
 	}
-	if got := f.Writes(); got != 1 {
-		t.Errorf("writes after a repeated sign-in: got %d, want still 1", got)
+	if got, want := f.Since(before), (storetest.Counts{Gets: 1}); got != want {
+		t.Errorf("repeated sign-in: got %+v, want %+v", got, want)
 	}
 	if got, want := e.signInState("m1"), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
 		t.Errorf("stored: got %+v, want %+v", got, want)
@@ -126,28 +134,33 @@ func testSignInConcurrent(t *testing.T, e *env) {
 	const members, tries = 4, 12
 	for m := range members {
 		member := fmt.Sprintf("tap%d", m)
-		bodies := make([][]byte, tries)
-		errors := make([]error, tries)
-		var wg sync.WaitGroup
-		for i := range tries {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, err := e.svc.SignIn(e.ctx, member)
-				bodies[i], errors[i] = mustJSON(t, res), err
-			}()
-		}
-		wg.Wait()
-		for i := range tries {
-			if errors[i] != nil {
-				t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
-			}
-			if !bytes.Equal(bodies[i], bodies[0]) {
-				t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
-			}
-		}
+		signInAtOnce(t, e.svc, member, tries)
 		if got, want := e.signInState(member), (signInState{available: 5, growth: 1, earns: 1, growths: 1}); got != want {
 			t.Errorf("%s stored: got %+v, want %+v", member, got, want)
+		}
+	}
+}
+
+// signInAtOnce signs member in n times at once through svc and checks that
+// every sign-in answered the same first answer.
+func signInAtOnce(t *testing.T, svc *loyalty.Service, member string, n int) {
+	t.Helper()
+	bodies := make([][]byte, n)
+	errors := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, err := svc.SignIn(context.Background(), member)
+			bodies[i], errors[i] = mustJSON(t, res), err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errors[i] != nil {
+			t.Fatalf("%s sign-in %d: %v", member, i, errors[i])
+		}
+		if !bytes.Equal(bodies[i], bodies[0]) {
+			t.Errorf("%s sign-in %d answered %s; want the first answer %s", member, i, bodies[i], bodies[0])
 		}
 	}
 }
