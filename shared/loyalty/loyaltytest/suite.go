@@ -71,6 +71,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"ExpiringWithin", testExpiringWithin},
 		{"LevelUpgradeImmediate", testLevelUpgrade},
 		{"LevelBySpend", testLevelBySpend},
+		{"Standing", testStanding},
 		{"LevelDowngradeAfterGrace", testDowngradeGrace},
 		{"LevelDowngradeModes", testDowngradeModes},
 		{"LevelReviewOverlapping", testReviewOverlapping},
