@@ -34,12 +34,6 @@ const (
 	MaxWriteBytes = 4 << 20
 )
 
-// Size is what the mutation counts towards the size limits: its keys and
-// data, and 512 bytes for the rest, counted generously (DynamoDB counts
-// attribute names and numbers in an item's size, and its expressions in a
-// transaction's: about 150 bytes).
-func (m Mutation) Size() int { return len(m.Key.PK) + len(m.Key.SK) + len(m.Data) + 512 }
-
 // Key addresses one item.
 type Key struct {
 	PK string // Partition key: the unit a Query reads.
@@ -157,6 +151,12 @@ func (m Mutation) AtMost(max int64) Mutation { m.Max, m.HasMax = max, true; retu
 // AtLeast bounds an Add: the counter after it must be ≥ min.
 func (m Mutation) AtLeast(min int64) Mutation { m.Min, m.HasMin = min, true; return m }
 
+// Size is what the mutation counts towards the size limits: its keys and
+// data, and 512 bytes for the rest, counted generously (DynamoDB counts
+// attribute names and numbers in an item's size, and its expressions in a
+// transaction's: about 150 bytes).
+func (m Mutation) Size() int { return len(m.Key.PK) + len(m.Key.SK) + len(m.Data) + 512 }
+
 // Query reads one partition in sort-key order.
 type Query struct {
 	PK     string
@@ -180,8 +180,9 @@ type Page struct {
 
 // Store is the database port.
 type Store interface {
-	// Get returns the item at k. It fails with errs.NotExist when the item is
-	// absent or expired, errs.Invalid when ValidKey refuses k.
+	// Get returns the item at k, read strongly consistent. It fails with
+	// errs.NotExist when the item is absent or expired, errs.Invalid when
+	// ValidKey refuses k.
 	Get(ctx context.Context, k Key) (Item, error)
 
 	// GetMany returns the items at ks, in the order of ks, read together
