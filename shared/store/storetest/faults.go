@@ -9,7 +9,7 @@ import (
 )
 
 // Faults is a store that lets a test see and disturb the calls a service
-// makes: it counts writes, reads and mutations (Counts), lets a hook fail or
+// makes: it counts writes, mutations and reads (Counts), lets a hook fail or
 // delay a write before it reaches the backend, records the partitions
 // queried and refuses a query on an ended context (as DynamoDB does and
 // bbolt does not). Everything else goes to the wrapped store unchanged.
