@@ -136,6 +136,36 @@ func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	return it, nil
 }
 
+// GetMany implements store.Store in one read transaction. Every bbolt
+// read is strongly consistent, whatever the consistency asked for.
+func (s *Store) GetMany(ctx context.Context, ks []store.Key, _ store.Consistency) ([]store.Item, error) {
+	const op = "bolt.GetMany"
+	for _, k := range ks {
+		if err := store.ValidKey(op, k); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]store.Item, len(ks))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b, now := tx.Bucket(bucket), s.now()
+		for i, k := range ks {
+			it, ok, err := s.live(b, k, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				it = store.Item{Key: k}
+			}
+			out[i] = it
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errs.E(op, errs.Internal, err)
+	}
+	return out, nil
+}
+
 // Write implements store.Store.
 func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	const op = "bolt.Write"

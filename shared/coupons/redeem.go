@@ -193,7 +193,9 @@ type ListPage struct {
 }
 
 // List pages through a member's coupons. Each Instance's Status is as
-// stored; call Effective for the status as of now.
+// stored; call Effective for the status as of now. It is a list for
+// display, read eventually consistent: a coupon issued or used in the last
+// moment may not show so yet.
 func (s *Service) List(ctx context.Context, q ListQuery) (ListPage, error) {
 	const op = "coupons.List"
 	if err := memberOf(op, q.MemberID); err != nil {
@@ -211,7 +213,8 @@ func (s *Service) List(ctx context.Context, q ListQuery) (ListPage, error) {
 		q.Limit = 20
 	}
 	q.Limit = min(q.Limit, 100)
-	pg, err := s.st.Query(ctx, store.Query{PK: memberPK(q.MemberID), Prefix: prefix, After: q.Cursor, Limit: q.Limit})
+	pg, err := s.st.Query(ctx, store.Query{PK: memberPK(q.MemberID), Prefix: prefix, After: q.Cursor, Limit: q.Limit,
+		Consistency: store.Eventual})
 	if err != nil {
 		return ListPage{}, errs.E(op, err)
 	}

@@ -11,7 +11,8 @@
 // Writes are single update expressions (`SET d = :d ADD ver :one`), so a
 // version grows without a prior read, guarded by condition expressions that
 // treat an expired item as absent; several mutations go in one
-// TransactWriteItems. Reads are strongly consistent and drop expired items
+// TransactWriteItems. Reads are strongly consistent unless the caller asks
+// for an eventually consistent one (store.Eventual), and drop expired items
 // that DynamoDB's TTL sweeper has not removed yet.
 package dynamo
 
@@ -37,6 +38,7 @@ import (
 // satisfies it, and tests may wrap it to inject failures.
 type Client interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)

@@ -12,7 +12,7 @@ import (
 	"github.com/wemember/wemember/shared/store"
 )
 
-// Query implements store.Store with strongly consistent Query calls.
+// Query implements store.Store with Query calls of the query's consistency.
 //
 // The key condition is the partition and, if given, begins_with on the
 // prefix; Before and the cursor become the starting key (descending) or a
@@ -56,7 +56,7 @@ func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		ExpressionAttributeNames:  e.namesOrNil(),
 		ExpressionAttributeValues: e.valuesOrNil(),
 		ScanIndexForward:          aws.Bool(!q.Desc),
-		ConsistentRead:            aws.Bool(true),
+		ConsistentRead:            aws.Bool(q.Consistency == store.Strong),
 	}
 	if start != "" {
 		in.ExclusiveStartKey = key(store.K(q.PK, start))

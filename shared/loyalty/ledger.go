@@ -280,11 +280,15 @@ func (s *Service) Balance(ctx context.Context, member string) (Balance, error) {
 	if err != nil {
 		return Balance{}, errs.E(op, err)
 	}
-	lots, err := s.openLots(ctx, member)
+	lots, err := s.openLots(ctx, member, store.Strong)
 	if err != nil {
 		return Balance{}, errs.E(op, err)
 	}
-	now := s.now()
+	return balanceOf(sm, lots, s.now()), nil
+}
+
+// balanceOf is the balance at now of a member's summary sm and open lots.
+func balanceOf(sm summary, lots []Lot, now time.Time) Balance {
 	b := Balance{Debt: sm.Debt, Earned: sm.Earned, Spent: sm.Spent, Expired: sm.Expired, Reversed: sm.Reversed}
 	for _, l := range lots {
 		if !l.liveAt(now) || l.Remaining <= 0 {
@@ -303,17 +307,20 @@ func (s *Service) Balance(ctx context.Context, member string) (Balance, error) {
 			b.ExpiringSoonest.Points += l.Remaining
 		}
 	}
-	return b, nil
+	return b
 }
 
 // Ledger lists a member's entries, newest first, a page at a time (cursor
-// "" for the first page; limit 0 means store.MaxPage).
+// "" for the first page; limit 0 means store.MaxPage). It is a list for
+// display, read eventually consistent: an entry of the last moment may not
+// show yet.
 func (s *Service) Ledger(ctx context.Context, member, cursor string, limit int) ([]Entry, string, error) {
 	const op = "loyalty.Ledger"
 	if err := validMember(op, member); err != nil {
 		return nil, "", err
 	}
-	page, err := s.st.Query(ctx, store.Query{PK: memberPK(member), Prefix: "ledger#", After: cursor, Limit: limit, Desc: true})
+	page, err := s.st.Query(ctx, store.Query{PK: memberPK(member), Prefix: "ledger#", After: cursor, Limit: limit, Desc: true,
+		Consistency: store.Eventual})
 	if err != nil {
 		return nil, "", errs.E(op, err)
 	}

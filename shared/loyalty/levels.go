@@ -90,10 +90,20 @@ func qualified(r Rules, st levelState) int {
 }
 
 func (s *Service) readLevel(ctx context.Context, member string, r Rules) (levelState, error) {
-	var st levelState
-	it, err := store.GetJSON(ctx, s.st, levelKey(member), &st)
+	it, err := s.st.Get(ctx, levelKey(member))
 	if err != nil && !errs.Is(errs.NotExist, err) {
 		return levelState{}, err
+	}
+	return decodeLevel(it, r)
+}
+
+// decodeLevel is the level state in the item it (absent: a new member's).
+func decodeLevel(it store.Item, r Rules) (levelState, error) {
+	var st levelState
+	if it.Found() {
+		if err := unmarshal(it.Data, &st); err != nil {
+			return levelState{}, errs.E(errs.Internal, fmt.Errorf("decode %s: %w", it.Key, err))
+		}
 	}
 	st.version = it.Version
 	if st.Level == "" {
@@ -278,7 +288,12 @@ func (s *Service) Level(ctx context.Context, member string) (LevelView, error) {
 	if err != nil {
 		return LevelView{}, errs.E(op, err)
 	}
-	now := s.now()
+	return levelView(r, st, s.now()), nil
+}
+
+// levelView is the view of a member's level state st under the rules r at
+// now.
+func levelView(r Rules, st levelState, now time.Time) LevelView {
 	idx := rank(r, st.Level)
 	if st.Set != nil && (st.Set.Until.IsZero() || now.Before(st.Set.Until)) && rank(r, st.Set.Level) > idx {
 		idx = rank(r, st.Set.Level)
@@ -294,7 +309,7 @@ func (s *Service) Level(ctx context.Context, member string) (LevelView, error) {
 			v.ToNext = max(0, n.MinSpendFen-st.SpendFen)
 		}
 	}
-	return v, nil
+	return v
 }
 
 // review applies a due review to st at now; it reports the mutations of the

@@ -60,10 +60,20 @@ type totals struct {
 }
 
 func (s *Service) readSummary(ctx context.Context, member string) (summary, error) {
-	var sm summary
-	it, err := store.GetJSON(ctx, s.st, summaryKey(member), &sm)
+	it, err := s.st.Get(ctx, summaryKey(member))
 	if err != nil && !errs.Is(errs.NotExist, err) {
 		return summary{}, err
+	}
+	return decodeSummary(it)
+}
+
+// decodeSummary is the summary in the item it (absent: no points yet).
+func decodeSummary(it store.Item) (summary, error) {
+	var sm summary
+	if it.Found() {
+		if err := unmarshal(it.Data, &sm); err != nil {
+			return summary{}, errs.E(errs.Internal, fmt.Errorf("decode %s: %w", it.Key, err))
+		}
 	}
 	sm.version = it.Version
 	return sm, nil
@@ -198,9 +208,9 @@ func decodeLot(it store.Item) (Lot, error) {
 }
 
 // openLots reads all open lots of a member in FIFO order.
-func (s *Service) openLots(ctx context.Context, member string) ([]Lot, error) {
+func (s *Service) openLots(ctx context.Context, member string, c store.Consistency) ([]Lot, error) {
 	var out []Lot
-	q := store.Query{PK: memberPK(member), Prefix: "lot#"}
+	q := store.Query{PK: memberPK(member), Prefix: "lot#", Consistency: c}
 	for {
 		page, err := s.st.Query(ctx, q)
 		if err != nil {

@@ -70,10 +70,18 @@ func (s *Service) freshRules(ctx context.Context) (Rules, error) {
 }
 
 func (s *Service) readRules(ctx context.Context) (Rules, error) {
-	var r Rules
-	it, err := store.GetJSON(ctx, s.st, rulesKey(), &r)
+	it, err := s.st.Get(ctx, rulesKey())
 	if err != nil {
 		return Rules{}, errs.E("loyalty.Rules", err)
+	}
+	return decodeRules(it)
+}
+
+// decodeRules is the rules in the item it, which must be found.
+func decodeRules(it store.Item) (Rules, error) {
+	var r Rules
+	if err := unmarshal(it.Data, &r); err != nil {
+		return Rules{}, errs.E("loyalty.Rules", errs.Internal, fmt.Errorf("decode %s: %w", it.Key, err))
 	}
 	r.Version = it.Version
 	return r.withDefaults(), nil

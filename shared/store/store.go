@@ -1,7 +1,8 @@
 // Package store is the port through which domain code reaches a database. It
-// is a small, strongly consistent key-value model that both adapters (package
-// dynamo over DynamoDB, package bolt over bbolt) implement identically, as
-// proven by the conformance suite in package storetest.
+// is a small key-value model, strongly consistent unless a read asks for less,
+// that both adapters (package dynamo over DynamoDB, package bolt over bbolt)
+// implement identically, as proven by the conformance suite in package
+// storetest.
 //
 // Items are addressed by a partition key and a sort key. Every item carries a
 // version that starts at 1 and grows by one on every change, an opaque data
@@ -24,6 +25,15 @@ import (
 // MaxWrite is the largest number of mutations one atomic Write may carry.
 const MaxWrite = 100
 
+// The size limits of a Write, DynamoDB's, which every backend keeps so that
+// a write one accepts is never refused by another: an item (keys, data and
+// the backend's attributes) of at most 400 KB, a transaction of at most
+// 4 MB. Validate counts each mutation as its Size.
+const (
+	MaxItemBytes  = 400 << 10
+	MaxWriteBytes = 4 << 20
+)
+
 // Key addresses one item.
 type Key struct {
 	PK string // Partition key: the unit a Query reads.
@@ -39,11 +49,30 @@ func (k Key) String() string { return k.PK + "|" + k.SK }
 // Item is one stored item.
 type Item struct {
 	Key
-	Version int64     // 1 after the first write, +1 on every later write.
+	Version int64     // 1 after the first write, +1 on every later write; 0 for an absent item.
 	Data    []byte    // Opaque payload, JSON by convention.
 	N       int64     // Atomic counter, changed only by Add mutations.
 	Expires time.Time // Zero: never. Second precision.
 }
+
+// Found reports whether the item exists: GetMany hands back an absent or
+// expired item as its key alone, at version 0.
+func (it Item) Found() bool { return it.Version > 0 }
+
+// Consistency is how fresh a read must be.
+type Consistency int
+
+// The consistencies.
+const (
+	// Strong reads see every write that succeeded before they began. Every
+	// read that a command's decision or write depends on is strong.
+	Strong Consistency = iota
+	// Eventual reads may miss the writes of the last moment (on DynamoDB,
+	// about a second) and cost half as much. They serve what is only shown
+	// — the member card, list pages, reports — where a stale answer changes
+	// no outcome.
+	Eventual
+)
 
 // Op is what a Mutation does.
 type Op int
@@ -122,6 +151,12 @@ func (m Mutation) AtMost(max int64) Mutation { m.Max, m.HasMax = max, true; retu
 // AtLeast bounds an Add: the counter after it must be ≥ min.
 func (m Mutation) AtLeast(min int64) Mutation { m.Min, m.HasMin = min, true; return m }
 
+// Size is what the mutation counts towards the size limits: its keys and
+// data, and 512 bytes for the rest, counted generously (DynamoDB counts
+// attribute names and numbers in an item's size, and its expressions in a
+// transaction's: about 150 bytes).
+func (m Mutation) Size() int { return len(m.Key.PK) + len(m.Key.SK) + len(m.Data) + 512 }
+
 // Query reads one partition in sort-key order.
 type Query struct {
 	PK     string
@@ -130,6 +165,8 @@ type Query struct {
 	After  string // A Page.Next cursor: continue after it.
 	Limit  int    // Items per page; 0 or over MaxPage means MaxPage.
 	Desc   bool   // Descending sort-key order.
+	// Consistency is how fresh the page must be; Strong unless set.
+	Consistency Consistency
 }
 
 // MaxPage is the largest page a Query returns.
@@ -143,16 +180,26 @@ type Page struct {
 
 // Store is the database port.
 type Store interface {
-	// Get returns the item at k. It fails with errs.NotExist when the item is
-	// absent or expired, errs.Invalid when ValidKey refuses k.
+	// Get returns the item at k, read strongly consistent. It fails with
+	// errs.NotExist when the item is absent or expired, errs.Invalid when
+	// ValidKey refuses k.
 	Get(ctx context.Context, k Key) (Item, error)
+
+	// GetMany returns the items at ks, in the order of ks, read together
+	// with consistency c (DynamoDB: one BatchGetItem per 100 keys). An absent
+	// or expired item comes back as its key alone, at version 0 (see
+	// Item.Found); a key may be asked for more than once. It fails with
+	// errs.Invalid, before reading anything, when ValidKey refuses one of
+	// ks, and with errs.Transient when the backend stays too busy to answer.
+	GetMany(ctx context.Context, ks []Key, c Consistency) ([]Item, error)
 
 	// Write applies up to MaxWrite mutations atomically: either every
 	// condition holds and every mutation is applied, or nothing changes and
 	// the error (kind errs.Conflict) is a *ConditionError naming the key of
 	// the first mutation, in write order, whose condition failed (FailedKey). Two mutations of the same key, a key
-	// ValidKey refuses, or more than MaxWrite mutations fail with
-	// errs.Invalid. Backend trouble is errs.Transient or errs.Internal.
+	// ValidKey refuses, more than MaxWrite mutations, or a write over the
+	// size limits (MaxItemBytes, MaxWriteBytes) fail with errs.Invalid.
+	// Backend trouble is errs.Transient or errs.Internal.
 	Write(ctx context.Context, ms ...Mutation) error
 
 	// Query returns the live items of one partition in sort-key order, a page
@@ -201,6 +248,7 @@ func Validate(op string, ms []Mutation) error {
 		return errs.E(op, errs.Invalid, fmt.Sprintf("write of %d mutations exceeds %d", len(ms), MaxWrite))
 	}
 	seen := make(map[Key]struct{}, len(ms))
+	total := 0
 	for i, m := range ms {
 		if err := ValidKey(op, m.Key); err != nil {
 			return err
@@ -212,6 +260,14 @@ func Validate(op string, ms []Mutation) error {
 		if m.Op < OpPut || m.Op > OpAdd || m.Cond < Always || m.Cond > IfVersion {
 			return errs.E(op, errs.Invalid, fmt.Sprintf("mutation %d is malformed", i))
 		}
+		size := m.Size()
+		if size > MaxItemBytes {
+			return errs.E(op, errs.Invalid, fmt.Sprintf("mutation %d: an item of %d bytes is over the limit of %d", i, size, MaxItemBytes))
+		}
+		total += size
+	}
+	if total > MaxWriteBytes {
+		return errs.E(op, errs.Invalid, fmt.Sprintf("a write of %d bytes is over the limit of %d", total, MaxWriteBytes))
 	}
 	return nil
 }

@@ -174,6 +174,28 @@ type hookStore struct {
 
 func (h *hookStore) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	it, err := h.Store.Get(ctx, k)
+	h.read(k, err)
+	return it, err
+}
+
+// GetMany shows the hook each key read, an absent one as Get reports it.
+func (h *hookStore) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
+	its, err := h.Store.GetMany(ctx, ks, c)
+	for i, k := range ks {
+		switch {
+		case err != nil:
+			h.read(k, err)
+		case !its[i].Found():
+			h.read(k, errs.E(errs.NotExist, "absent"))
+		default:
+			h.read(k, nil)
+		}
+	}
+	return its, err
+}
+
+// read runs the hook after a read of k that ended with err.
+func (h *hookStore) read(k store.Key, err error) {
 	h.mu.Lock()
 	f := h.after
 	h.mu.Unlock()
@@ -182,7 +204,6 @@ func (h *hookStore) Get(ctx context.Context, k store.Key) (store.Item, error) {
 		h.after = nil
 		h.mu.Unlock()
 	}
-	return it, err
 }
 
 // TestEndToEndMergeInterleavings replays, deterministically, the two

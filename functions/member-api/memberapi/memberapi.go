@@ -96,31 +96,28 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 	if !ok {
 		return nil, errs.E(op, errs.Unauthorized, "a bearer session token is required")
 	}
-	// The three reads are independent: on DynamoDB, overlap their round trips.
+	// The card only shows what it reads, so its reads are eventually
+	// consistent, and they are independent: overlap their round trips.
 	var (
-		lv                loyalty.LevelView
-		bal               loyalty.Balance
-		page              coupons.ListPage
-		lvErr, bErr, cErr error
-		wg                sync.WaitGroup
+		standing   loyalty.Standing
+		page       coupons.ListPage
+		sErr, cErr error
+		wg         sync.WaitGroup
 	)
-	wg.Add(3)
-	go func() { defer wg.Done(); lv, lvErr = h.Loyalty.Level(ctx, m.ID) }()
-	go func() { defer wg.Done(); bal, bErr = h.Loyalty.Balance(ctx, m.ID) }()
-	go func() {
-		defer wg.Done()
+	wg.Go(func() { standing, sErr = h.Loyalty.Standing(ctx, m.ID) })
+	wg.Go(func() {
 		page, cErr = h.Coupons.List(ctx, coupons.ListQuery{MemberID: m.ID, Status: coupons.Available, Limit: 100})
-	}()
+	})
 	wg.Wait()
-	if err := errors.Join(lvErr, bErr, cErr); err != nil {
+	if err := errors.Join(sErr, cErr); err != nil {
 		return nil, errs.E(op, err)
 	}
 	card := Card{
 		Member: Profile{ID: m.ID, Nickname: m.Nickname, Avatar: m.Avatar, Phone: m.PhoneMask,
 			Channel: m.Channel, CreatedAt: m.CreatedAt},
-		Level:    levelCard(lv),
-		Points:   bal,
-		Benefits: lv.Level.Benefits,
+		Level:    levelCard(standing.Level),
+		Points:   standing.Points,
+		Benefits: standing.Level.Level.Benefits,
 		Coupons:  CouponSummary{Items: []CouponView{}},
 	}
 	now := h.Now()

@@ -150,6 +150,15 @@ func (s *spy) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	return s.Store.Get(ctx, k)
 }
 
+func (s *spy) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
+	for _, k := range ks {
+		if strings.HasPrefix(k.PK, "ident#phone#") {
+			s.phoneGets.Add(1)
+		}
+	}
+	return s.Store.GetMany(ctx, ks, c)
+}
+
 func (s *spy) Write(ctx context.Context, ms ...store.Mutation) error {
 	s.mu.Lock()
 	fail := s.fail

@@ -72,6 +72,7 @@ func RunSuite(t *testing.T, open Opener, opts ...SuiteOption) {
 		{"ExpiringWithin", testExpiringWithin},
 		{"LevelUpgradeImmediate", testLevelUpgrade},
 		{"LevelBySpend", testLevelBySpend},
+		{"Standing", testStanding},
 		{"LevelDowngradeAfterGrace", testDowngradeGrace},
 		{"LevelDowngradeModes", testDowngradeModes},
 		{"LevelReviewOverlapping", testReviewOverlapping},

@@ -9,7 +9,7 @@ import (
 )
 
 // Faults is a store that lets a test see and disturb the calls a service
-// makes: it counts writes, reads and mutations (Counts), lets a hook fail or
+// makes: it counts writes, mutations and reads (Counts), lets a hook fail or
 // delay a write before it reaches the backend, records the partitions
 // queried and refuses a query on an ended context (as DynamoDB does and
 // bbolt does not). Everything else goes to the wrapped store unchanged.
@@ -19,6 +19,8 @@ type Faults struct {
 	writes    int
 	mutations int
 	gets      int
+	batchGets int
+	eventual  int
 	queries   []string
 	// BeforeWrite, when set, runs before each write; a non-nil error is
 	// returned instead of writing.
@@ -54,9 +56,22 @@ func (f *Faults) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	return f.Store.Get(ctx, k)
 }
 
+func (f *Faults) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
+	f.mu.Lock()
+	f.batchGets++
+	if c == store.Eventual {
+		f.eventual++
+	}
+	f.mu.Unlock()
+	return f.Store.GetMany(ctx, ks, c)
+}
+
 func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	f.mu.Lock()
 	f.queries = append(f.queries, q.PK)
+	if q.Consistency == store.Eventual {
+		f.eventual++
+	}
 	hook := f.BeforeQuery
 	f.mu.Unlock()
 	if hook != nil {
@@ -72,7 +87,8 @@ func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
 func (f *Faults) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.writes, f.mutations, f.gets, f.queries, f.BeforeWrite, f.AfterWrite, f.BeforeQuery = 0, 0, 0, nil, nil, nil, nil
+	f.writes, f.mutations, f.gets, f.batchGets, f.eventual, f.queries = 0, 0, 0, 0, 0, nil
+	f.BeforeWrite, f.AfterWrite, f.BeforeQuery = nil, nil, nil
 }
 
 // Writes is the number of writes since the last reset.
@@ -95,22 +111,28 @@ type Counts struct {
 	Writes    int // Atomic writes (one TransactWriteItems or bbolt commit each).
 	Mutations int // Mutations over all those writes.
 	Gets      int // Single-item reads.
+	BatchGets int // Batched reads (GetMany), however many keys each.
 	Queries   int // Query pages read.
+	// Eventual is how many of the batched reads and query pages asked for
+	// eventual consistency.
+	Eventual int
 }
 
-// Reads is every read call: gets and query pages.
-func (c Counts) Reads() int { return c.Gets + c.Queries }
+// Reads is every read call: gets, batched gets and query pages.
+func (c Counts) Reads() int { return c.Gets + c.BatchGets + c.Queries }
 
 // Counts is what was asked of the store since the last reset.
 func (f *Faults) Counts() Counts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return Counts{Writes: f.writes, Mutations: f.mutations, Gets: f.gets, Queries: len(f.queries)}
+	return Counts{Writes: f.writes, Mutations: f.mutations, Gets: f.gets, BatchGets: f.batchGets,
+		Queries: len(f.queries), Eventual: f.eventual}
 }
 
 // Since is what was asked of the store after the snapshot before was taken.
 func (f *Faults) Since(before Counts) Counts {
 	now := f.Counts()
 	return Counts{Writes: now.Writes - before.Writes, Mutations: now.Mutations - before.Mutations,
-		Gets: now.Gets - before.Gets, Queries: now.Queries - before.Queries}
+		Gets: now.Gets - before.Gets, BatchGets: now.BatchGets - before.BatchGets,
+		Queries: now.Queries - before.Queries, Eventual: now.Eventual - before.Eventual}
 }
