@@ -18,3 +18,13 @@ func TestCouponsSuite(t *testing.T) {
 		couponstest.RunSuite(t, func(t *testing.T) store.Store { return b.Open(t) }, couponstest.WithContenders(300, 16))
 	}, "dynamo")
 }
+
+// BenchmarkCouponsExpireDue measures the coupon expiry sweep's items/s on
+// every backend (run with -benchtime=20000x for 20,000 due coupons).
+func BenchmarkCouponsExpireDue(b *testing.B) {
+	for _, be := range backends.All() {
+		b.Run(be.Name, func(b *testing.B) {
+			couponstest.BenchExpireDue(b, func(b *testing.B) store.Store { return be.Open(b) })
+		})
+	}
+}
