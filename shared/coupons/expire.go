@@ -149,10 +149,11 @@ func (w *dueWalk) walk(ctx context.Context, part duePart) error {
 			return err
 		}
 		full, took := w.take(part.day, pg.Items)
-		for _, b := range full {
-			if err := w.settle(ctx, b); err != nil {
-				return err
-			}
+		err = parallel.Each(ctx, len(full), len(full), func(ctx context.Context, i int) error {
+			return w.settle(ctx, full[i])
+		})
+		if err != nil {
+			return err
 		}
 		if took < len(pg.Items) {
 			return nil // The limit cut the page: the partition stays open.
