@@ -13,9 +13,10 @@ import (
 )
 
 // monthlyCursor is the progress of a month's level coupon scan: the
-// activity day being read and where in it.
+// activity day being read, which of its partitions and where in it.
 type monthlyCursor struct {
-	Day   string `json:"day"` // yyyymmdd, CST.
+	Day   string `json:"day"`            // yyyymmdd, CST.
+	Part  int    `json:"part,omitempty"` // Index in Members.ActivePartitions.
 	After string `json:"after,omitempty"`
 	Done  bool   `json:"done,omitempty"`
 }
@@ -71,7 +72,8 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			r.More = true
 			return stopped(ctx, op, r, save())
 		}
-		pg, err := j.st.Query(ctx, store.Query{PK: j.members.ActivePartition(c.Day), After: c.After,
+		pks := j.members.ActivePartitions(c.Day)
+		pg, err := j.st.Query(ctx, store.Query{PK: pks[c.Part], After: c.After,
 			Limit: min(100, limit-r.handled())})
 		if err != nil {
 			return stopped(ctx, op, r, err)
@@ -83,9 +85,13 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			}
 			c.After = store.EncodeCursor(it.SK)
 		}
-		if pg.Next == "" {
+		switch {
+		case pg.Next != "":
+		case c.Part+1 < len(pks):
+			c.Part, c.After = c.Part+1, ""
+		default:
 			d, _ := time.Parse(calendar.DayLayout, c.Day)
-			c.Day, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), ""
+			c.Day, c.Part, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), 0, ""
 		}
 		if err := save(); err != nil {
 			return stopped(ctx, op, r, err)
