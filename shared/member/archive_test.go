@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/bolt"
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/pii"
@@ -166,4 +167,51 @@ func TestArchiveOverlappingRuns(t *testing.T) {
 		t.Errorf("two overlapping runs archived %d, want each of 60 once", total)
 	}
 	wantStatus(t, svc, ids, member.Archived, "")
+}
+
+// BenchmarkArchiveInactive measures the archive sweep over b.N inactive
+// members, registered untimed, in members archived per second.
+func BenchmarkArchiveInactive(b *testing.B) {
+	c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	st, err := bolt.Open(b.TempDir()+"/m.db", bolt.WithClock(c.Now))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	box, _ := pii.New([]byte("0123456789abcdef0123456789abcdef"))
+	svc := member.NewService(st, box, c.Now, member.NewID)
+	ctx := context.Background()
+	if _, _, err := svc.ArchiveInactive(ctx, c.Now(), 100); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Go(func() {
+			for i := g; i < b.N; i += 32 {
+				if _, err := svc.Arrive(ctx, member.Arrival{Identities: []member.Identity{openid("mp", fmt.Sprintf("o%d", i))}}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c.Add(181 * 24 * time.Hour)
+	b.ResetTimer()
+	start, done := time.Now(), 0
+	for {
+		n, more, err := svc.ArchiveInactive(ctx, c.Now(), 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done += n
+		if !more {
+			break
+		}
+	}
+	b.StopTimer()
+	if done != b.N {
+		b.Fatalf("archived %d, want %d", done, b.N)
+	}
+	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "items/s")
 }

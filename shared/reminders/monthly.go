@@ -78,12 +78,14 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		if err != nil {
 			return stopped(ctx, op, r, err)
 		}
-		for _, it := range pg.Items {
-			if err := j.monthlyOne(ctx, now, it.SK, &r); err != nil {
-				_ = save() // Keep what this page did; the failure is the news.
-				return stopped(ctx, op, r, err)
-			}
-			c.After = store.EncodeCursor(it.SK)
+		err = eachEntry(ctx, pg.Items, &r, func(ctx context.Context, id string, r *Result) error {
+			return j.monthlyOne(ctx, now, id, r)
+		})
+		if err != nil {
+			return stopped(ctx, op, r, err) // The cursor stays before the page; the next run repeats it.
+		}
+		if n := len(pg.Items); n > 0 {
+			c.After = store.EncodeCursor(pg.Items[n-1].SK)
 		}
 		switch {
 		case pg.Next != "":
