@@ -103,11 +103,14 @@ func decode(k store.Key, v []byte) (store.Item, error) {
 }
 
 // live reads the item at k from a bucket, reporting false if it is absent or
-// expired.
-func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time) (store.Item, bool, error) {
+// expired; without withData it leaves the item's Data out.
+func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time, withData bool) (store.Item, bool, error) {
 	v := b.Get(dbKey(k))
 	if v == nil {
 		return store.Item{}, false, nil
+	}
+	if !withData && len(v) > header {
+		v = v[:header]
 	}
 	it, err := decode(k, v)
 	if err != nil {
@@ -129,7 +132,7 @@ func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		it, ok, err = s.live(tx.Bucket(bucket), k, s.now())
+		it, ok, err = s.live(tx.Bucket(bucket), k, s.now(), true)
 		return err
 	})
 	if err != nil {
@@ -228,7 +231,8 @@ func (s *Store) commit(group []*write) {
 func (s *Store) apply(b *bbolt.Bucket, ms []store.Mutation, now time.Time) (int, error) {
 	next := make([]store.Item, len(ms))
 	for i, m := range ms {
-		cur, exists, err := s.live(b, m.Key, now)
+		// Only an Add keeps the item's data; the others need its header.
+		cur, exists, err := s.live(b, m.Key, now, m.Op == store.OpAdd)
 		if err != nil {
 			return -1, err
 		}

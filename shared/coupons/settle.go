@@ -54,8 +54,9 @@ func expiry(now time.Time, d dueItem) ([]store.Mutation, bool) {
 	}
 	in := d.in
 	in.Status, in.ClosedAt, in.ClosedBy, in.CloseReason = Expired, now, sweeper, "validity ended"
-	return append(ms, store.PutJSON(instKey(d.id), in).IfVersion(d.ver), store.Delete(listKey(d.in)),
-		store.PutJSON(listKey(in), in)), true
+	put := store.PutJSON(instKey(d.id), in).IfVersion(d.ver)
+	// The listing copy is the same JSON: encoded once.
+	return append(ms, put, store.Delete(listKey(d.in)), store.Put(listKey(in), put.Data)), true
 }
 
 // expireBatch settles a batch of due items in one atomic write, reading
