@@ -1,14 +1,15 @@
 // Package bolt is the store.Store adapter over go.etcd.io/bbolt: the embedded
-// store for one machine (local runs and tests). Every Write is one bbolt
-// read-write transaction, so it is atomic and serialised.
+// store for one machine (local runs and tests). Writes are serialised and
+// each is atomic; concurrent writes share one bbolt read-write transaction
+// (group commit), so they share its disk sync.
 package bolt
 
 import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -23,6 +24,10 @@ var bucket = []byte("items")
 type Store struct {
 	db  *bbolt.DB
 	now func() time.Time
+
+	mu         sync.Mutex
+	queue      []*write // Writes waiting for the next commit.
+	committing bool     // A write is committing; it commits the queue next.
 }
 
 // Option configures a Store.
@@ -98,11 +103,14 @@ func decode(k store.Key, v []byte) (store.Item, error) {
 }
 
 // live reads the item at k from a bucket, reporting false if it is absent or
-// expired.
-func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time) (store.Item, bool, error) {
+// expired; without withData it leaves the item's Data out.
+func (s *Store) live(b *bbolt.Bucket, k store.Key, now time.Time, withData bool) (store.Item, bool, error) {
 	v := b.Get(dbKey(k))
 	if v == nil {
 		return store.Item{}, false, nil
+	}
+	if !withData && len(v) > header {
+		v = v[:header]
 	}
 	it, err := decode(k, v)
 	if err != nil {
@@ -124,7 +132,7 @@ func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	var ok bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		it, ok, err = s.live(tx.Bucket(bucket), k, s.now())
+		it, ok, err = s.live(tx.Bucket(bucket), k, s.now(), true)
 		return err
 	})
 	if err != nil {
@@ -149,7 +157,7 @@ func (s *Store) GetMany(ctx context.Context, ks []store.Key, _ store.Consistency
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b, now := tx.Bucket(bucket), s.now()
 		for i, k := range ks {
-			it, ok, err := s.live(b, k, now)
+			it, ok, err := s.live(b, k, now, true)
 			if err != nil {
 				return err
 			}
@@ -166,7 +174,11 @@ func (s *Store) GetMany(ctx context.Context, ks []store.Key, _ store.Consistency
 	return out, nil
 }
 
-// Write implements store.Store.
+// Write implements store.Store. Writes that arrive while another commits
+// wait and are then committed together, in arrival order, in one bbolt
+// transaction: one disk sync for all of them instead of one each. Each
+// write still succeeds or fails on its own: its conditions are checked
+// against the writes before it before any of its mutations is applied.
 func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	const op = "bolt.Write"
 	if err := store.Validate(op, ms); err != nil {
@@ -175,61 +187,122 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	if err := ctx.Err(); err != nil {
 		return errs.E(op, errs.Transient, err)
 	}
-	errCond := errors.New("condition")
-	failed := -1
+	w := &write{ms: ms, wake: make(chan bool, 1)}
+	s.mu.Lock()
+	s.queue = append(s.queue, w)
+	lead := !s.committing
+	s.committing = true
+	s.mu.Unlock()
+	if !lead && !<-w.wake {
+		return w.err // Committed by the write that led.
+	}
+	s.mu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	s.commit(group)
+	for _, o := range group {
+		if o != w {
+			o.wake <- false
+		}
+	}
+	s.mu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0].wake <- true // It commits the writes that came meanwhile.
+	} else {
+		s.committing = false
+	}
+	s.mu.Unlock()
+	return w.err
+}
+
+// write is one Write waiting for its commit.
+type write struct {
+	ms   []store.Mutation
+	err  error
+	wake chan bool // true: commit the queue; false: done, err is the outcome.
+}
+
+// commit applies a group of writes in one transaction. If the transaction
+// itself fails, each write of a group is tried again alone, so one bad
+// write fails alone.
+func (s *Store) commit(group []*write) {
+	const op = "bolt.Write"
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucket)
 		now := s.now()
-		for i, m := range ms {
-			cur, exists, err := s.live(b, m.Key, now)
+		for _, w := range group {
+			failed, err := s.apply(b, w.ms, now)
 			if err != nil {
 				return err
 			}
-			if !holds(m, cur, exists) {
-				failed = i
-				return errCond
-			}
-			next := cur
-			next.Key = m.Key
-			if !exists {
-				next = store.Item{Key: m.Key}
-			}
-			next.Version++
-			switch m.Op {
-			case store.OpCheck:
-				continue
-			case store.OpDelete:
-				if err := b.Delete(dbKey(m.Key)); err != nil {
-					return err
-				}
-				continue
-			case store.OpPut:
-				next.Data = m.Data
-				next.Expires = m.Expires
-			case store.OpAdd:
-				next.N += m.Delta
-				if !m.Expires.IsZero() {
-					next.Expires = m.Expires
-				}
-				if (m.HasMax && next.N > m.Max) || (m.HasMin && next.N < m.Min) {
-					failed = i
-					return errCond
-				}
-			}
-			if err := b.Put(dbKey(m.Key), encode(next)); err != nil {
-				return err
+			w.err = nil
+			if failed >= 0 {
+				w.err = store.ConditionFailed(op, w.ms[failed].Key)
 			}
 		}
 		return nil
 	})
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, errCond):
-		return store.ConditionFailed(op, ms[failed].Key)
-	default:
-		return errs.E(op, errs.Internal, err)
+	if err == nil {
+		return
 	}
+	if len(group) > 1 {
+		for _, w := range group {
+			s.commit([]*write{w})
+		}
+		return
+	}
+	group[0].err = errs.E(op, errs.Internal, err)
+}
+
+// apply checks every condition of a write and, if all hold, applies its
+// mutations; otherwise it changes nothing and returns the index of the
+// first mutation whose condition failed (-1 when none did).
+func (s *Store) apply(b *bbolt.Bucket, ms []store.Mutation, now time.Time) (int, error) {
+	next := make([]store.Item, len(ms))
+	for i, m := range ms {
+		// Only an Add keeps the item's data; the others need its header.
+		cur, exists, err := s.live(b, m.Key, now, m.Op == store.OpAdd)
+		if err != nil {
+			return -1, err
+		}
+		if !holds(m, cur, exists) {
+			return i, nil
+		}
+		if !exists {
+			cur = store.Item{}
+		}
+		cur.Key = m.Key
+		cur.Version++
+		switch m.Op {
+		case store.OpPut:
+			cur.Data = m.Data
+			cur.Expires = m.Expires
+		case store.OpAdd:
+			cur.N += m.Delta
+			if !m.Expires.IsZero() {
+				cur.Expires = m.Expires
+			}
+			if (m.HasMax && cur.N > m.Max) || (m.HasMin && cur.N < m.Min) {
+				return i, nil
+			}
+		}
+		next[i] = cur
+	}
+	for i, m := range ms {
+		var err error
+		switch m.Op {
+		case store.OpCheck:
+		case store.OpDelete:
+			err = b.Delete(dbKey(m.Key))
+		default:
+			err = b.Put(dbKey(m.Key), encode(next[i]))
+		}
+		if err != nil {
+			return -1, err
+		}
+	}
+	return -1, nil
 }
 
 func holds(m store.Mutation, cur store.Item, exists bool) bool {

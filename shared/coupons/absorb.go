@@ -24,9 +24,10 @@ type carried struct {
 	Takes int64 `json:"takes"`
 }
 
-// moveBatch is how many coupons one atomic write re-owns: four mutations
-// each (the instance, the old and the new listing copy, the due item).
-const moveBatch = store.MaxWrite / 4
+// moveBatch is how many coupons one atomic write re-owns: five mutations
+// each (the instance, the old and the new listing copy, the due item and
+// its copy in the day's unsharded partition, where earlier releases put it).
+const moveBatch = store.MaxWrite / 5
 
 // Absorb moves a merged-away member's coupons to the survivor
 // (member.Absorber). Every coupon instance of from, whatever its status (its
@@ -120,7 +121,7 @@ func (s *Service) movePage(ctx context.Context, from, into string, items []store
 		ms = append(ms, store.PutJSON(instKey(l.id), in).IfVersion(l.ver),
 			store.Delete(listKey(old)), store.PutJSON(listKey(in), in))
 		if in.Status == Available {
-			ms = append(ms, store.PutJSON(dueKey(in), dueEntry{MemberID: into, TemplateID: in.TemplateID}))
+			ms = append(ms, store.PutJSON(dueKey(in), dueOf(in, l.ver+1)), store.Delete(dayDueKey(in)))
 		}
 	}
 	if len(ms) == 0 {

@@ -14,7 +14,8 @@
 //	member#<member>     | coupon#c#<rank>#<to>#<id> the member's listing copy
 //	member#<member>     | coupon#n#<template>     per-member take counter
 //	idem#coupon#<key>   | idem                    issue idempotency record (package once)
-//	due#coupon#<day>    | <validTo unix>#<id>     expiry due index (UTC day)
+//	due#coupon#<day>#s<n> | <validTo unix>#<id>   expiry due index (UTC day, shard n of store.Shards by id)
+//	due#coupon#<day>    | <validTo unix>#<id>     the same, as earlier releases wrote it (read, never written)
 //	due#coupon#cursor   | cursor                  the sweep's first open day
 //
 // Every issue, redemption, revocation and expiry changes all affected items
@@ -61,7 +62,7 @@ type Config struct {
 	Rules func(ctx context.Context) (Triggers, error)
 	// Lookback is how far back the very first expiry sweep starts, before
 	// it has stored its cursor: it must reach the oldest due day that may
-	// hold items. Default 400 days (400 small queries, once).
+	// hold items. Default 400 days (a few small queries per day, once).
 	Lookback time.Duration
 }
 

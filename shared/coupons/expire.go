@@ -2,8 +2,7 @@ package coupons
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -18,7 +17,7 @@ type Progress struct {
 	More    bool // Stopped at the limit or the context; run again to continue.
 }
 
-// dueCursor is the first UTC day whose due partition may still hold items.
+// dueCursor is the first UTC day whose due partitions may still hold items.
 type dueCursor struct {
 	Day string `json:"day"`
 }
@@ -26,14 +25,24 @@ type dueCursor struct {
 // sweeper is the actor recorded on coupons the sweep expires.
 const sweeper = "sweep"
 
+// The sweep's shape: how many due partitions it reads at once, and how many
+// due items it asks for per query page.
+const (
+	sweepWorkers = 8
+	duePage      = 100
+)
+
 // ExpireDue expires available coupons whose validity ended before now. It
-// reads only the due index (one partition per UTC day, from the stored
-// cursor to today), never the table. Each due item is handled idempotently:
-// the instance changes only if its version is unchanged, so two overlapping
-// runs expire each coupon once. It stops after limit due items or when ctx
-// is done, reporting More, and the next run continues where it stopped:
-// handled items are removed from the index, and the cursor moves past a day
-// only when the whole day is done. Store failures are returned with the
+// reads only the due index (each UTC day's shards and the day's own
+// partition, from the stored cursor to today, several at a time), never the
+// table. Due items are settled store.MaxWrite/4 to an atomic write, items of
+// different partitions together; each expiry is conditioned on the coupon's
+// version, so two overlapping runs, or a redemption racing the sweep,
+// expire a coupon at most once: a batch that loses such a race is settled
+// item by item instead. It stops after limit due items or when ctx is done,
+// reporting More, and the next run continues where it stopped: settled items
+// are removed from the index, and the cursor moves past a day only when
+// every partition of it is done. Store failures are returned with the
 // progress made so far; a store call cut short by ctx is a normal stop.
 func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Progress, error) {
 	const op = "coupons.ExpireDue"
@@ -49,166 +58,180 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Prog
 	return p, err
 }
 
-func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (p Progress, err error) {
+func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (Progress, error) {
 	const op = "coupons.ExpireDue"
 	now = now.UTC().Truncate(time.Second)
 	cur, ver, err := s.cursor(ctx, now)
 	if err != nil {
-		return p, errs.E(op, err)
+		return Progress{}, errs.E(op, err)
 	}
-	today, open := dueDay(now), cur
+	today := dueDay(now)
+	var days []string
+	for d := cur; d <= today; d = nextDay(d) {
+		days = append(days, d)
+	}
+	w := &dueWalk{s: s, now: now, limit: limit, left: make([]int, len(days))}
+	// Days are walked in order, so that a run cut short has finished the
+	// days before the one it was reading; a day's partitions are read in
+	// parallel.
+	for i, d := range days {
+		if ctx.Err() != nil || w.room() == 0 {
+			w.left[i] = 1 // Not read.
+			continue
+		}
+		pks := duePartitions(d)
+		w.left[i] = len(pks)
+		err = parallel.Each(ctx, sweepWorkers, len(pks), func(ctx context.Context, j int) error {
+			return w.walk(ctx, duePart{day: i, pk: pks[j]})
+		})
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = w.settle(ctx, w.rest())
+	}
 	// However the run ends, even cut off by its deadline, the cursor moves
 	// past the days it finished, so the next run does not read them again.
-	defer func() {
-		if aerr := s.advance(ctx, cur, open, ver); err == nil {
-			err = aerr
+	open := cur
+	for i, d := range days {
+		if d == today || w.left[i] > 0 {
+			break
 		}
-	}()
-	for day := cur; day <= today; day = nextDay(day) {
-		after := ""
-		for {
-			if ctx.Err() != nil || p.Expired+p.Cleaned >= limit {
-				p.More = true
-				return p, nil
-			}
-			pg, err := s.st.Query(ctx, store.Query{PK: duePK(day), Before: dueSK(now, ""), After: after,
-				Limit: min(100, limit-p.Expired-p.Cleaned)})
-			if err != nil {
-				return p, errs.E(op, err)
-			}
-			for i := 0; i < len(pg.Items); i += batch {
-				keys := make([]store.Key, 0, batch)
-				for _, it := range pg.Items[i:min(i+batch, len(pg.Items))] {
-					keys = append(keys, it.Key)
-				}
-				expired, cleaned, err := s.expireBatch(ctx, now, keys)
-				p.Expired, p.Cleaned = p.Expired+expired, p.Cleaned+cleaned
-				if err != nil {
-					return p, errs.E(op, err)
-				}
-			}
-			if pg.Next == "" {
-				break
-			}
-			after = pg.Next
-		}
-		if day < today && open == day {
-			open = nextDay(day) // Every item of a past day is done.
-		}
+		open = nextDay(d)
+	}
+	if aerr := s.advance(ctx, cur, open, ver); err == nil {
+		err = aerr
+	}
+	p := w.p
+	p.More = w.more()
+	if err != nil {
+		return p, errs.E(op, err)
 	}
 	return p, nil
 }
 
-// batch is how many due items one atomic write expires: four mutations each
-// (instance, old and new listing copy, due item) fill a store.MaxWrite.
-const batch = store.MaxWrite / 4
+// duePart is one due partition of the walk and the index of its day.
+type duePart struct {
+	day int
+	pk  string
+}
 
-// expireBatch expires a batch of due items in one atomic write. If any
-// instance changed since it was read (a redemption or another sweep), the
-// write fails as a whole and each item is handled on its own instead.
-func (s *Service) expireBatch(ctx context.Context, now time.Time, keys []store.Key) (expired, cleaned int, err error) {
-	loaded, err := s.loadAll(ctx, keys)
-	if err != nil {
-		return 0, 0, err
-	}
-	var ms []store.Mutation
-	for i, k := range keys {
-		in, ver, id := loaded[i].in, loaded[i].ver, loaded[i].id
-		ms = append(ms, store.Delete(k))
-		if ver == 0 || in.Status != Available || !now.After(in.ValidTo) {
-			cleaned++
-			continue
+// dueWalk is one run's shared state: how many items it took on, what it
+// did, and the due items read but not yet settled, which are settled a full
+// batch at a time whichever partitions they came from.
+type dueWalk struct {
+	s     *Service
+	now   time.Time
+	limit int
+
+	mu      sync.Mutex
+	taken   int
+	p       Progress
+	pending []dueItem
+	// left counts per day the partitions not yet read to their end and the
+	// items taken on but not settled: a day is done when it reaches 0.
+	left []int
+}
+
+// walk reads one due partition a page at a time and settles its items,
+// until the partition is empty of due items or the run's limit is reached.
+func (w *dueWalk) walk(ctx context.Context, part duePart) error {
+	after := ""
+	for {
+		room := w.room()
+		if room == 0 {
+			return nil
 		}
-		old := in
-		in.Status, in.ClosedAt, in.ClosedBy, in.CloseReason = Expired, now, sweeper, "validity ended"
-		ms = append(ms, store.PutJSON(instKey(id), in).IfVersion(ver), store.Delete(listKey(old)),
-			store.PutJSON(listKey(in), in))
-		expired++
-	}
-	err = s.st.Write(ctx, ms...)
-	if _, ok := store.FailedKey(err); !ok {
+		pg, err := w.s.st.Query(ctx, store.Query{PK: part.pk, Before: dueSK(w.now, ""), After: after,
+			Limit: min(duePage, room)})
 		if err != nil {
-			return 0, 0, err
-		}
-		return expired, cleaned, nil
-	}
-	expired, cleaned = 0, 0
-	for _, k := range keys {
-		e, err := s.expireOne(ctx, now, k)
-		if err != nil {
-			return expired, cleaned, err
-		}
-		if e {
-			expired++
-		} else {
-			cleaned++
-		}
-	}
-	return expired, cleaned, nil
-}
-
-// loaded is an instance read for a due item; ver 0 means it is gone.
-type loaded struct {
-	id  string
-	in  Instance
-	ver int64
-}
-
-// loadAll reads the instances of due items, a few at a time in parallel: on
-// a remote store the reads, not the one batched write, bound the sweep.
-func (s *Service) loadAll(ctx context.Context, keys []store.Key) ([]loaded, error) {
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		_, ids[i], _ = strings.Cut(k.SK, "#")
-	}
-	return s.loadIDs(ctx, ids)
-}
-
-// loadIDs reads instances by id, at most 8 at a time; an unknown id yields
-// ver 0.
-func (s *Service) loadIDs(ctx context.Context, ids []string) ([]loaded, error) {
-	out := make([]loaded, len(ids))
-	err := parallel.Each(ctx, 8, len(ids), func(ctx context.Context, i int) error {
-		in, ver, err := s.load(ctx, "coupons.ExpireDue", ids[i])
-		if err != nil && !errs.Is(errs.NotExist, err) {
 			return err
 		}
-		out[i] = loaded{id: ids[i], in: in, ver: ver}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		full, took := w.take(part.day, pg.Items)
+		err = parallel.Each(ctx, len(full), len(full), func(ctx context.Context, i int) error {
+			return w.settle(ctx, full[i])
+		})
+		if err != nil {
+			return err
+		}
+		if took < len(pg.Items) {
+			return nil // The limit cut the page: the partition stays open.
+		}
+		if pg.Next == "" {
+			w.mu.Lock()
+			w.left[part.day]--
+			w.mu.Unlock()
+			return nil
+		}
+		after = pg.Next
 	}
-	return out, nil
 }
 
-// expireOne handles one due item: it expires the coupon if still available
-// and removes the due item either way.
-func (s *Service) expireOne(ctx context.Context, now time.Time, k store.Key) (bool, error) {
-	const op = "coupons.ExpireDue"
-	_, id, ok := strings.Cut(k.SK, "#")
-	if !ok {
-		return false, s.st.Write(ctx, store.Delete(k)) // Not ours to understand.
+// room is how many more due items the run may take on.
+func (w *dueWalk) room() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.limit - w.taken
+}
+
+// take takes on as many of a page's items as the limit allows and returns
+// the full batches now pending, for the caller to settle, and how many
+// items it took.
+func (w *dueWalk) take(day int, items []store.Item) (full [][]dueItem, took int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	took = min(len(items), w.limit-w.taken)
+	w.taken += took
+	w.left[day] += took
+	for _, it := range items[:took] {
+		w.pending = append(w.pending, readDue(it, day))
 	}
-	expired := false
-	_, err := s.change(ctx, op, id, func(in *Instance) (bool, error) {
-		expired = false // A retry after a lost race starts over.
-		if in.Status != Available || !now.After(in.ValidTo) {
-			return false, nil
+	for len(w.pending) >= batch {
+		full = append(full, w.pending[:batch:batch])
+		w.pending = w.pending[batch:]
+	}
+	return full, took
+}
+
+// rest returns the items still pending once every partition was read.
+func (w *dueWalk) rest() []dueItem {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rest := w.pending
+	w.pending = nil
+	return rest
+}
+
+// settle settles a batch and books the outcome.
+func (w *dueWalk) settle(ctx context.Context, items []dueItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	expired, cleaned, err := w.s.expireBatch(ctx, w.now, items)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.p.Expired += expired
+	w.p.Cleaned += cleaned
+	if err != nil {
+		return err // The batch's days stay open.
+	}
+	for _, d := range items {
+		w.left[d.day]--
+	}
+	return nil
+}
+
+// more reports whether any day has work left.
+func (w *dueWalk) more() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.left {
+		if n > 0 {
+			return true
 		}
-		in.Status, in.ClosedAt, in.ClosedBy, in.CloseReason = Expired, now, sweeper, "validity ended"
-		expired = true
-		return true, nil
-	})
-	if err != nil && !errs.Is(errs.NotExist, err) {
-		return false, err
 	}
-	if !expired {
-		if err := s.st.Write(ctx, store.Delete(k)); err != nil {
-			return false, err
-		}
-	}
-	return expired, nil
+	return false
 }
 
 // cursor loads the sweep cursor; without one it starts Lookback ago.
@@ -261,55 +284,4 @@ func nextDay(day string) string {
 		return "99991231" // Unreachable for cursors we wrote; ends the walk.
 	}
 	return t.AddDate(0, 0, 1).Format(dayLayout)
-}
-
-// ExpiringSoon returns available coupons whose validity ends within the
-// given duration after now (for reminders), in order of validity end, a page
-// at a time: pass the returned cursor back to continue (empty: done). It
-// reads only the due index.
-func (s *Service) ExpiringSoon(ctx context.Context, now time.Time, within time.Duration, cursor string, limit int) ([]Instance, string, error) {
-	const op = "coupons.ExpiringSoon"
-	if limit <= 0 || within <= 0 {
-		return nil, "", errs.E(op, errs.Invalid, "limit and window must be positive")
-	}
-	now = now.UTC().Truncate(time.Second)
-	end := now.Add(within)
-	day, after := dueDay(now), store.EncodeCursor(fmt.Sprintf("%010d#~", now.Unix()-1))
-	if cursor != "" {
-		var ok bool
-		if day, after, ok = strings.Cut(cursor, "|"); !ok || len(day) != len(dayLayout) {
-			return nil, "", errs.E(op, errs.Invalid, "bad reminder cursor")
-		}
-	}
-	var out []Instance
-	for ; day <= dueDay(end); day, after = nextDay(day), "" {
-		for {
-			pg, err := s.st.Query(ctx, store.Query{PK: duePK(day), Before: dueSK(end.Add(time.Second), ""),
-				After: after, Limit: limit - len(out)})
-			if err != nil {
-				return nil, "", errs.E(op, err)
-			}
-			for _, it := range pg.Items {
-				_, id, _ := strings.Cut(it.SK, "#")
-				in, err := s.Get(ctx, id)
-				if err != nil && !errs.Is(errs.NotExist, err) {
-					return nil, "", errs.E(op, err)
-				}
-				if err == nil && in.Status == Available && now.Before(in.ValidTo.Add(time.Second)) {
-					out = append(out, in)
-				}
-			}
-			after = pg.Next
-			if len(out) >= limit {
-				if after == "" {
-					return out, nextDay(day) + "|", nil
-				}
-				return out, day + "|" + after, nil
-			}
-			if after == "" {
-				break
-			}
-		}
-	}
-	return out, "", nil
 }

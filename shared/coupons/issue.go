@@ -281,7 +281,7 @@ func (s *Service) grant(cmd IssueCmd, t Template, shard int, now time.Time) (Gra
 		take,
 		stock,
 		store.PutJSON(listKey(in), in),
-		store.PutJSON(dueKey(in), dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID}),
+		store.PutJSON(dueKey(in), dueOf(in, 1)),
 	}
 	return g, nil
 }
@@ -311,8 +311,20 @@ func (s *Service) pickShard(ctx context.Context, t Template, start int, tried []
 	return 0, errs.E("coupons.Issue", errs.Conflict, "coupon is sold out")
 }
 
-// dueEntry is the data of a due index item.
+// dueEntry is the data of a due index item. It carries the coupon as it was
+// written with the item and that write's version, so the sweep can expire
+// it without reading it first: the expiry is conditioned on that version,
+// and a coupon changed since (redeemed, revoked, moved) fails the condition
+// and is read again. Items without a copy (Version 0, as earlier releases
+// wrote them) are read first.
 type dueEntry struct {
-	MemberID   string `json:"member_id"`
-	TemplateID string `json:"template_id"`
+	MemberID   string    `json:"member_id"`
+	TemplateID string    `json:"template_id"`
+	Version    int64     `json:"version,omitempty"`
+	Coupon     *Instance `json:"coupon,omitempty"`
+}
+
+// dueOf is the due item data of in at version ver.
+func dueOf(in Instance, ver int64) dueEntry {
+	return dueEntry{MemberID: in.MemberID, TemplateID: in.TemplateID, Version: ver, Coupon: &in}
 }

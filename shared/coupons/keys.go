@@ -67,8 +67,23 @@ func dueSK(validTo time.Time, id string) string {
 	return fmt.Sprintf("%010d#%s", validTo.Unix(), id)
 }
 
+// dueKey is the due index item of an available coupon: in the day its
+// validity ends, in the shard of that day its id picks.
 func dueKey(in Instance) store.Key {
+	return store.K(store.Sharded(duePK(dueDay(in.ValidTo)), in.ID), dueSK(in.ValidTo, in.ID))
+}
+
+// dayDueKey is where earlier releases put a coupon's due item: in the day's
+// own, unsharded partition. Readers still walk it, so those items are
+// settled like any other.
+func dayDueKey(in Instance) store.Key {
 	return store.K(duePK(dueDay(in.ValidTo)), dueSK(in.ValidTo, in.ID))
+}
+
+// duePartitions lists every partition of a due day that may hold items: the
+// day's own, then its shards.
+func duePartitions(day string) []string {
+	return append([]string{duePK(day)}, store.ShardPKs(duePK(day))...)
 }
 
 func cursorKey() store.Key { return store.K(dueCursorPK, "cursor") }

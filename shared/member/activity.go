@@ -2,17 +2,19 @@ package member
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
 // activeKey is the index item listing a member under the day of its last
-// activity, so the archive sweep reads one partition per day instead of
-// scanning members.
-func activeKey(d, id string) store.Key { return store.K(activePK(d), id) }
+// activity, in the shard of that day the member's id picks, so the archive
+// sweep reads a day's partitions instead of scanning members.
+func activeKey(d, id string) store.Key { return store.K(store.Sharded(activePK(d), id), id) }
 
 // touch returns the mutations that move a member's activity index from its
 // old activity day to now's.
@@ -35,10 +37,13 @@ type archiveCursor struct {
 
 // ArchiveInactive archives members whose last activity was
 // Rules.ArchiveAfterDays or more days before now, reading the activity
-// index day by day from where the last run stopped. An archived member is kept and restored on its next
-// arrival. Each member is settled by one conditional write, so overlapping
-// runs archive it once. It reports how many it archived and whether work
-// remains (limit reached or ctx done).
+// index day by day from where the last run stopped, a day's partitions in
+// parallel. An archived member is kept and restored on its next arrival.
+// A page of index items is settled in one atomic write, each archive
+// conditioned on the member's version, so overlapping runs archive a member
+// once; a page that loses such a race (the member arrived meanwhile, or
+// another run settled it) is settled item by item instead. It reports how
+// many it archived and whether work remains (limit reached or ctx done).
 func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int) (archived int, more bool, err error) {
 	const op = "member.ArchiveInactive"
 	rules, err := s.Rules(ctx)
@@ -53,65 +58,216 @@ func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int)
 	} else if err != nil {
 		return 0, false, errs.E(op, err)
 	}
-	seen := 0
-	for cur.Day <= cutoff {
-		if ctx.Err() != nil || seen >= limit {
-			return archived, true, nil
-		}
-		page, err := s.store.Query(ctx, store.Query{PK: "active#" + cur.Day, Limit: limit - seen})
-		if err != nil {
-			return archived, false, errs.E(op, err)
-		}
-		for _, it := range page.Items {
-			seen++
-			ok, err := s.archiveOne(ctx, it.SK, cur.Day)
-			if err != nil {
-				return archived, false, errs.E(op, err)
-			}
-			if ok {
-				archived++
-			}
-		}
-		if page.Next != "" {
-			return archived, true, nil
-		}
-		if cur.Day, err = calendar.NextDay(cur.Day); err != nil {
-			return archived, false, errs.E(op, errs.Internal, "archive cursor", err)
-		}
-		m := store.PutJSON(archiveCursorKey(), cur).IfVersion(cit.Version)
-		err = s.store.Write(ctx, m)
-		switch {
-		case err == nil:
-			cit.Version++
-		case errs.Is(errs.Conflict, err):
-			// An overlapping run saved the cursor first: go on from where
-			// it left it (the days it read are settled either way).
-			cur = archiveCursor{}
-			if cit, err = store.GetJSON(ctx, s.store, archiveCursorKey(), &cur); err != nil {
-				if ctx.Err() != nil {
-					return archived, true, nil
-				}
-				return archived, false, errs.E(op, err)
-			}
-		default:
-			return archived, false, errs.E(op, err)
-		}
+	a := &archiveWalk{s: s, limit: limit}
+	day, more, err := a.days(ctx, cur.Day, cutoff)
+	// However the run ends, even cut off by its deadline, the cursor moves
+	// past the days it finished, so the next run does not read them again.
+	if serr := s.saveArchiveCursor(ctx, cur.Day, day, cit.Version); err == nil {
+		err = serr
 	}
-	return archived, false, nil
+	if err != nil {
+		if ctx.Err() != nil {
+			return a.archived, true, nil
+		}
+		return a.archived, false, errs.E(op, err)
+	}
+	return a.archived, more, nil
+}
+
+// days settles the days from day through last in order, a day's
+// partitions in parallel, and returns the first day not finished.
+func (a *archiveWalk) days(ctx context.Context, day, last string) (string, bool, error) {
+	for day <= last {
+		if ctx.Err() != nil || a.room() == 0 {
+			return day, true, nil
+		}
+		pks := a.s.ActivePartitions(day)
+		drained := make([]bool, len(pks))
+		err := parallel.Each(ctx, archiveWorkers, len(pks), func(ctx context.Context, i int) error {
+			var err error
+			drained[i], err = a.walk(ctx, pks[i], day)
+			return err
+		})
+		if err != nil {
+			return day, true, err
+		}
+		for _, d := range drained {
+			if !d {
+				return day, true, nil
+			}
+		}
+		next, err := calendar.NextDay(day)
+		if err != nil {
+			return day, false, errs.E(errs.Internal, "archive cursor", err)
+		}
+		day = next
+	}
+	return day, false, nil
+}
+
+// saveArchiveCursor stores day as the archive cursor if it moved past
+// from, unless an overlapping run moved it at least as far meanwhile. It
+// writes on a detached context, so a run cut off by its deadline still
+// saves how far it got.
+func (s *Service) saveArchiveCursor(ctx context.Context, from, day string, ver int64) error {
+	if day <= from {
+		return nil
+	}
+	ctx, cancel := store.Detach(ctx)
+	defer cancel()
+	for range 5 {
+		err := s.store.Write(ctx, store.PutJSON(archiveCursorKey(), archiveCursor{Day: day}).IfVersion(ver))
+		if !errs.Is(errs.Conflict, err) {
+			return err
+		}
+		var cur archiveCursor
+		it, err := store.GetJSON(ctx, s.store, archiveCursorKey(), &cur)
+		if err != nil {
+			return err
+		}
+		if cur.Day >= day {
+			return nil // The other run got as far: the days it read are settled either way.
+		}
+		ver = it.Version
+	}
+	return errs.E(errs.Transient, "archive cursor is contended")
+}
+
+// archiveWorkers is how many activity partitions the archive sweep reads at
+// once; archiveBatch how many index items one atomic write settles (two
+// mutations each: the member and the index item).
+const (
+	archiveWorkers = 8
+	archiveBatch   = store.MaxWrite / 2
+)
+
+// archiveWalk is one archive run's shared count.
+type archiveWalk struct {
+	s        *Service
+	limit    int
+	mu       sync.Mutex
+	taken    int
+	archived int
+}
+
+func (a *archiveWalk) room() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.limit - a.taken
+}
+
+// take takes on up to n more items within the limit and returns how many.
+func (a *archiveWalk) take(n int) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n = min(n, a.limit-a.taken)
+	a.taken += n
+	return n
+}
+
+func (a *archiveWalk) add(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.archived += n
+}
+
+// walk settles one activity partition of day d a page at a time, reporting
+// whether it read the partition to its end.
+func (a *archiveWalk) walk(ctx context.Context, pk, d string) (bool, error) {
+	after := ""
+	for {
+		room := a.room()
+		if room == 0 {
+			return false, nil
+		}
+		pg, err := a.s.store.Query(ctx, store.Query{PK: pk, After: after, Limit: min(archiveBatch, room)})
+		if err != nil {
+			return false, err
+		}
+		took := a.take(len(pg.Items))
+		n, err := a.s.archiveBatch(ctx, pg.Items[:took], d)
+		a.add(n)
+		if err != nil || took < len(pg.Items) {
+			return false, err
+		}
+		if pg.Next == "" {
+			return true, nil
+		}
+		after = pg.Next
+	}
+}
+
+// archiveBatch settles activity index items of day d in one atomic write:
+// it archives each member still inactive since that day and drops every
+// item. If a member changed since it was read, the write fails as a whole
+// and each item is settled on its own instead.
+func (s *Service) archiveBatch(ctx context.Context, items []store.Item, d string) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	type read struct {
+		m   Member
+		ver int64
+	}
+	got := make([]read, len(items))
+	err := parallel.Each(ctx, 8, len(items), func(ctx context.Context, i int) error {
+		var m Member
+		it, err := store.GetJSON(ctx, s.store, profileKey(items[i].SK), &m)
+		if errs.Is(errs.NotExist, err) {
+			return nil
+		}
+		got[i] = read{m: m, ver: it.Version}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	var ms []store.Mutation
+	archived := 0
+	for i, it := range items {
+		r := got[i]
+		if r.ver == 0 || r.m.Status != Active || calendar.Day(r.m.ActiveAt) != d {
+			ms = append(ms, store.Delete(it.Key))
+			continue
+		}
+		r.m.Status = Archived
+		ms = append(ms, store.PutJSON(profileKey(it.SK), r.m).IfVersion(r.ver), store.Delete(it.Key).IfExists())
+		archived++
+	}
+	err = s.store.Write(ctx, ms...)
+	if _, ok := store.FailedKey(err); !ok {
+		if err != nil {
+			return 0, err
+		}
+		return archived, nil
+	}
+	var mu sync.Mutex
+	archived = 0
+	err = parallel.Each(ctx, 8, len(items), func(ctx context.Context, i int) error {
+		ok, err := s.archiveOne(ctx, items[i].Key, d)
+		if ok {
+			mu.Lock()
+			archived++
+			mu.Unlock()
+		}
+		return err
+	})
+	return archived, err
 }
 
 // archiveOne settles one activity index item: archives the member if it is
 // still inactive since that day, and drops the index item either way.
-func (s *Service) archiveOne(ctx context.Context, id, d string) (bool, error) {
+func (s *Service) archiveOne(ctx context.Context, k store.Key, d string) (bool, error) {
+	id := k.SK
 	var m Member
 	it, err := store.GetJSON(ctx, s.store, profileKey(id), &m)
 	if errs.Is(errs.NotExist, err) {
-		return false, s.store.Write(ctx, store.Delete(activeKey(d, id)))
+		return false, s.store.Write(ctx, store.Delete(k))
 	}
 	if err != nil {
 		return false, err
 	}
-	drop := store.Delete(activeKey(d, id)).IfExists()
+	drop := store.Delete(k).IfExists()
 	if m.Status != Active || calendar.Day(m.ActiveAt) != d {
 		err := s.store.Write(ctx, drop)
 		if errs.Is(errs.Conflict, err) {

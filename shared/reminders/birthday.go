@@ -2,10 +2,12 @@ package reminders
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -93,13 +95,14 @@ func (j *Jobs) birthdayScan(ctx context.Context, now, today time.Time, mmdd stri
 		if err != nil {
 			return err
 		}
-		for _, it := range pg.Items {
-			if err := j.birthdayOne(ctx, now, it.SK, mmdd, r); err != nil {
-				// Keep what this page did; the failure, not the save, is the news.
-				_ = j.saveCursor(ctx, key, c, expires)
-				return err
-			}
-			c.After = store.EncodeCursor(it.SK)
+		err = eachEntry(ctx, pg.Items, r, func(ctx context.Context, id string, r *Result) error {
+			return j.birthdayOne(ctx, now, id, mmdd, r)
+		})
+		if err != nil {
+			return err // The cursor stays before the page; the next run repeats it.
+		}
+		if n := len(pg.Items); n > 0 {
+			c.After = store.EncodeCursor(pg.Items[n-1].SK)
 		}
 		c.Done = pg.Next == ""
 		if err := j.saveCursor(ctx, key, c, expires); err != nil || c.Done {
@@ -138,6 +141,24 @@ func (j *Jobs) birthdayOne(ctx context.Context, now time.Time, id, mmdd string, 
 		return err
 	}
 	return nil
+}
+
+// entryWorkers is how many index entries of a page a scan settles at once.
+const entryWorkers = 8
+
+// eachEntry runs one for every entry of a page, a few at a time: each
+// entry's command (a birthday or monthly coupon) is idempotent and
+// independent of the others. It adds their results to r.
+func eachEntry(ctx context.Context, items []store.Item, r *Result, one func(ctx context.Context, id string, r *Result) error) error {
+	var mu sync.Mutex
+	return parallel.Each(ctx, entryWorkers, len(items), func(ctx context.Context, i int) error {
+		var own Result
+		err := one(ctx, items[i].SK, &own)
+		mu.Lock()
+		defer mu.Unlock()
+		r.Items, r.Skipped, r.Failed = r.Items+own.Items, r.Skipped+own.Skipped, r.Failed+own.Failed
+		return err
+	})
 }
 
 // loadCursor reads a scan cursor; a missing one starts at the beginning.

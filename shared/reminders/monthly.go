@@ -13,9 +13,10 @@ import (
 )
 
 // monthlyCursor is the progress of a month's level coupon scan: the
-// activity day being read and where in it.
+// activity day being read, which of its partitions and where in it.
 type monthlyCursor struct {
-	Day   string `json:"day"` // yyyymmdd, CST.
+	Day   string `json:"day"`            // yyyymmdd, CST.
+	Part  int    `json:"part,omitempty"` // Index in Members.ActivePartitions.
 	After string `json:"after,omitempty"`
 	Done  bool   `json:"done,omitempty"`
 }
@@ -71,21 +72,28 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			r.More = true
 			return stopped(ctx, op, r, save())
 		}
-		pg, err := j.st.Query(ctx, store.Query{PK: j.members.ActivePartition(c.Day), After: c.After,
+		pks := j.members.ActivePartitions(c.Day)
+		pg, err := j.st.Query(ctx, store.Query{PK: pks[c.Part], After: c.After,
 			Limit: min(100, limit-r.handled())})
 		if err != nil {
 			return stopped(ctx, op, r, err)
 		}
-		for _, it := range pg.Items {
-			if err := j.monthlyOne(ctx, now, it.SK, &r); err != nil {
-				_ = save() // Keep what this page did; the failure is the news.
-				return stopped(ctx, op, r, err)
-			}
-			c.After = store.EncodeCursor(it.SK)
+		err = eachEntry(ctx, pg.Items, &r, func(ctx context.Context, id string, r *Result) error {
+			return j.monthlyOne(ctx, now, id, r)
+		})
+		if err != nil {
+			return stopped(ctx, op, r, err) // The cursor stays before the page; the next run repeats it.
 		}
-		if pg.Next == "" {
+		if n := len(pg.Items); n > 0 {
+			c.After = store.EncodeCursor(pg.Items[n-1].SK)
+		}
+		switch {
+		case pg.Next != "":
+		case c.Part+1 < len(pks):
+			c.Part, c.After = c.Part+1, ""
+		default:
 			d, _ := time.Parse(calendar.DayLayout, c.Day)
-			c.Day, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), ""
+			c.Day, c.Part, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), 0, ""
 		}
 		if err := save(); err != nil {
 			return stopped(ctx, op, r, err)

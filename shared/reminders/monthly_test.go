@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/reqlog"
+	"github.com/wemember/wemember/shared/store"
 )
 
 // levelCoupons counts a member's monthly level coupons.
@@ -154,6 +156,32 @@ func TestMonthlyCouponOfAMissingTemplateIsLogged(t *testing.T) {
 	for _, want := range []string{"level-monthly-typo", `"request_id":"req-3"`, `"level":"ERROR"`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log %q lacks %s", log, want)
+		}
+	}
+}
+
+// TestMonthlyLevelCouponsEarlierIndex: a member whose activity index item
+// an earlier release put in the day's own partition, not in a shard, still
+// gets the month's level coupon, and once.
+func TestMonthlyLevelCouponsEarlierIndex(t *testing.T) {
+	e := newEnv(t, cstAt(2026, 3, 20, 9))
+	old, sharded := e.member("", ""), e.member("", "")
+	e.grow(old, 1000)
+	e.grow(sharded, 1000)
+	day := calendar.Day(e.clk.Now())
+	if err := e.st.Write(e.ctx, store.Delete(store.K(store.Sharded("active#"+day, old), old)),
+		store.Put(store.K("active#"+day, old), nil)); err != nil {
+		t.Fatal(err)
+	}
+	first := cstAt(2026, 4, 1, 0)
+	e.clk.Set(first)
+	r, err := e.jobs.MonthlyLevelCoupons(e.ctx, first, 100)
+	if err != nil || r != (reminders.Result{Items: 2}) {
+		t.Fatalf("MonthlyLevelCoupons = %+v, %v; want both members' coupons", r, err)
+	}
+	for _, id := range []string{old, sharded} {
+		if n := e.levelCoupons(id); n != 1 {
+			t.Errorf("member %s: %d level coupons, want 1", id, n)
 		}
 	}
 }

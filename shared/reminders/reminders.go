@@ -47,10 +47,10 @@ type Members interface {
 	// BirthdayPartition is the birthday index partition of a month-day; the
 	// sort keys of its items are member ids.
 	BirthdayPartition(mmdd string) string
-	// ActivePartition is the activity index partition of a day (yyyymmdd,
-	// CST); the sort keys of its items are the ids of the members last
-	// active that day.
-	ActivePartition(day string) string
+	// ActivePartitions are the activity index partitions of a day
+	// (yyyymmdd, CST); the sort keys of their items are the ids of the
+	// members last active that day.
+	ActivePartitions(day string) []string
 	// Rules are the identity rules in force (ArchiveAfterDays).
 	Rules(ctx context.Context) (member.Rules, error)
 }

@@ -70,7 +70,7 @@ type Report struct {
 
 // Defaults of a Sweeper.
 const (
-	DefaultLimit     = 200              // Items per job call.
+	DefaultLimit     = 1000             // Items per job call: dozens of batched writes, a second or so.
 	DefaultBudget    = 25 * time.Second // A run's length when the context has no deadline.
 	DefaultMaxMargin = 10 * time.Second // The largest safety margin kept before a deadline.
 )

@@ -97,7 +97,7 @@ func testAbsorb(t *testing.T, open Opener) {
 	var due struct {
 		MemberID string `json:"member_id"`
 	}
-	k := store.K("due#coupon#"+expiring.ValidTo.UTC().Format("20060102"),
+	k := store.K(store.Sharded("due#coupon#"+expiring.ValidTo.UTC().Format("20060102"), expiring.ID),
 		fmt.Sprintf("%010d#%s", expiring.ValidTo.Unix(), expiring.ID))
 	if _, err := store.GetJSON(e.ctx, e.st, k, &due); err != nil || due.MemberID != "into" {
 		t.Errorf("due item %s = %+v, %v; want it to name into", k, due, err)
