@@ -48,6 +48,15 @@ type Schedule struct {
 	Message string `json:"message,omitempty"`
 }
 
+// event is an HTTP event's fields and those that tell a schedule apart,
+// so that one decoding of an HTTP event's payload (which may carry a body
+// of megabytes) both recognises and converts it.
+type event struct {
+	events.APIGatewayV2HTTPRequest
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
+}
+
 // probe holds the few fields that tell the event shapes apart.
 type probe struct {
 	Version        string `json:"version"`
@@ -69,25 +78,32 @@ type probe struct {
 func Invoke(h web.Handler) func(ctx context.Context, raw json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		const op = "lambda.Invoke"
-		var p probe
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, errs.E(op, errs.Invalid, "event is not a JSON object", err)
+		var ev event
+		malformed := json.Unmarshal(raw, &ev)
+		if malformed != nil {
+			// A field has a type no shape gives it: tell the shapes apart
+			// by the fields that do, to say which is malformed.
+			var p probe
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return nil, errs.E(op, errs.Invalid, "event is not a JSON object", err)
+			}
+			ev = event{Source: p.Source, DetailType: p.DetailType}
+			ev.Version, ev.RequestContext.HTTP.Method = p.Version, p.RequestContext.HTTP.Method
 		}
 		switch {
-		case p.Version == "2.0" && p.RequestContext.HTTP.Method != "":
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				return nil, errs.E(op, errs.Invalid, "malformed HTTP event", err)
+		case ev.Version == "2.0" && ev.RequestContext.HTTP.Method != "":
+			if malformed != nil {
+				return nil, errs.E(op, errs.Invalid, "malformed HTTP event", malformed)
 			}
-			resp := serveHTTP(ctx, h, &ev)
-			if isFunctionURL(p.RequestContext.DomainName) {
+			resp := serveHTTP(ctx, h, &ev.APIGatewayV2HTTPRequest)
+			if isFunctionURL(ev.RequestContext.DomainName) {
 				return events.LambdaFunctionURLResponse{
 					StatusCode: resp.StatusCode, Headers: resp.Headers, Body: resp.Body,
 					IsBase64Encoded: resp.IsBase64Encoded, Cookies: resp.Cookies,
 				}, nil
 			}
 			return resp, nil
-		case isSchedule(p.Source, p.DetailType):
+		case isSchedule(ev.Source, ev.DetailType):
 			var ev events.EventBridgeEvent
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				return nil, errs.E(op, errs.Invalid, "malformed schedule event", err)
@@ -122,13 +138,15 @@ func requestID(ctx context.Context, fallback string) string {
 // event has the same JSON shape) to a web.Request. A body marked base64
 // that does not decode is errs.Invalid.
 func Request(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) (*web.Request, error) {
-	body := []byte(ev.Body)
+	var body []byte
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
 			return nil, errs.E("lambda.Request", errs.Invalid, "request body is not valid base64", err)
 		}
 		body = b
+	} else {
+		body = []byte(ev.Body)
 	}
 	query, _ := url.ParseQuery(ev.RawQueryString) // Keeps what parses, like net/http.
 	if query == nil {
