@@ -263,19 +263,22 @@ func TestInvokeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string
 		event string
+		msg   string // When not "", the refusal's message.
 	}{
-		{"not JSON", `not json`},
-		{"empty object", `{}`},
-		{"API Gateway v1 event", `{"resource":"/","path":"/","httpMethod":"GET","requestContext":{"httpMethod":"GET"}}`},
-		{"other EventBridge event", `{"version":"0","id":"x","source":"aws.s3","detail-type":"Object Created","detail":{}}`},
-		{"SCF timer", `{"Type":"Timer","TriggerName":"t","Time":"2026-11-21T18:00:00Z"}`},
+		{"not JSON", `not json`, "event is not a JSON object"},
+		{"empty object", `{}`, ""},
+		{"API Gateway v1 event", `{"resource":"/","path":"/","httpMethod":"GET","requestContext":{"httpMethod":"GET"}}`, ""},
+		{"other EventBridge event", `{"version":"0","id":"x","source":"aws.s3","detail-type":"Object Created","detail":{}}`, ""},
+		{"SCF timer", `{"Type":"Timer","TriggerName":"t","Time":"2026-11-21T18:00:00Z"}`, ""},
+		{"malformed HTTP event", `{"version":"2.0","headers":{"a":1},"requestContext":{"http":{"method":"GET"}}}`, "malformed HTTP event"},
+		{"marker of the wrong type", `{"version":"2.0","source":1,"requestContext":{"http":{"method":"GET"}}}`, "event is not a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{resp: okJSON()}
 			_, err := lambda.Invoke(rec.serve)(context.Background(), json.RawMessage(tt.event))
-			if !errs.Is(errs.Invalid, err) {
-				t.Errorf("err = %v, want kind invalid", err)
+			if !errs.Is(errs.Invalid, err) || tt.msg != "" && errs.SafeMessage(err) != tt.msg {
+				t.Errorf("err = %v, want kind invalid %q", err, tt.msg)
 			}
 			if len(rec.got) != 0 {
 				t.Errorf("handler called %d times, want 0", len(rec.got))
@@ -333,5 +336,15 @@ func TestFailedScheduleIsAnError(t *testing.T) {
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: err = %v, want error %v (out %+v)", tt.name, err, tt.wantErr, out)
 		}
+	}
+}
+
+// TestScheduleWithOddFieldsRuns: a schedule event is recognised by its own
+// fields, whatever else it carries under names an HTTP event uses.
+func TestScheduleWithOddFieldsRuns(t *testing.T) {
+	ev := `{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-11-21T18:00:00Z","resources":["arn:aws:events:r:1:rule/nightly"],"detail":{},"headers":1}`
+	rec := &recorder{resp: okJSON()}
+	if _, err := lambda.Invoke(rec.serve)(context.Background(), json.RawMessage(ev)); err != nil || len(rec.got) != 1 || rec.got[0].Trigger != web.TriggerSchedule {
+		t.Fatalf("schedule: %v, %d requests; want one schedule request", err, len(rec.got))
 	}
 }
