@@ -115,6 +115,16 @@ type Schedule struct {
 	Message string `json:"message,omitempty"`
 }
 
+// event is an HTTP event's fields and those that tell the other shapes
+// apart, so that one decoding of an HTTP event's payload (which may carry a
+// body of megabytes) both recognises and converts it. Path, present or
+// not, tells a call without a caller apart; it hides HTTPEvent.Path.
+type event struct {
+	HTTPEvent
+	Type string  `json:"Type"`
+	Path *string `json:"path"`
+}
+
 // probe holds the few fields that tell the event shapes apart.
 type probe struct {
 	Type           string          `json:"Type"`
@@ -132,6 +142,15 @@ func Invoke(h web.Handler) func(ctx context.Context, raw json.RawMessage) (any, 
 		const op = "scf.Invoke"
 		fc, _ := functioncontext.FromContext(ctx)
 		caller := callerOf(fc)
+		if caller == nil {
+			var ev event
+			if json.Unmarshal(raw, &ev) == nil && ev.Type != "Timer" && ev.Method != "" {
+				if ev.Path != nil {
+					ev.HTTPEvent.Path = *ev.Path
+				}
+				return serveHTTP(ctx, h, &ev.HTTPEvent, fc), nil
+			}
+		}
 		var p probe
 		if err := json.Unmarshal(raw, &p); err != nil {
 			if caller != nil {
@@ -185,13 +204,15 @@ func requestID(fc *functioncontext.FunctionContext, fallback string) string {
 // HTTPRequest converts an API Gateway or function URL event to a
 // web.Request. A body marked base64 that does not decode is errs.Invalid.
 func HTTPRequest(ev *HTTPEvent, reqID string) (*web.Request, error) {
-	body := []byte(ev.Body)
+	var body []byte
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
 			return nil, errs.E("scf.HTTPRequest", errs.Invalid, "request body is not valid base64", err)
 		}
 		body = b
+	} else {
+		body = []byte(ev.Body)
 	}
 	req := web.NewRequest(strings.ToUpper(ev.Method), "/", body)
 	req.Path = ev.Path

@@ -233,18 +233,21 @@ func TestInvokeRefuses(t *testing.T) {
 	tests := []struct {
 		name  string
 		event string
+		msg   string // When not "", the refusal's message.
 	}{
-		{"not JSON", `not json`},
-		{"empty object", `{}`},
-		{"Lambda v2 event", `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}}}`},
-		{"COS event", `{"Records":[{"cos":{}}]}`},
+		{"not JSON", `not json`, "event is not a JSON object"},
+		{"empty object", `{}`, ""},
+		{"Lambda v2 event", `{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}}}`, ""},
+		{"COS event", `{"Records":[{"cos":{}}]}`, ""},
+		{"malformed HTTP event", `{"httpMethod":"GET","path":"/","headers":{"a":1}}`, "malformed HTTP event"},
+		{"marker of the wrong type", `{"httpMethod":"GET","path":1}`, "event is not a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{resp: okJSON()}
 			_, err := scf.Invoke(rec.serve)(context.Background(), json.RawMessage(tt.event))
-			if !errs.Is(errs.Invalid, err) {
-				t.Errorf("err = %v, want kind invalid", err)
+			if !errs.Is(errs.Invalid, err) || tt.msg != "" && errs.SafeMessage(err) != tt.msg {
+				t.Errorf("err = %v, want kind invalid %q", err, tt.msg)
 			}
 			if len(rec.got) != 0 {
 				t.Errorf("handler called %d times, want 0", len(rec.got))
@@ -285,5 +288,15 @@ func TestBadBase64BodyIs400(t *testing.T) {
 	}
 	if len(rec.got) != 0 {
 		t.Errorf("handler called %d times, want 0", len(rec.got))
+	}
+}
+
+// TestTimerWithAnHTTPMethodIsATimer: a timer is recognised by its Type
+// even when it carries a field an HTTP event has.
+func TestTimerWithAnHTTPMethodIsATimer(t *testing.T) {
+	ev := `{"Type":"Timer","TriggerName":"nightly","Time":"2026-11-21T18:00:00Z","httpMethod":"GET"}`
+	rec := &recorder{resp: okJSON()}
+	if _, err := scf.Invoke(rec.serve)(context.Background(), json.RawMessage(ev)); err != nil || len(rec.got) != 1 || rec.got[0].Trigger != web.TriggerSchedule {
+		t.Fatalf("timer: %v, %d requests; want one schedule request", err, len(rec.got))
 	}
 }
