@@ -70,7 +70,7 @@ func Log(function string, log *slog.Logger) Middleware {
 			if err != nil {
 				status = Status(err)
 			}
-			attrs := []any{
+			attrs := []slog.Attr{
 				slog.String("function", function),
 				slog.String("trigger", string(req.Trigger)),
 				slog.String("method", req.Method),
@@ -89,7 +89,7 @@ func Log(function string, log *slog.Logger) Middleware {
 					level = slog.LevelError
 				}
 			}
-			log.Log(ctx, level, "request", attrs...)
+			log.LogAttrs(ctx, level, "request", attrs...)
 			return resp, err
 		}
 	}
