@@ -72,24 +72,25 @@ package:
 ## bench: the hot paths on bbolt and DynamoDB Local (latency, commits and reads per
 ## request, × one 3-item write, sweep items/s), then the cold starts; ~5 min.
 bench:
-	@set -euo pipefail; \
-	mkdir -p .cache/bench; out=.cache/bench/bench.txt; : > "$$out"; \
-	tests/dynamodb-local.sh start; \
+	@set -uo pipefail; \
+	mkdir -p .cache/bench; out=.cache/bench/bench.txt; : > "$$out"; failed=0; \
+	tests/dynamodb-local.sh start || exit 1; \
 	trap 'tests/dynamodb-local.sh stop' EXIT; \
 	export WEMEMBER_DYNAMO_ENDPOINT="$$(cat .cache/dynamodb-local/endpoint)"; \
 	bench() { \
 		echo "bench: $$1"; \
 		$(GO) test -run '^$$' -timeout 10m -benchmem -bench "$$2" -skip '$(BENCH_SKIP)' -benchtime "$$3x" ./tests/e2e/ >>"$$out" 2>&1 \
-			|| { tail -n 40 "$$out"; exit 1; }; \
+			|| { failed=1; grep -A4 -e '--- FAIL' -e '^panic' "$$out" | tail -n 20; }; \
 	}; \
 	bench "hot paths on bbolt, $(BENCH_N_BOLT) requests each" '$(BENCH_PATHS)/^bolt$$' $(BENCH_N_BOLT); \
 	bench "sweeps on bbolt, $(BENCH_SWEEP_BOLT) due items each" '^BenchmarkSweep$$/^bolt$$' $(BENCH_SWEEP_BOLT); \
 	bench "hot paths on DynamoDB Local, $(BENCH_N_DYNAMO) requests each" '$(BENCH_PATHS)/^dynamo$$' $(BENCH_N_DYNAMO); \
 	bench "sweeps on DynamoDB Local, $(BENCH_SWEEP_DYNAMO) due items each" '^BenchmarkSweep$$/^dynamo$$' $(BENCH_SWEEP_DYNAMO); \
-	echo; $(GO) run ./tests/benchreport "$$out"; \
-	echo; echo "cold start, bbolt:"; $(GO) run ./tests/coldstart -n 5; \
-	echo; echo "cold start, DynamoDB Local:"; $(GO) run ./tests/coldstart -n 5 -store dynamo; \
-	echo; echo "bench: the benchmarks' own lines are in $$out"
+	echo; $(GO) run ./tests/benchreport "$$out" || failed=1; \
+	echo; echo "cold start, bbolt:"; $(GO) run ./tests/coldstart -n 5 || failed=1; \
+	echo; echo "cold start, DynamoDB Local:"; $(GO) run ./tests/coldstart -n 5 -store dynamo || failed=1; \
+	echo; echo "bench: the benchmarks' own lines are in $$out"; \
+	exit $$failed
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s) in turn.
 fuzz:

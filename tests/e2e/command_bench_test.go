@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -46,7 +47,10 @@ func BenchmarkWrite3(b *testing.B) {
 // BenchmarkSignIn is POST /member-api/sign-in through the Lambda adapter:
 // "first" is each member's first sign-in of the day (points, streak and
 // growth credited; b.N members logged in beforehand), "repeat" the same
-// member signing in again that day (the answer says so, nothing credited).
+// member signing in again that day (the answer says so, nothing credited),
+// "streak" a first sign-in of the day that completes a streak and brings
+// the streak coupon (streak_days set to 2; b.N members signed in the day
+// before).
 func BenchmarkSignIn(b *testing.B) {
 	benchBackends(b, func(b *testing.B, e *env, ddb *ddbCounter) {
 		login := newMPLogin(b, e)
@@ -71,6 +75,7 @@ func BenchmarkSignIn(b *testing.B) {
 			}
 			m.report()
 		})
+		b.Run("streak", func(b *testing.B) { benchStreak(b, e, ddb, login, invoke, run) })
 		b.Run("repeat", func(b *testing.B) {
 			ev := member("signin-again-" + run)
 			signIn(b, invoke, ev)
@@ -90,10 +95,49 @@ func BenchmarkSignIn(b *testing.B) {
 	})
 }
 
+// benchStreak signs b.N new members in, moves the clock on a day and times
+// each one's sign-in that completes a 2-day streak.
+func benchStreak(b *testing.B, e *env, ddb *ddbCounter, login *mpLogin, invoke func(context.Context, json.RawMessage) (any, error), run string) {
+	ctx := context.Background()
+	rules, err := e.deps.Loyalty.Rules(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rules.Coupons.StreakDays != 2 {
+		rules.Coupons.StreakDays = 2
+		if _, err := e.deps.Loyalty.SetRules(ctx, rules, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		name := "streak-" + run + "-" + strconv.Itoa(b.N) + "-" + strconv.Itoa(i)
+		got := login.call(b, sim.LoginCode(mpAppID, wxsim.OpenID(mpAppID, name), wxsim.UnionID(name)))
+		signIn(b, invoke, signInEvent(b, got.Token))
+		ids[i] = got.MemberID
+	}
+	e.clock.Advance(24 * time.Hour)
+	evs := make([][]byte, b.N)
+	for i, id := range ids {
+		token, _ := e.deps.Sessions.Issue(id) // Yesterday's session has expired.
+		evs[i] = signInEvent(b, token)
+	}
+	m := startMeter(b, e, ddb)
+	for i := range b.N {
+		m.time(func() {
+			if got := signIn(b, invoke, evs[i]); got.Streak != 2 || got.Coupon == nil {
+				b.Fatalf("sign-in %d: streak %d, coupon %v; want 2 and the streak coupon", i, got.Streak, got.Coupon)
+			}
+		})
+	}
+	m.report()
+}
+
 // signInReply is the part of the sign-in answer the benchmark checks.
 type signInReply struct {
-	AlreadySignedIn bool `json:"already_signed_in"`
-	Streak          int  `json:"streak"`
+	AlreadySignedIn bool            `json:"already_signed_in"`
+	Streak          int             `json:"streak"`
+	Coupon          json.RawMessage `json:"coupon"`
 }
 
 // signInEvent is the API Gateway event of a sign-in with token: the golden
