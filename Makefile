@@ -79,8 +79,14 @@ bench:
 	export WEMEMBER_DYNAMO_ENDPOINT="$$(cat .cache/dynamodb-local/endpoint)"; \
 	bench() { \
 		echo "bench: $$1"; \
-		$(GO) test -run '^$$' -timeout 10m -benchmem -bench "$$2" -skip '$(BENCH_SKIP)' -benchtime "$$3x" ./tests/e2e/ >>"$$out" 2>&1 \
-			|| { failed=1; grep -A4 -e '--- FAIL' -e '^panic' "$$out" | tail -n 20; }; \
+		$(GO) test -run '^$$' -timeout 10m -benchmem -bench "$$2" -skip '$(BENCH_SKIP)' -benchtime "$$3x" ./tests/e2e/ >"$$out.step" 2>&1; \
+		rc=$$?; cat "$$out.step" >>"$$out"; \
+		if [ $$rc -ne 0 ]; then \
+			failed=1; \
+			if grep -q -e '--- FAIL' -e '^panic' "$$out.step"; then grep -A4 -e '--- FAIL' -e '^panic' "$$out.step" | head -n 30; \
+			else tail -n 20 "$$out.step"; fi; \
+		fi; \
+		rm -f "$$out.step"; \
 	}; \
 	bench "hot paths on bbolt, $(BENCH_N_BOLT) requests each" '$(BENCH_PATHS)/^bolt$$' $(BENCH_N_BOLT); \
 	bench "sweeps on bbolt, $(BENCH_SWEEP_BOLT) due items each" '^BenchmarkSweep$$/^bolt$$' $(BENCH_SWEEP_BOLT); \
