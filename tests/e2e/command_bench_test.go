@@ -28,8 +28,8 @@ import (
 
 // BenchmarkWrite3 is one 3-item atomic write per iteration on the
 // deployment's store (an item, its index entry and a counter, as a command
-// writes them, the same write as storetest.Bench's Write3): the unit every
-// other figure of the run is compared with.
+// writes them, the same write as storetest.Bench's Write3): the yardstick
+// on its own, which benchMeter makes before every other operation.
 func BenchmarkWrite3(b *testing.B) {
 	benchBackends(b, func(b *testing.B, e *env, ddb *ddbCounter) {
 		w := newWrite3(e.store)
