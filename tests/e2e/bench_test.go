@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,16 +34,19 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem ./tests/e2e/
 //
-// The dynamo variants run when WEMEMBER_DYNAMO_ENDPOINT names a DynamoDB
-// Local (make bench starts one) and are skipped otherwise.
+// `make bench` runs them with fixed iteration counts and prints them as one
+// table per backend (tests/benchreport). The dynamo variants run when
+// WEMEMBER_DYNAMO_ENDPOINT names a DynamoDB Local (make bench starts one)
+// and are skipped otherwise.
 //
-// Besides ns/op (wall clock) and allocations, every benchmark reports
-// cpu-ns/op, the test process's CPU time per operation, which a busy shared
-// machine distorts far less than the wall clock; dynamo ones also report the
-// DynamoDB calls per operation (ddb-calls/op, and per API such as
-// GetItem/op), the figure that carries over to the real service. The
-// allocations and CPU time include the in-process simulator's side of
-// code2session, not DynamoDB Local's.
+// Every benchmark reports what benchMeter describes: the median latency
+// (p50-ns), the store commits and reads per operation as the deployment's
+// counting store sees them, the process's CPU time per operation, and on
+// dynamo the DynamoDB calls per operation, the figures that carry over to
+// the real service. BenchmarkWrite3 is the yardstick: one 3-item atomic
+// write on the same kind of store in the same run. The allocations and CPU
+// time include the in-process simulator's side of code2session, not
+// DynamoDB Local's.
 
 // codeMark stands for the js_code in the login event template; each
 // iteration replaces it with a fresh code from the simulator.
@@ -113,9 +115,9 @@ func BenchmarkCard(b *testing.B) {
 		for range warmUp {
 			card()
 		}
-		m := startMeter(b, ddb)
+		m := startMeter(b, e, ddb)
 		for b.Loop() {
-			card()
+			m.time(card)
 		}
 		m.report()
 	})
@@ -134,7 +136,7 @@ func benchLogin(b *testing.B, e *env, ddb *ddbCounter, returning bool) {
 	for i := range warmUp { // Untimed: connections, caches, DynamoDB Local's JIT.
 		login.call(b, sim.LoginCode(mpAppID, wxsim.OpenID(mpAppID, "warm-"+run+strconv.Itoa(i)), ""))
 	}
-	m := startMeter(b, ddb)
+	m := startMeter(b, e, ddb)
 	defer m.report()
 	n := 0
 	for b.Loop() {
@@ -147,7 +149,9 @@ func benchLogin(b *testing.B, e *env, ddb *ddbCounter, returning bool) {
 			name := "new-" + run + "-" + strconv.Itoa(n)
 			openid, unionid = wxsim.OpenID(mpAppID, name), wxsim.UnionID(name)
 		}
-		got := login.call(b, sim.LoginCode(mpAppID, openid, unionid))
+		var got loginReply
+		code := sim.LoginCode(mpAppID, openid, unionid)
+		m.time(func() { got = login.call(b, code) })
 		switch {
 		case got.Created == returning:
 			b.Fatalf("login %d: created=%v; want %v", n, got.Created, !returning)
@@ -224,54 +228,6 @@ func replyBody(b *testing.B, s string, b64 bool) []byte {
 		b.Fatalf("answer body is not base64: %v", err)
 	}
 	return out
-}
-
-// benchMeter reports, besides ns/op and allocations, the process's CPU time
-// (user and system) per operation as cpu-ns/op — on a shared machine the
-// wall clock includes waiting for a CPU, the CPU time much less so; it
-// covers the whole test process (handler chain and in-process simulator),
-// not DynamoDB Local — and on dynamo the DynamoDB calls per operation, in
-// all (ddb-calls/op) and by API (e.g. GetItem/op).
-type benchMeter struct {
-	b     *testing.B
-	cpu   time.Duration
-	ddb   *ddbCounter
-	calls map[string]int
-}
-
-// startMeter resets the benchmark timer and allocation counters and starts
-// metering.
-func startMeter(b *testing.B, ddb *ddbCounter) *benchMeter {
-	b.ReportAllocs()
-	b.ResetTimer()
-	return &benchMeter{b: b, cpu: cpuTime(b), ddb: ddb, calls: ddb.snapshot()}
-}
-
-func (m *benchMeter) report() {
-	n := float64(m.b.N)
-	if n == 0 {
-		return
-	}
-	m.b.ReportMetric(float64(cpuTime(m.b)-m.cpu)/n, "cpu-ns/op")
-	if m.ddb == nil {
-		return
-	}
-	total := 0
-	for api, c := range m.ddb.snapshot() {
-		if d := c - m.calls[api]; d > 0 {
-			m.b.ReportMetric(float64(d)/n, api+"/op")
-			total += d
-		}
-	}
-	m.b.ReportMetric(float64(total)/n, "ddb-calls/op")
-}
-
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ddbCounter is a loopback TCP relay in front of DynamoDB Local that counts

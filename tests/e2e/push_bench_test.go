@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/web"
-	"github.com/wemember/wemember/tests/backends"
 	"github.com/wemember/wemember/tests/wxsim/push"
 )
 
@@ -24,43 +23,44 @@ import (
 //	go test -run '^$' -bench 'Push' -benchmem ./tests/e2e/
 //
 // The dynamo variants run when WEMEMBER_DYNAMO_ENDPOINT names a DynamoDB
-// Local and are skipped otherwise.
+// Local and are skipped otherwise. Each reports what benchMeter describes,
+// and pushes/s.
 
-// pushBench runs f once per backend over a fresh deployment.
-func pushBench(b *testing.B, f func(b *testing.B, e *env)) {
-	for _, be := range backends.All() {
-		b.Run(be.Name, func(b *testing.B) {
-			e := newEnv(b, be)
-			cfg := e.deps.Config
-			sim.AddCorp(cfg.WeComCorpID, cfg.WeComSecret, false)
-			f(b, e)
-		})
-	}
+// pushBench runs f once per backend over a fresh deployment (on dynamo
+// through the counting relay, as benchBackends).
+func pushBench(b *testing.B, f func(b *testing.B, e *env, ddb *ddbCounter)) {
+	benchBackends(b, func(b *testing.B, e *env, ddb *ddbCounter) {
+		cfg := e.deps.Config
+		sim.AddCorp(cfg.WeComCorpID, cfg.WeComSecret, false)
+		f(b, e, ddb)
+	})
 }
 
-// deliver runs prepared pushes through a function's handler, timed, and
+// deliver runs prepared pushes through a function's handler, metered, and
 // checks each answer.
-func deliver(b *testing.B, e *env, function string, ps []*push.Push, check func(status int, body []byte) bool) {
+func deliver(b *testing.B, e *env, ddb *ddbCounter, function string, ps []*push.Push, check func(status int, body []byte) bool) {
 	h := e.handlers[function]
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, e, ddb)
 	start := time.Now()
 	for _, p := range ps {
-		resp, err := h(ctx, web.NewRequest(p.Method, p.URL.RequestURI(), p.Body))
-		if err != nil || !check(resp.Status, resp.Body) {
-			b.Fatalf("%s: %v %+v", function, err, resp)
-		}
+		m.time(func() {
+			resp, err := h(ctx, web.NewRequest(p.Method, p.URL.RequestURI(), p.Body))
+			if err != nil || !check(resp.Status, resp.Body) {
+				b.Fatalf("%s: %v %+v", function, err, resp)
+			}
+		})
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(len(ps))/time.Since(start).Seconds(), "pushes/s")
+	m.report()
 }
 
 // BenchmarkOAPush: "subscribe" is a new follower scanning a scene QR per
 // iteration (a new member; the welcome reply); "text" is a keyword message
 // from an existing follower (the encrypted link reply, no member write).
 func BenchmarkOAPush(b *testing.B) {
-	pushBench(b, func(b *testing.B, e *env) {
+	pushBench(b, func(b *testing.B, e *env, ddb *ddbCounter) {
 		cfg := e.deps.Config
 		oa := e.oa()
 		run := rand.Text()[:8]
@@ -75,7 +75,7 @@ func BenchmarkOAPush(b *testing.B) {
 				}
 				ps[i] = p
 			}
-			deliver(b, e, "oa-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && len(body) > 100 })
+			deliver(b, e, ddb, "oa-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && len(body) > 100 })
 		})
 		b.Run("text", func(b *testing.B) {
 			f := sim.Follow(cfg.OAAppID, "oa-bench-text-"+run, "")
@@ -88,7 +88,7 @@ func BenchmarkOAPush(b *testing.B) {
 				}
 				ps[i] = p
 			}
-			deliver(b, e, "oa-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && len(body) > 100 })
+			deliver(b, e, ddb, "oa-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && len(body) > 100 })
 		})
 	})
 }
@@ -97,7 +97,7 @@ func BenchmarkOAPush(b *testing.B) {
 // state per iteration (a new member and a welcome message through
 // send_welcome_msg); "del" is a customer removing the rep (a follow ended).
 func BenchmarkWeComPush(b *testing.B) {
-	pushBench(b, func(b *testing.B, e *env) {
+	pushBench(b, func(b *testing.B, e *env, ddb *ddbCounter) {
 		cfg := e.deps.Config
 		wc := e.wecom()
 		run := rand.Text()[:8]
@@ -116,7 +116,7 @@ func BenchmarkWeComPush(b *testing.B) {
 				}
 				ps[i], added = p, append(added, c.ExternalUserID)
 			}
-			deliver(b, e, "wecom-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && string(body) == "success" })
+			deliver(b, e, ddb, "wecom-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && string(body) == "success" })
 		})
 		b.Run("del", func(b *testing.B) {
 			ps := make([]*push.Push, b.N)
@@ -129,7 +129,7 @@ func BenchmarkWeComPush(b *testing.B) {
 				}
 				ps[i] = p
 			}
-			deliver(b, e, "wecom-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && string(body) == "success" })
+			deliver(b, e, ddb, "wecom-callback", ps, func(s int, body []byte) bool { return s == http.StatusOK && string(body) == "success" })
 		})
 	})
 }
