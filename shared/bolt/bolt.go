@@ -1,13 +1,13 @@
 // Package bolt is the store.Store adapter over go.etcd.io/bbolt: the embedded
-// store for one machine (local runs and tests). Every Write is one bbolt
-// read-write transaction, so it is atomic and serialised.
+// store for one machine (local runs and tests). Every Write is atomic and
+// serialised: it is applied whole, or not at all, inside one bbolt
+// read-write transaction, which concurrent writes share (group commit).
 package bolt
 
 import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -21,8 +21,9 @@ var bucket = []byte("items")
 
 // Store is a store.Store over one bbolt file.
 type Store struct {
-	db  *bbolt.DB
-	now func() time.Time
+	db    *bbolt.DB
+	now   func() time.Time
+	group group
 }
 
 // Option configures a Store.
@@ -136,7 +137,9 @@ func (s *Store) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	return it, nil
 }
 
-// Write implements store.Store.
+// Write implements store.Store. Writes that arrive while another commits
+// wait and are committed together in the next transaction (see commit.go),
+// each still all or nothing.
 func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	const op = "bolt.Write"
 	if err := store.Validate(op, ms); err != nil {
@@ -145,61 +148,70 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 	if err := ctx.Err(); err != nil {
 		return errs.E(op, errs.Transient, err)
 	}
-	errCond := errors.New("condition")
-	failed := -1
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucket)
-		now := s.now()
-		for i, m := range ms {
-			cur, exists, err := s.live(b, m.Key, now)
-			if err != nil {
+	failed, err := s.group.commit(s, ms)
+	switch {
+	case err != nil:
+		return errs.E(op, errs.Internal, err)
+	case failed >= 0:
+		return store.ConditionFailed(op, ms[failed].Key)
+	}
+	return nil
+}
+
+// stage checks every condition of one write against the items as the
+// transaction sees them, and computes the items it leaves. It reports the
+// index of the first mutation whose condition fails, or -1; nothing is
+// changed either way.
+func (s *Store) stage(b *bbolt.Bucket, ms []store.Mutation, now time.Time) ([]store.Item, int, error) {
+	next := make([]store.Item, len(ms))
+	for i, m := range ms {
+		cur, exists, err := s.live(b, m.Key, now)
+		if err != nil {
+			return nil, -1, err
+		}
+		if !holds(m, cur, exists) {
+			return nil, i, nil
+		}
+		n := cur
+		n.Key = m.Key
+		if !exists {
+			n = store.Item{Key: m.Key}
+		}
+		n.Version++
+		switch m.Op {
+		case store.OpPut:
+			n.Data = m.Data
+			n.Expires = m.Expires
+		case store.OpAdd:
+			n.N += m.Delta
+			if !m.Expires.IsZero() {
+				n.Expires = m.Expires
+			}
+			if (m.HasMax && n.N > m.Max) || (m.HasMin && n.N < m.Min) {
+				return nil, i, nil
+			}
+		}
+		next[i] = n
+	}
+	return next, -1, nil
+}
+
+// apply makes the changes of a staged write.
+func apply(b *bbolt.Bucket, ms []store.Mutation, next []store.Item) error {
+	for i, m := range ms {
+		switch m.Op {
+		case store.OpCheck:
+		case store.OpDelete:
+			if err := b.Delete(dbKey(m.Key)); err != nil {
 				return err
 			}
-			if !holds(m, cur, exists) {
-				failed = i
-				return errCond
-			}
-			next := cur
-			next.Key = m.Key
-			if !exists {
-				next = store.Item{Key: m.Key}
-			}
-			next.Version++
-			switch m.Op {
-			case store.OpCheck:
-				continue
-			case store.OpDelete:
-				if err := b.Delete(dbKey(m.Key)); err != nil {
-					return err
-				}
-				continue
-			case store.OpPut:
-				next.Data = m.Data
-				next.Expires = m.Expires
-			case store.OpAdd:
-				next.N += m.Delta
-				if !m.Expires.IsZero() {
-					next.Expires = m.Expires
-				}
-				if (m.HasMax && next.N > m.Max) || (m.HasMin && next.N < m.Min) {
-					failed = i
-					return errCond
-				}
-			}
-			if err := b.Put(dbKey(m.Key), encode(next)); err != nil {
+		default:
+			if err := b.Put(dbKey(m.Key), encode(next[i])); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, errCond):
-		return store.ConditionFailed(op, ms[failed].Key)
-	default:
-		return errs.E(op, errs.Internal, err)
 	}
+	return nil
 }
 
 func holds(m store.Mutation, cur store.Item, exists bool) bool {
