@@ -52,15 +52,17 @@ func (p *duePlan) drop(k store.Key) {
 // member's items (at most perMember at once) are planned from one read of
 // its account; plans of different members, read concurrently, are packed
 // into atomic writes of up to store.MaxWrite mutations, so that a write
-// settles many items. A member's further items wait for the next round,
-// planned once its earlier ones are written. When a batch write fails, its
-// items are settled one by one (settleEach): members are independent, so one
-// contended member never holds back the others, and an item the batch
-// settled after all (an answer lost on the way) is found settled and is not
-// settled again. It reports ok when every item was settled or skipped, and
-// cut when the run's context ended first, leaving items for the next run.
+// settles many items, and the writes of a round are sent side by side (on
+// bbolt they then share a commit). A member's further items wait for the
+// next round, planned once its earlier ones are written. When a batch write
+// fails, its items are settled one by one (settleEach): members are
+// independent, so one contended member never holds back the others, and an
+// item the batch settled after all (an answer lost on the way) is found
+// settled and is not settled again. It reports ok when every item was
+// settled or skipped, and cut when the run's context ended first, leaving
+// items for the next run.
 func (s *Service) settleItems(ctx context.Context, run *sweepRun, items []dueItem) (ok, cut bool) {
-	ok = true
+	var bad, stop atomic.Bool
 	for len(items) > 0 {
 		var round [][]dueItem
 		round, items = splitRound(items, run.sw.perMember)
@@ -72,40 +74,54 @@ func (s *Service) settleItems(ctx context.Context, run *sweepRun, items []dueIte
 		}); err != nil {
 			return false, true
 		}
-		var batch []duePlan
-		var held [][]dueItem // The items of each plan in batch.
-		size := 0
-		flush := func() bool {
-			if len(batch) == 0 {
-				return true
-			}
-			good, stop := s.writeBatch(ctx, run, batch, held)
-			ok = ok && good
-			batch, held, size = nil, nil, 0
-			return !stop
-		}
+		// Pack the plans into batches; a member whose plan could not be
+		// made is settled one by one, where each item's own error counts.
+		var batches []batch
+		var alone [][]dueItem
 		for i, p := range plans {
 			if failed[i] != nil {
-				if ctx.Err() != nil {
-					return false, true
-				}
-				// Settled one by one, each item's own error is counted.
-				good, stop := s.settleEach(ctx, run, [][]dueItem{round[i]})
-				if ok = ok && good; stop {
-					return false, true
-				}
+				alone = append(alone, round[i])
 				continue
 			}
-			if size+len(p.ms) > store.MaxWrite && !flush() {
+			if len(batches) == 0 || batches[len(batches)-1].size+len(p.ms) > store.MaxWrite {
+				batches = append(batches, batch{})
+			}
+			b := &batches[len(batches)-1]
+			b.plans, b.items, b.size = append(b.plans, p), append(b.items, round[i]), b.size+len(p.ms)
+		}
+		if len(alone) > 0 {
+			if ctx.Err() != nil {
 				return false, true
 			}
-			batch, held, size = append(batch, p), append(held, round[i]), size+len(p.ms)
+			good, cut := s.settleEach(ctx, run, alone)
+			bad.Store(bad.Load() || !good)
+			if cut {
+				return false, true
+			}
 		}
-		if !flush() {
+		err := parallel.Each(ctx, s.workers, len(batches), func(ctx context.Context, i int) error {
+			good, cut := s.writeBatch(ctx, run, batches[i])
+			if !good {
+				bad.Store(true)
+			}
+			if cut {
+				stop.Store(true)
+			}
+			return nil
+		})
+		if err != nil || stop.Load() {
 			return false, true
 		}
 	}
-	return ok, false
+	return !bad.Load(), false
+}
+
+// batch is plans of different members to write together, with the items
+// each plan settles.
+type batch struct {
+	plans []duePlan
+	items [][]dueItem
+	size  int // Mutations.
 }
 
 // splitRound takes each member's first perMember items, in the order the
@@ -128,17 +144,17 @@ func splitRound(items []dueItem, perMember int) (round [][]dueItem, rest []dueIt
 	return round, rest
 }
 
-// writeBatch writes plans of different members as one atomic write. When
-// it fails it settles their items one by one instead. It reports as
+// writeBatch writes the plans of a batch as one atomic write. When it
+// fails it settles their items one by one instead. It reports as
 // settleItems does.
-func (s *Service) writeBatch(ctx context.Context, run *sweepRun, batch []duePlan, held [][]dueItem) (ok, cut bool) {
-	var ms []store.Mutation
-	for _, p := range batch {
+func (s *Service) writeBatch(ctx context.Context, run *sweepRun, b batch) (ok, cut bool) {
+	ms := make([]store.Mutation, 0, b.size)
+	for _, p := range b.plans {
 		ms = append(ms, p.ms...)
 	}
 	err := s.st.Write(ctx, ms...)
 	if err == nil {
-		for _, p := range batch {
+		for _, p := range b.plans {
 			run.add(p, 0, nil)
 		}
 		return true, false
@@ -146,7 +162,7 @@ func (s *Service) writeBatch(ctx context.Context, run *sweepRun, batch []duePlan
 	if ctx.Err() != nil {
 		return false, true
 	}
-	return s.settleEach(ctx, run, held)
+	return s.settleEach(ctx, run, b.items)
 }
 
 // settleEach settles items one by one, each in its own write with bounded
