@@ -27,23 +27,8 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (Swee
 // its index item and its guard record.
 func (s *Service) planExpiry(ctx context.Context, now time.Time, member string, items []dueItem) (duePlan, error) {
 	const op = "loyalty.ExpireDue"
-	var p duePlan
-	sm, err := s.readSummary(ctx, member)
-	if err != nil {
-		return p, errs.E(op, err)
-	}
-	seen := map[string]bool{}
-	for _, d := range items {
-		lk := store.K(memberPK(member), d.ref.LotSK)
-		l, ok, err := s.dueLot(ctx, op, lk)
-		if err != nil {
-			return duePlan{}, err
-		}
-		if !ok || l.ID != d.ref.LotID || !l.ExpiresAt.Equal(d.ref.At) || seen[l.ID] {
-			p.drop(d.it.Key)
-			continue
-		}
-		seen[l.ID] = true
+	due := func(l Lot, ref dueRef) bool { return l.ExpiresAt.Equal(ref.At) }
+	return s.planLots(ctx, op, member, items, due, func(sm *summary, d dueItem, l Lot, lk store.Key, p *duePlan) error {
 		rem := l.Remaining
 		if l.Pending {
 			sm.Pending -= rem
@@ -58,7 +43,7 @@ func (s *Service) planExpiry(ctx context.Context, now time.Time, member string, 
 		guard := idemKey("sweep", e.Key)
 		claim, err := once.Claim(guard, "expire", now, struct{}{}, 0)
 		if err != nil {
-			return duePlan{}, err
+			return err
 		}
 		p.ms = append(p.ms,
 			store.Delete(d.it.Key).IfExists(),
@@ -67,8 +52,39 @@ func (s *Service) planExpiry(ctx context.Context, now time.Time, member string, 
 			store.PutJSON(lotDoneKey(member, l.ID), l),
 			store.PutJSON(ledgerKey(member, now, e.ID), e).IfAbsent())
 		p.guards = append(p.guards, d.it.Key, guard)
-		p.settled++
 		p.points += rem
+		return nil
+	})
+}
+
+// planLots plans settling due items of member that name its lots: it reads
+// the summary once and each lot, drops an item whose lot is gone, does not
+// match it (due) or was already planned, and lets settle add the mutations
+// of each other lot and change the summary, which is written once, at the
+// version read.
+func (s *Service) planLots(ctx context.Context, op, member string, items []dueItem, due func(Lot, dueRef) bool,
+	settle func(sm *summary, d dueItem, l Lot, lk store.Key, p *duePlan) error) (duePlan, error) {
+	var p duePlan
+	sm, err := s.readSummary(ctx, member)
+	if err != nil {
+		return p, errs.E(op, err)
+	}
+	seen := map[string]bool{}
+	for _, d := range items {
+		lk := store.K(memberPK(member), d.ref.LotSK)
+		l, ok, err := s.dueLot(ctx, op, lk)
+		if err != nil {
+			return duePlan{}, err
+		}
+		if !ok || l.ID != d.ref.LotID || !due(l, d.ref) || seen[l.ID] {
+			p.drop(d.it.Key)
+			continue
+		}
+		seen[l.ID] = true
+		if err := settle(&sm, d, l, lk, &p); err != nil {
+			return duePlan{}, err
+		}
+		p.settled++
 	}
 	if p.settled > 0 {
 		p.ms = append(p.ms, putSummary(member, sm))
@@ -87,36 +103,16 @@ func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (Swe
 // planRelease plans the release of pending lots of member: one summary
 // update, and per lot its change and the deletion of its index item.
 func (s *Service) planRelease(ctx context.Context, _ time.Time, member string, items []dueItem) (duePlan, error) {
-	const op = "loyalty.ReleaseDue"
-	var p duePlan
-	sm, err := s.readSummary(ctx, member)
-	if err != nil {
-		return p, errs.E(op, err)
-	}
-	seen := map[string]bool{}
-	for _, d := range items {
-		lk := store.K(memberPK(member), d.ref.LotSK)
-		l, ok, err := s.dueLot(ctx, op, lk)
-		if err != nil {
-			return duePlan{}, err
-		}
-		if !ok || l.ID != d.ref.LotID || !l.Pending || seen[l.ID] {
-			p.drop(d.it.Key)
-			continue
-		}
-		seen[l.ID] = true
+	pending := func(l Lot, _ dueRef) bool { return l.Pending }
+	return s.planLots(ctx, "loyalty.ReleaseDue", member, items, pending, func(sm *summary, d dueItem, l Lot, lk store.Key, p *duePlan) error {
 		sm.Pending -= l.Remaining
 		sm.Available += l.Remaining
 		l.Pending = false
 		p.ms = append(p.ms, store.Delete(d.it.Key).IfExists(), store.PutJSON(lk, l))
 		p.guards = append(p.guards, d.it.Key)
-		p.settled++
 		p.points += l.Remaining
-	}
-	if p.settled > 0 {
-		p.ms = append(p.ms, putSummary(member, sm))
-	}
-	return p, nil
+		return nil
+	})
 }
 
 // ReviewLevels runs the level reviews due at or before now, at most limit,
