@@ -7,6 +7,7 @@ import (
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/once"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -69,14 +70,21 @@ func (s *Service) planLots(ctx context.Context, op, member string, items []dueIt
 	if err != nil {
 		return p, errs.E(op, err)
 	}
+	// The lots are read side by side: on a remote store each read is a
+	// round trip, and a member may have many lots due at once.
+	lots := make([]Lot, len(items))
+	found := make([]bool, len(items))
+	if err := parallel.Each(ctx, s.workers, len(items), func(ctx context.Context, i int) error {
+		var err error
+		lots[i], found[i], err = s.dueLot(ctx, op, store.K(memberPK(member), items[i].ref.LotSK))
+		return err
+	}); err != nil {
+		return duePlan{}, err
+	}
 	seen := map[string]bool{}
-	for _, d := range items {
-		lk := store.K(memberPK(member), d.ref.LotSK)
-		l, ok, err := s.dueLot(ctx, op, lk)
-		if err != nil {
-			return duePlan{}, err
-		}
-		if !ok || l.ID != d.ref.LotID || !due(l, d.ref) || seen[l.ID] {
+	for i, d := range items {
+		l, lk := lots[i], store.K(memberPK(member), d.ref.LotSK)
+		if !found[i] || l.ID != d.ref.LotID || !due(l, d.ref) || seen[l.ID] {
 			p.drop(d.it.Key)
 			continue
 		}
