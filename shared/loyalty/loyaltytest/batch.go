@@ -111,6 +111,7 @@ func testSweepBatchWrites(t *testing.T, e *env) {
 		t.Fatalf("ExpireDue: got %+v, %v; want %d items, %d points, done", res, err, members+mine, total)
 	}
 	c := f.Counts()
+	t.Logf("ExpireDue of %d lots: %d writes, %d mutations, %d gets, %d query pages", members+mine, c.Writes, c.Mutations, c.Gets, c.Queries)
 	// 1,703 mutations fill 18 writes; each of the day's 17 partitions may
 	// end on a part-filled one, and the cursor is saved once.
 	if mutations := members*6 + mine*5 + 3; c.Writes > (mutations+99)/100+store.Shards+2 || c.Mutations != mutations+1 {
