@@ -28,7 +28,13 @@ type Store struct {
 	mu         sync.Mutex
 	queue      []*write // Writes waiting for the next commit.
 	committing bool     // A write is committing; it commits the queue next.
+	commits    int64    // Group commits so far (read by tests).
+	// beforeCommit, when set, runs as a group starts committing (tests).
+	beforeCommit func()
 }
+
+// maxGroup bounds how many writes one transaction commits.
+const maxGroup = 128
 
 // Option configures a Store.
 type Option func(*Store)
@@ -197,9 +203,15 @@ func (s *Store) Write(ctx context.Context, ms ...store.Mutation) error {
 		return w.err // Committed by the write that led.
 	}
 	s.mu.Lock()
-	group := s.queue
-	s.queue = nil
+	n := min(len(s.queue), maxGroup) // w is first: it led, or was woken as the first queued.
+	group := s.queue[:n:n]
+	s.queue = s.queue[n:]
+	s.commits++
+	hook := s.beforeCommit
 	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	s.commit(group)
 	for _, o := range group {
 		if o != w {

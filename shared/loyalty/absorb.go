@@ -231,7 +231,8 @@ func (s *Service) absorbPointsStep(ctx context.Context, op, from, into string) (
 // moveLot is the mutations that move one lot, keeping its sort key (earn
 // time and id), and its due-index items from member from to into. The lot
 // is deleted only at the version read, so a concurrent change fails the
-// step.
+// step. An index item of from written before the index was sharded stays
+// behind: it names a lot from no longer has, and the sweep drops it.
 func moveLot(l Lot, it store.Item, from, into string) []store.Mutation {
 	l.MemberID = into
 	ms := []store.Mutation{

@@ -20,9 +20,11 @@ const (
 	LevelEndGrace = "grace"
 )
 
-// dueLevelEnd is the level-end index: one partition per Shanghai day,
-// due#levelend#<yyyymmdd>, sort key <member id>#<kind>, written in the same
-// write as the member's level item whenever an end is set, moved or cleared.
+// dueLevelEnd is the level-end index: per Shanghai day, the partitions
+// due#levelend#<yyyymmdd>#s<n> (see dueIndexKey; items written before the
+// index was sharded stay in due#levelend#<yyyymmdd>), sort key
+// <member id>#<kind>, written in the same write as the member's level item
+// whenever an end is set, moved or cleared.
 // An item whose end has passed stays (like the points expiry index) until
 // that end changes again (a later SetLevel or grace); readers look ahead only.
 const dueLevelEnd = "levelend"
@@ -38,7 +40,13 @@ type LevelReminder struct {
 }
 
 func levelEndKey(member, kind string, at time.Time) store.Key {
-	return store.K("due#"+dueLevelEnd+"#"+calendar.Day(at), member+"#"+kind)
+	return dueIndexKey(dueLevelEnd, at, member, member+"#"+kind)
+}
+
+// unshardedLevelEndKey is where levelEndKey was before the index was
+// sharded.
+func unshardedLevelEndKey(member, kind string, at time.Time) store.Key {
+	return store.K(duePK(dueLevelEnd, calendar.Day(at)), member+"#"+kind)
 }
 
 // wantEnds are the level ends st should have index items for.
@@ -67,7 +75,11 @@ func (st *levelState) indexEnds(member string) []store.Mutation {
 		old, had := st.Ends[kind]
 		at, ok := want[kind]
 		if had && (!ok || calendar.Day(old) != calendar.Day(at)) {
-			ms = append(ms, store.Delete(levelEndKey(member, kind, old)))
+			// The item may still be where it was written before the index
+			// was sharded: left there, it would come back to life should the
+			// end return to the same instant.
+			ms = append(ms, store.Delete(levelEndKey(member, kind, old)),
+				store.Delete(unshardedLevelEndKey(member, kind, old)))
 		}
 		if ok && (!had || !old.Equal(at)) {
 			ms = append(ms, store.PutJSON(levelEndKey(member, kind, at), dueRef{MemberID: member, At: at}))
@@ -127,8 +139,8 @@ func (s *Service) LevelsEndingWithin(ctx context.Context, now time.Time, d time.
 	}
 	end := now.Add(d)
 	var out []LevelReminder
-	next, err := s.walkWindow(ctx, op, dueLevelEnd, now, end, cursor, limit, func(it store.Item) (bool, bool, error) {
-		lr, ok, err := s.levelEndOf(ctx, r, it, it.Key.PK[len("due#"+dueLevelEnd+"#"):])
+	next, err := s.walkWindow(ctx, op, dueLevelEnd, now, end, cursor, limit, func(day string, it store.Item) (bool, bool, error) {
+		lr, ok, err := s.levelEndOf(ctx, r, it, day)
 		if err != nil || !ok || !lr.At.After(now) || lr.At.After(end) {
 			return false, false, err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -120,7 +119,7 @@ func (st *levelState) schedule(member string, at time.Time) []store.Mutation {
 	}
 	st.ReviewAt, st.ReviewPK, st.ReviewSK = at, "", ""
 	if !at.IsZero() {
-		k := store.K("due#"+dueReview+"#"+calendar.Day(at), ts(at)+"#"+member)
+		k := dueIndexKey(dueReview, at, member, ts(at)+"#"+member)
 		st.ReviewPK, st.ReviewSK = k.PK, k.SK
 		if len(ms) == 1 && ms[0].Key == k {
 			ms = nil // Same slot: a Put replaces it.

@@ -93,7 +93,28 @@ func putSummary(member string, sm summary) store.Mutation {
 
 // dueKey is the index item of a lot in a due partition of kind at t.
 func dueKey(kind string, at time.Time, member, lotID string) store.Key {
-	return store.K("due#"+kind+"#"+calendar.Day(at), ts(at)+"#"+member+"#"+lotID)
+	return dueIndexKey(kind, at, member, ts(at)+"#"+member+"#"+lotID)
+}
+
+// duePK is the partition of kind's due items of day: what store.Sharded
+// spreads, and where the items written before the index was sharded stay.
+func duePK(kind, day string) string { return "due#" + kind + "#" + day }
+
+// dueIndexKey is the index item of kind with sort key sk, due at at, of
+// member. It lives in one of the day's store.Shards partitions, chosen by
+// the member: one day may hold a whole year's lots (year-end expiry), which
+// one partition could not take, while one member's items of a day share a
+// shard, so that a sweep settling shards side by side rarely finds a member
+// in two of them at once.
+func dueIndexKey(kind string, at time.Time, member, sk string) store.Key {
+	return store.K(store.Sharded(duePK(kind, calendar.Day(at)), member), sk)
+}
+
+// duePartitions lists every partition holding kind's due items of day: its
+// shards, and the unsharded partition of items written before the index
+// was sharded, so that none of those is lost.
+func duePartitions(kind, day string) []string {
+	return append(store.ShardPKs(duePK(kind, day)), duePK(kind, day))
 }
 
 // dueRef is the data of a due index item.

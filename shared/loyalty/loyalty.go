@@ -23,9 +23,10 @@
 //	member#<id> | loysignin                 sign-in streak
 //	member#<id> | loymerged                 the member this one was merged into
 //	rules#loyalty | current, history#<n>    the rules and one history item per change
-//	due#points#<yyyymmdd> | <at>#<member>#<lot>        lot expiry index
-//	due#pointspending#<yyyymmdd> | <at>#<member>#<lot> pending-lot release index
-//	due#levelreview#<yyyymmdd> | <at>#<member>         level review index
+//	due#points#<yyyymmdd>#s<n> | <at>#<member>#<lot>        lot expiry index
+//	due#pointspending#<yyyymmdd>#s<n> | <at>#<member>#<lot> pending-lot release index
+//	due#levelreview#<yyyymmdd>#s<n> | <at>#<member>         level review index
+//	due#levelend#<yyyymmdd>#s<n> | <member>#<kind>          level-end index
 //	due#cursor#loyalty | <kind>             the earliest day a sweep still reads
 //	idem#loyalty#<scope>#<key> | idem       idempotency records
 //
@@ -43,10 +44,16 @@
 //   - Levels compare the member's total growth (or cumulative spend) with
 //     the thresholds; a review below the level downgrades straight to the
 //     level the member qualifies for.
-//   - Sweeps read one index partition per day from a stored cursor day (the
-//     day the rules were installed on first run) to today; each settled item
-//     is deleted in the same write as its effect, so a stopped run resumes
-//     and overlapping runs settle each item once.
+//   - A day of a due index is spread over store.Shards partitions (#s<n>,
+//     chosen by the member), so that year-end expiry does not put a year's
+//     lots on one partition; items written before the index was sharded
+//     stay in the unsharded partition due#<kind>#<yyyymmdd>, which every
+//     reader still reads.
+//   - Sweeps read a day's partitions side by side, from a stored cursor day
+//     (the day the rules were installed on first run) to today, and settle
+//     the items of many members in one atomic write; each settled item is
+//     deleted in the same write as its effect, so a stopped run resumes and
+//     overlapping runs settle each item once.
 //   - Idempotency records are kept forever unless WithIdempotencyTTL.
 package loyalty
 

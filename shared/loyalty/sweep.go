@@ -3,16 +3,14 @@ package loyalty
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/parallel"
-	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -33,17 +31,55 @@ type dueCursor struct {
 	Day string `json:"day"`
 }
 
-// settleFunc settles one due item; it reports whether this call settled it
-// and how many points it moved.
-type settleFunc func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error)
+// sweepPage is how many index items a sweep reads from a partition at once.
+const sweepPage = 200
 
-// walkDue visits the due items of kind with At ≤ now, day partition by day
-// partition from the stored cursor day (or the day the rules were
-// installed) up to today, at most limit items. It never scans the table.
-// When a past day is left empty the cursor moves past it (a lost race on
-// the cursor is harmless). Item errors are counted, the item is left for
-// the next run, and the first error is returned with the progress.
-func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, limit int, settle settleFunc) (SweepResult, error) {
+// sweepRun is the shared state of one sweep run over many partitions.
+type sweepRun struct {
+	sw     sweeper
+	now    time.Time
+	budget atomic.Int64 // Items the run may still take.
+	mu     sync.Mutex
+	res    SweepResult
+	first  error
+}
+
+// take reserves up to n items of the run's limit and reports how many it
+// got.
+func (r *sweepRun) take(n int) int {
+	for {
+		left := r.budget.Load()
+		got := min(int64(n), max(left, 0))
+		if got == 0 || r.budget.CompareAndSwap(left, left-got) {
+			return int(got)
+		}
+	}
+}
+
+// add counts the outcome of a plan or a failure in the run's result.
+func (r *sweepRun) add(p duePlan, failed int, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Items += p.settled
+	r.res.Points += p.points
+	r.res.Skipped += p.stale
+	r.res.Failed += failed
+	if err != nil && r.first == nil {
+		r.first = err
+	}
+}
+
+// walkDue settles the due items of sw.kind with At ≤ now, at most limit,
+// from the stored cursor day (or the day the rules were installed) up to
+// today. It never scans the table: it reads each day's partitions (its
+// shards and the unsharded partition of items indexed before the index was
+// sharded), s.workers partitions at a time, and settles what it finds in
+// batches (see settleItems). When a prefix of past days is left empty the
+// cursor moves past it (a lost race on the cursor is harmless). Item errors
+// are counted, the item is left for the next run, and the first error is
+// returned with the progress.
+func (s *Service) walkDue(ctx context.Context, sw sweeper, now time.Time, limit int) (SweepResult, error) {
+	op := sw.op
 	var res SweepResult
 	if limit <= 0 {
 		return res, errs.E(op, errs.Invalid, "limit must be positive")
@@ -57,7 +93,7 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 		return stopped(ctx, op, res, err)
 	}
 	var cur dueCursor
-	cit, err := store.GetJSON(ctx, s.st, cursorKey(kind), &cur)
+	cit, err := store.GetJSON(ctx, s.st, cursorKey(sw.kind), &cur)
 	if err != nil && !errs.Is(errs.NotExist, err) {
 		return stopped(ctx, op, res, err)
 	}
@@ -67,131 +103,113 @@ func (s *Service) walkDue(ctx context.Context, op, kind string, now time.Time, l
 			cur.Day = calendar.Day(now.AddDate(-1, 0, 0))
 		}
 	}
-	today, seen, from, prefix := calendar.Day(now), 0, cur.Day, true
-	var first error
-	// The cursor moves once, past the first run of emptied past days. It
-	// is saved even when the run's context has ended: a run cut off by its
-	// deadline is the usual way a backlog is worked through, and without
-	// its cursor the next run would read the same empty days again. Saving
-	// is best effort: a lost race or a failure only means the next run
-	// reads a few empty partitions again.
-	defer func() {
-		if cur.Day != from {
-			sctx, cancel := store.Detach(ctx)
-			defer cancel()
-			_ = s.st.Write(sctx, store.PutJSON(cursorKey(kind), cur).IfVersion(cit.Version))
-		}
-	}()
+	today, from := calendar.Day(now), cur.Day
+	var days []string
 	for day := from; day <= today; {
-		clean := true
-		q := store.Query{PK: "due#" + kind + "#" + day, Limit: min(limit+1, 200)}
-		for {
-			if ctx.Err() != nil {
-				res.More = true
-				return res, first
-			}
-			page, err := s.st.Query(ctx, q)
-			if err != nil {
-				// Cut off by the deadline: More and no error; else the error.
-				if res, err = stopped(ctx, op, res, err); err != nil {
-					return res, err
-				}
-				return res, first
-			}
-			var batch []dueItem
-			later, full := false, false
-			for _, it := range page.Items {
-				var ref dueRef
-				if err := json.Unmarshal(it.Data, &ref); err != nil {
-					res.Failed, clean = res.Failed+1, false
-					if first == nil {
-						first = errs.E(op, errs.Internal, fmt.Errorf("due item %s: %w", it.Key, err))
-					}
-					continue
-				}
-				if ref.At.After(now) {
-					clean, later = false, true
-					break
-				}
-				if seen >= limit {
-					full = true
-					break
-				}
-				seen++
-				batch = append(batch, dueItem{it, ref})
-			}
-			if cut := s.settleAll(ctx, batch, settle, &res, &clean, &first); cut || full {
-				res.More = true
-				return res, first
-			}
-			if later || page.Next == "" {
-				break
-			}
-			q.After = page.Next
-		}
-		next, err := calendar.NextDay(day)
-		if err != nil {
+		days = append(days, day)
+		if day, err = calendar.NextDay(day); err != nil {
 			return res, errs.E(op, errs.Internal, fmt.Errorf("sweep cursor: %w", err))
 		}
-		if prefix = prefix && clean && day < today; prefix {
-			cur.Day = next
+	}
+	type part struct {
+		day int
+		pk  string
+	}
+	var parts []part
+	for i, day := range days {
+		for _, pk := range duePartitions(sw.kind, day) {
+			parts = append(parts, part{i, pk})
 		}
-		day = next
+	}
+	run := &sweepRun{sw: sw, now: now}
+	run.budget.Store(int64(limit))
+	clean := make([]atomic.Int32, len(days)) // Partitions of each day read to the end, all settled.
+	var more atomic.Bool
+	err = parallel.Each(ctx, s.workers, len(parts), func(ctx context.Context, i int) error {
+		done, cut := s.sweepPartition(ctx, run, parts[i].pk)
+		if done {
+			clean[parts[i].day].Add(1)
+		}
+		if cut {
+			more.Store(true)
+		}
+		return nil
+	})
+	res, first := run.res, run.first
+	res.More = more.Load() || err != nil // Each fails only when the context ended first.
+	// The cursor moves past the first run of emptied past days. It is saved
+	// even when the run's context has ended: a run cut off by its deadline
+	// is the usual way a backlog is worked through, and without its cursor
+	// the next run would read the same empty days again. Saving is best
+	// effort: a lost race or a failure only means the next run reads a few
+	// empty partitions again.
+	for i, day := range days {
+		if day >= today || int(clean[i].Load()) != len(duePartitions(sw.kind, day)) {
+			break
+		}
+		cur.Day = days[i+1]
+	}
+	if cur.Day != from {
+		sctx, cancel := store.Detach(ctx)
+		defer cancel()
+		_ = s.st.Write(sctx, store.PutJSON(cursorKey(sw.kind), cur).IfVersion(cit.Version))
 	}
 	return res, first
 }
 
-// dueItem is a due index item and its decoded reference.
-type dueItem struct {
-	it  store.Item
-	ref dueRef
-}
-
-// settleAll settles items, the items of one member in order and up to
-// s.workers members at a time (members are independent; items of one
-// member would only collide on its summary version), and adds the outcomes
-// to res. It reports whether the context ended first, leaving items for
-// the next run.
-func (s *Service) settleAll(ctx context.Context, items []dueItem, settle settleFunc, res *SweepResult, clean *bool, first *error) bool {
-	var groups [][]dueItem
-	at := map[string]int{}
-	for _, d := range items {
-		i, ok := at[d.ref.MemberID]
-		if !ok {
-			i = len(groups)
-			at[d.ref.MemberID] = i
-			groups = append(groups, nil)
+// sweepPartition settles the due items of one index partition, a page at a
+// time. It reports done when it read the partition to its end and settled
+// or dropped everything due in it (nothing there is due later, nothing
+// failed), and cut when it stopped at the run's limit or deadline.
+func (s *Service) sweepPartition(ctx context.Context, run *sweepRun, pk string) (done, cut bool) {
+	q := store.Query{PK: pk}
+	done = true
+	for {
+		left := run.budget.Load()
+		if ctx.Err() != nil || left <= 0 {
+			return false, true
 		}
-		groups[i] = append(groups[i], d)
-	}
-	var mu sync.Mutex
-	cut := false
-	err := parallel.Each(ctx, s.workers, len(groups), func(ctx context.Context, i int) error {
-		for _, d := range groups[i] {
+		q.Limit = int(min(sweepPage, left)) // Read no more than the run may settle.
+		page, err := s.st.Query(ctx, q)
+		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err() // Cut: the rest waits for the next run.
+				return false, true // Cut off by the deadline: More and no error.
 			}
-			done, pts, err := settle(ctx, d.it, d.ref)
-			mu.Lock()
-			switch {
-			case err != nil && ctx.Err() != nil:
-				cut = true
-			case err != nil:
-				res.Failed, *clean = res.Failed+1, false
-				if *first == nil {
-					*first = err
-				}
-			case done:
-				res.Items++
-				res.Points += pts
-			default:
-				res.Skipped++
-			}
-			mu.Unlock()
+			run.add(duePlan{}, 0, errs.E(run.sw.op, err))
+			return false, false
 		}
-		return nil
-	})
-	return cut || err != nil
+		var due []dueItem
+		later := false
+		for _, it := range page.Items {
+			var ref dueRef
+			if err := json.Unmarshal(it.Data, &ref); err != nil {
+				done = false
+				run.add(duePlan{}, 1, errs.E(run.sw.op, errs.Internal, fmt.Errorf("due item %s: %w", it.Key, err)))
+				continue
+			}
+			if ref.At.After(run.now) {
+				later = true // Sorted by time: the rest is due later.
+				break
+			}
+			due = append(due, dueItem{it, ref})
+		}
+		full := false
+		if n := run.take(len(due)); n < len(due) {
+			due, full = due[:n], true
+		}
+		ok, stop := s.settleItems(ctx, run, due)
+		done = done && ok
+		if stop || full {
+			return false, true
+		}
+		if later {
+			return false, false
+		}
+		if page.Next == "" {
+			return done, false
+		}
+		q.After = page.Next
+	}
 }
 
 // stopped is a sweep's answer to err: when the context ended (the run's
@@ -202,188 +220,4 @@ func stopped(ctx context.Context, op string, res SweepResult, err error) (SweepR
 		return res, nil
 	}
 	return res, errs.E(op, err)
-}
-
-// retrySettle runs one settle attempt with bounded retries on version
-// conflicts; a conflict on a guard key (the index item or the idempotency
-// record) means another run settled the item.
-func (s *Service) retrySettle(ctx context.Context, op string, attempt func(now time.Time) ([]store.Mutation, int64, []store.Key, error)) (bool, int64, error) {
-	for try := 0; try < s.maxTries; try++ {
-		if try > 0 {
-			if err := retry.Pause(ctx, try); err != nil {
-				return false, 0, errs.E(op, errs.Transient, err)
-			}
-		}
-		ms, pts, guards, err := attempt(s.now())
-		if err != nil || ms == nil {
-			return false, 0, err
-		}
-		err = s.st.Write(ctx, ms...)
-		if err == nil {
-			return true, pts, nil
-		}
-		if k, ok := store.FailedKey(err); ok {
-			for _, g := range guards {
-				if k == g {
-					return false, 0, nil
-				}
-			}
-		}
-		if !errs.Is(errs.Conflict, err) {
-			return false, 0, errs.E(op, err)
-		}
-	}
-	return false, 0, errs.E(op, errs.Transient, "account busy")
-}
-
-// dropIndex removes a stale index item; nothing to settle.
-func (s *Service) dropIndex(ctx context.Context, op string, k store.Key) (bool, int64, error) {
-	if err := s.st.Write(ctx, store.Delete(k)); err != nil {
-		return false, 0, errs.E(op, err)
-	}
-	return false, 0, nil
-}
-
-// ExpireDue expires the lots whose expiry is at or before now, at most
-// limit index items, through the due-date index (never a table scan). Each
-// lot is settled once, even by overlapping runs: the expiry, its ledger
-// entry, the removal of the lot and of its index item and an idempotency
-// record (lot id + due day) are one atomic write.
-func (s *Service) ExpireDue(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
-	const op = "loyalty.ExpireDue"
-	return s.walkDue(ctx, op, dueExpiry, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
-		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
-		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
-			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
-			if err != nil {
-				return nil, 0, nil, err
-			}
-			if l.ID != ref.LotID || !l.ExpiresAt.Equal(ref.At) {
-				return nil, 0, nil, errStale
-			}
-			rem := l.Remaining
-			if l.Pending {
-				sm.Pending -= rem
-			} else {
-				sm.Available -= rem
-			}
-			sm.Expired += rem
-			l.Expired, l.Remaining = rem, 0
-			e := Entry{ID: s.newID(), MemberID: ref.MemberID, Kind: KindExpire, Points: -rem, Reason: "points expired",
-				Key: "expire#" + l.ID + "#" + calendar.Day(ref.At), At: now, LotID: l.ID, LotSK: l.sk,
-				Lots: []LotUse{{LotID: l.ID, Points: rem}}, After: sm.after()}
-			claim, err := once.Claim(idemKey("sweep", e.Key), "expire", now, struct{}{}, 0)
-			if err != nil {
-				return nil, 0, nil, err
-			}
-			ms := []store.Mutation{
-				store.Delete(it.Key).IfExists(),
-				claim,
-				putSummary(ref.MemberID, sm),
-				store.Delete(lk),
-				store.PutJSON(lotDoneKey(ref.MemberID, l.ID), l),
-				store.PutJSON(ledgerKey(ref.MemberID, now, e.ID), e).IfAbsent(),
-			}
-			return ms, rem, []store.Key{it.Key, idemKey("sweep", e.Key)}, nil
-		})
-		if errors.Is(err, errStale) {
-			return s.dropIndex(ctx, op, it.Key)
-		}
-		return done, pts, err
-	})
-}
-
-// errStale marks an index item whose lot or member moved on.
-var errStale = errors.New("stale due item")
-
-// ReleaseDue makes pending lots whose period ended at or before now count
-// as available, at most limit index items. (Spend and Balance already treat
-// such lots as available; this keeps the summary exact.)
-func (s *Service) ReleaseDue(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
-	const op = "loyalty.ReleaseDue"
-	return s.walkDue(ctx, op, duePending, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
-		lk := store.K(memberPK(ref.MemberID), ref.LotSK)
-		done, pts, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
-			sm, l, err := s.dueLot(ctx, op, ref.MemberID, lk)
-			if err != nil {
-				return nil, 0, nil, err
-			}
-			if l.ID != ref.LotID || !l.Pending {
-				return nil, 0, nil, errStale
-			}
-			sm.Pending -= l.Remaining
-			sm.Available += l.Remaining
-			l.Pending = false
-			return []store.Mutation{store.Delete(it.Key).IfExists(), putSummary(ref.MemberID, sm), store.PutJSON(lk, l)},
-				l.Remaining, []store.Key{it.Key}, nil
-		})
-		if errors.Is(err, errStale) {
-			return s.dropIndex(ctx, op, it.Key)
-		}
-		return done, pts, err
-	})
-}
-
-// ReviewLevels runs the level reviews due at or before now, at most limit,
-// through the review-date index: a member still qualified keeps the level
-// until the next review; one below it is downgraded per the rules (never,
-// at once, or when still below after the grace period). Each review is
-// settled once, even by overlapping runs.
-func (s *Service) ReviewLevels(ctx context.Context, now time.Time, limit int) (SweepResult, error) {
-	const op = "loyalty.ReviewLevels"
-	return s.walkDue(ctx, op, dueReview, now, limit, func(ctx context.Context, it store.Item, ref dueRef) (bool, int64, error) {
-		done, _, err := s.retrySettle(ctx, op, func(now time.Time) ([]store.Mutation, int64, []store.Key, error) {
-			r, err := s.Rules(ctx)
-			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			st, err := s.readLevel(ctx, ref.MemberID, r)
-			if err != nil {
-				return nil, 0, nil, errs.E(op, err)
-			}
-			if st.ReviewPK != it.Key.PK || st.ReviewSK != it.Key.SK {
-				return nil, 0, nil, errStale
-			}
-			ver := st.version
-			st.ReviewPK, st.ReviewSK = "", "" // Deleted below, guarded.
-			e := GrowthEntry{ID: s.newID(), MemberID: ref.MemberID, Kind: "review", From: st.Level,
-				Reason: "level review", Key: "review#" + it.Key.SK, At: now}
-			claim, err := once.Claim(idemKey("sweep", e.Key), "review", now, struct{}{}, 0)
-			if err != nil {
-				return nil, 0, nil, err
-			}
-			ms := []store.Mutation{store.Delete(it.Key).IfExists(), claim}
-			ms = append(ms, review(r, &st, ref.MemberID, now)...)
-			e.To, e.GrowthAfter, e.SpendAfter = st.Level, st.Growth, st.SpendFen
-			ms = append(ms, st.indexEnds(ref.MemberID)...)
-			ms = append(ms, store.PutJSON(levelKey(ref.MemberID), st).IfVersion(ver),
-				store.PutJSON(growthKey(ref.MemberID, now, e.ID), e).IfAbsent())
-			return ms, 0, []store.Key{it.Key, idemKey("sweep", e.Key)}, nil
-		})
-		if errors.Is(err, errStale) {
-			return s.dropIndex(ctx, op, it.Key)
-		}
-		return done, 0, err
-	})
-}
-
-// dueLot reads the balance summary and the lot a due index item names. A
-// lot that is gone is errStale: its index item is left over.
-func (s *Service) dueLot(ctx context.Context, op, member string, lk store.Key) (summary, Lot, error) {
-	sm, err := s.readSummary(ctx, member)
-	if err != nil {
-		return summary{}, Lot{}, errs.E(op, err)
-	}
-	lit, err := s.st.Get(ctx, lk)
-	if errs.Is(errs.NotExist, err) {
-		return summary{}, Lot{}, errStale
-	}
-	if err != nil {
-		return summary{}, Lot{}, errs.E(op, err)
-	}
-	l, err := decodeLot(lit)
-	if err != nil {
-		return summary{}, Lot{}, errs.E(op, errs.Internal, err)
-	}
-	return sm, l, nil
 }

@@ -8,8 +8,9 @@ import (
 // Shards is how many partitions a busy day index is spread over. One
 // DynamoDB partition takes about 1,000 write units a second; year-end point
 // expiry puts a whole year's lots on one day, so a day's due items and a
-// day's activity are written to Shards partitions chosen by the item's own
-// id, and a reader walks every shard of the day.
+// day's activity are written to Shards partitions chosen by a hash of an id
+// (the member's for the loyalty and activity indexes, the coupon's for the
+// coupon one), and a reader walks every shard of the day.
 const Shards = 16
 
 // Sharded is the partition of pk that the item named id lives in: pk with a

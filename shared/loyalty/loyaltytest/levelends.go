@@ -34,14 +34,11 @@ func (e *env) endingWithin(now time.Time, d time.Duration, limit int) []loyalty.
 	return nil
 }
 
-// levelEndItems counts the level-end index items of at's Shanghai day.
+// levelEndItems counts the level-end index items of at's Shanghai day, in
+// its shards and its unsharded partition.
 func (e *env) levelEndItems(at time.Time) int {
 	e.t.Helper()
-	page, err := e.st.Query(e.ctx, store.Query{PK: "due#levelend#" + calendar.Day(at), Limit: 100})
-	if err != nil {
-		e.t.Fatalf("Query: %v", err)
-	}
-	return len(page.Items)
+	return e.indexItems("due#levelend#" + calendar.Day(at))
 }
 
 func (e *env) setLevel(member, level string, until time.Time, key string) {
@@ -141,12 +138,16 @@ func testLevelEndsStale(t *testing.T, e *env) {
 		want = append(want, loyalty.LevelReminder{MemberID: m, Level: "silver", Next: "normal",
 			At: until.Add(time.Duration(i) * time.Hour), Kind: loyalty.LevelEndSet})
 	}
-	// Stale items: an unknown member, a date the member no longer has, a bad key.
+	// Stale items: an unknown member, a date the member no longer has, a
+	// bad key; in the member's shard and in the unsharded partition that
+	// items written before the index was sharded are in.
 	day := "due#levelend#" + calendar.Day(until)
 	put := func(sk, member string, at time.Time) {
 		ref := fmt.Appendf(nil, `{"member_id":%q,"at":%q}`, member, at.UTC().Format(time.RFC3339Nano))
-		if err := e.st.Write(e.ctx, store.Put(store.K(day, sk), ref)); err != nil {
-			t.Fatalf("Write: %v", err)
+		for _, pk := range []string{day, store.Sharded(day, member)} {
+			if err := e.st.Write(e.ctx, store.Put(store.K(pk, sk), ref)); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
 		}
 	}
 	put("ghost#set", "ghost", until)
