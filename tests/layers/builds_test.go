@@ -29,7 +29,7 @@ type build struct {
 // Paths the tests name.
 const (
 	lambdaRuntime = "github.com/aws/aws-lambda-go/lambda"
-	scfRuntime    = "github.com/tencentyun/scf-go-lib/cloudfunction"
+	scfRuntime    = "github.com/tencentyun/scf-go-lib/cloudfunction/messages" // The runtime's wire types (shared/scf serves them).
 	scfLib        = "github.com/tencentyun/"
 	dynamoClient  = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awsSDK        = "github.com/aws/aws-sdk-go-v2"
@@ -46,9 +46,10 @@ var credentialChain = []string{
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc", "github.com/aws/aws-sdk-go-v2/service/sts",
 }
 
-// rpcStack is what the Lambda Go1 RPC protocol and scf-go-lib's runtime
-// drag in: a Lambda binary built with lambda.norpc has none of it.
-var rpcStack = []string{"net/rpc", "encoding/gob", "html/template"}
+// rpcStack is what net/rpc drags in (the Lambda Go1 protocol without
+// lambda.norpc, scf-go-lib's own runtime server); its calling methods by
+// reflection also keeps every exported method in the binary.
+var rpcStack = []string{"net/rpc", "html/template"}
 
 // builds are the deployments infra/package.sh builds, the bbolt ones, and
 // the default build (every platform and store, for make run and tests).
@@ -61,7 +62,7 @@ var builds = []build{
 	{
 		name: "Tencent SCF on DynamoDB", tags: "scf,dynamo",
 		present: []string{scfRuntime, dynamoClient},
-		absent:  slices.Concat([]string{lambdaLib, bbolt}, credentialChain),
+		absent:  slices.Concat([]string{lambdaLib, bbolt}, credentialChain, rpcStack),
 	},
 	{
 		name: "AWS Lambda on bbolt", tags: "lambda,lambda.norpc,bolt",
@@ -71,7 +72,7 @@ var builds = []build{
 	{
 		name: "Tencent SCF on bbolt", tags: "scf,bolt",
 		present: []string{scfRuntime, bbolt},
-		absent:  []string{lambdaLib, awsSDK, smithy},
+		absent:  slices.Concat([]string{lambdaLib, awsSDK, smithy}, rpcStack),
 	},
 	{
 		name: "default (every platform and store)", tags: "",
