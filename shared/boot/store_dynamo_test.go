@@ -7,6 +7,9 @@ import (
 	"errors"
 	"testing"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/wemember/wemember/shared/errs"
 )
 
@@ -76,4 +79,34 @@ func TestDynamoRetryerHasNoQuota(t *testing.T) {
 	if d, err := r.RetryDelay(10, throttled); err != nil || d > dynamoMaxBackoff {
 		t.Errorf("RetryDelay(10) = %v, %v; want at most %v", d, err, dynamoMaxBackoff)
 	}
+}
+
+// BenchmarkDynamoClient: building the client from the Lambda variables,
+// against the SDK's full configuration loading it replaces (shared config
+// files, credential chain), as every cold start does once.
+func BenchmarkDynamoClient(b *testing.B) {
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
+	for k, v := range env {
+		b.Setenv(k, v)
+	}
+	b.Setenv("AWS_CONFIG_FILE", b.TempDir()+"/none")
+	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", b.TempDir()+"/none")
+	b.Run("aws.Config", func(b *testing.B) {
+		for b.Loop() {
+			c, err := dynamoConfig(vars(env), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			dynamodb.NewFromConfig(c)
+		}
+	})
+	b.Run("LoadDefaultConfig", func(b *testing.B) {
+		for b.Loop() {
+			c, err := awsconfig.LoadDefaultConfig(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			dynamodb.NewFromConfig(c)
+		}
+	})
 }
