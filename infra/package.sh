@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # package.sh FUNCTION... — build every named function for both clouds:
 #
-#   dist/aws/<fn>.zip      bootstrap, linux/arm64, -tags lambda.norpc (Lambda provided.al2023)
-#   dist/tencent/<fn>.zip  main,      linux/amd64                     (SCF Go1)
+#   dist/aws/<fn>.zip      bootstrap, linux/arm64, -tags lambda,lambda.norpc,dynamo (Lambda provided.al2023)
+#   dist/tencent/<fn>.zip  main,      linux/amd64, -tags scf,dynamo                    (SCF Go1)
+#
+# The tags keep one platform's runtime and one store in each binary (see
+# shared/launch and shared/boot): the Lambda build links no scf-go-lib and
+# no bbolt, the SCF build no aws-lambda-go. Both clouds' functions use the
+# DynamoDB table (WEMEMBER_STORE=dynamo:… in serverless.yml and
+# infra/tencent/*/serverless.yml); a bbolt deployment would build with
+# bolt instead of dynamo.
 #
 # The unzipped folders dist/aws/<fn>/ and dist/tencent/<fn>/ are kept: the
 # Tencent framework uploads a folder (infra/tencent/<fn>/serverless.yml).
@@ -58,8 +65,8 @@ build() {
 	echo "   built and zipped ${#fns[@]} functions in $((SECONDS - start))s"
 }
 
-build aws arm64 bootstrap lambda.norpc
-build tencent amd64 main
+build aws arm64 bootstrap lambda,lambda.norpc,dynamo
+build tencent amd64 main scf,dynamo
 
 # Sizes in KiB (binaries are stripped: -s -w).
 kib() { echo $(( ($(stat -c %s "$1") + 1023) / 1024 )); }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/wemember/wemember/shared/bolt"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
@@ -162,7 +161,7 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	kind, target := cfg.StoreKind()
 	switch kind {
 	case "bolt":
-		return bolt.Open(target)
+		return openBolt(target)
 	case "dynamo":
 		return openDynamo(ctx, cfg, target)
 	}

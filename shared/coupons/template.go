@@ -2,7 +2,6 @@ package coupons
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -86,7 +85,21 @@ type Template struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-var templateID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// validTemplateID reports whether id is 1-64 lower-case ASCII letters,
+// digits, - or _, starting with a letter or digit. (A loop, not a regexp:
+// a compiled regexp would be built at every cold start.)
+func validTemplateID(id string) bool {
+	if id == "" || len(id) > 64 || id[0] == '-' || id[0] == '_' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // MaxFen bounds every amount of money a template or a redemption names:
 // 1,000,000 yuan, far above any real coupon or order and far below where
@@ -98,7 +111,7 @@ const MaxFen = 100_000_000
 func (t Template) Validate() error {
 	const op = "coupons.Template.Validate"
 	bad := func(msg string) error { return errs.E(op, errs.Invalid, msg) }
-	if !templateID.MatchString(t.ID) {
+	if !validTemplateID(t.ID) {
 		return bad("template id must be 1-64 lower-case letters, digits, - or _")
 	}
 	if t.Name == "" || len(t.Name) > 200 {

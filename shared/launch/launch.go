@@ -1,19 +1,22 @@
 // Package launch starts a function on whichever platform it finds itself:
-// the Lambda runtime, the SCF runtime, or a local HTTP server. One binary
-// serves them all.
+// the Lambda runtime, the SCF runtime, or a local HTTP server. Built
+// without tags, one binary serves them all; the platform tags lambda and
+// scf each keep only their runtime, so a deployed binary links just its
+// platform's (go build -tags lambda,lambda.norpc for Lambda, -tags scf for
+// SCF; both tags keep both). The local server is in every build.
 package launch
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
-	"github.com/wemember/wemember/shared/lambda"
+	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/local"
-	"github.com/wemember/wemember/shared/scf"
 	"github.com/wemember/wemember/shared/web"
 )
 
@@ -41,6 +44,29 @@ func Choose(getenv func(string) string) Platform {
 		return SCF
 	}
 	return Local
+}
+
+// cloudStart is the start function of p's cloud runtime, nil for Local and
+// for a runtime this binary was built without (runtime_*.go).
+func cloudStart(p Platform) func(web.Handler) {
+	switch p {
+	case Lambda:
+		return lambdaRuntime()
+	case SCF:
+		return scfRuntime()
+	}
+	return nil
+}
+
+// Check is nil when this binary can run on p: always for Local, and for
+// Lambda and SCF when it was built with their runtime. Otherwise it is an
+// Invalid error naming the build tag that brings the runtime in.
+func Check(p Platform) error {
+	if p == Local || cloudStart(p) != nil {
+		return nil
+	}
+	return errs.E("launch", errs.Invalid, fmt.Sprintf(
+		"this binary was built without the %s runtime: build it with -tags %s, or with no platform tag for every platform", p, p))
 }
 
 // Addr is the local server's listen address: DefaultAddr without PORT,
@@ -77,17 +103,21 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // Run serves h on the platform Choose picks from the process environment.
 // On Lambda and SCF it does not return. Locally it serves until SIGINT or
 // SIGTERM and then shuts down gracefully; it exits the process with status
-// 1 if the server fails.
+// 1 if the server fails, or at once if the binary was built without the
+// platform's runtime (Check says which build tag it needs).
 func Run(h web.Handler, opts ...Option) {
 	o := options{bodyLimit: web.DefaultBodyLimit, log: slog.Default()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	switch Choose(os.Getenv) {
-	case Lambda:
-		lambda.Start(h)
-	case SCF:
-		scf.Start(h)
+	p := Choose(os.Getenv)
+	if err := Check(p); err != nil {
+		o.log.Error("start failed", slog.String("platform", string(p)), slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	switch p {
+	case Lambda, SCF:
+		cloudStart(p)(h)
 	default:
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

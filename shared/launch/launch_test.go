@@ -47,3 +47,12 @@ func TestAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestCheck: the default build carries every platform.
+func TestCheck(t *testing.T) {
+	for _, p := range []launch.Platform{launch.Lambda, launch.SCF, launch.Local} {
+		if err := launch.Check(p); err != nil {
+			t.Errorf("Check(%s) = %v, want nil in a build without platform tags", p, err)
+		}
+	}
+}

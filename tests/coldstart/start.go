@@ -24,6 +24,7 @@ type measurement struct {
 // launch is what one cold start needs.
 type launch struct {
 	Function string
+	Platform string // "lambda" or "scf": which runtime interface the binary is driven by.
 	Binary   string
 	Event    []byte
 	Env      map[string]string // Function configuration, besides the Lambda variables; {{tmp}} is the run's folder.
@@ -33,10 +34,18 @@ type launch struct {
 	Prepare func(ctx context.Context, env map[string]string) error
 }
 
-// coldStart execs the binary as Lambda would, with a fresh fake Runtime API
-// and an empty /tmp-like working directory, waits for its first answer and
-// kills it.
+// coldStart execs the binary as its platform would, in an empty
+// /tmp-like working directory, waits for its first answer and kills it.
 func coldStart(ctx context.Context, l launch) (measurement, error) {
+	if l.Platform == "scf" {
+		return coldStartSCF(ctx, l)
+	}
+	return coldStartLambda(ctx, l)
+}
+
+// coldStartLambda execs the binary as Lambda would, with a fresh fake
+// Runtime API, and times exec → first GET next and → answer posted.
+func coldStartLambda(ctx context.Context, l launch) (measurement, error) {
 	dir, err := os.MkdirTemp("", "coldstart-run-")
 	if err != nil {
 		return measurement{}, err
@@ -61,60 +70,80 @@ func coldStart(ctx context.Context, l launch) (measurement, error) {
 		"AWS_DEFAULT_REGION":              "us-east-1",
 		"AWS_ACCESS_KEY_ID":               "local",
 		"AWS_SECRET_ACCESS_KEY":           "local",
+		"AWS_SESSION_TOKEN":               "local",
 		"AWS_EC2_METADATA_DISABLED":       "true",
 		"_HANDLER":                        "bootstrap",
 		"LAMBDA_TASK_ROOT":                filepath.Dir(l.Binary),
-		"HOME":                            dir,
-		"TMPDIR":                          dir,
-		"TZ":                              ":UTC",
 	}
+	p, err := startProcess(ctx, l, dir, env)
+	if err != nil {
+		return measurement{}, err
+	}
+	defer p.cancel()
+
+	select {
+	case o := <-api.Answered():
+		p.stop()
+		m := measurement{First: o.At.Sub(p.start), Answer: answerOf(o)}
+		if next := api.NextAt(); !next.IsZero() {
+			m.Init = next.Sub(p.start)
+		}
+		if o.Kind == "init-error" {
+			return m, fmt.Errorf("%s: init failed: %s\n%s", l.Function, o.Body, p.logs.String())
+		}
+		return m, nil
+	case err := <-p.exited:
+		return measurement{}, fmt.Errorf("%s exited before answering (%v):\n%s", l.Function, err, p.logs.String())
+	case <-p.ctx.Done():
+		p.stop()
+		return measurement{}, fmt.Errorf("%s: no answer within %s (%v):\n%s", l.Function, l.Timeout, p.ctx.Err(), p.logs.String())
+	}
+}
+
+// process is one started function.
+type process struct {
+	ctx    context.Context // Ends at the launch's timeout.
+	cancel context.CancelFunc
+	start  time.Time
+	exited chan error
+	logs   *tail
+	stop   func() // Kills the process and waits for it.
+}
+
+// startProcess runs Prepare and execs the binary with the platform's
+// variables env and the function's configuration, in dir.
+func startProcess(ctx context.Context, l launch, dir string, env map[string]string) (*process, error) {
+	env["HOME"], env["TMPDIR"], env["TZ"] = dir, dir, ":UTC"
 	for k, v := range l.Env {
 		env[k] = strings.ReplaceAll(v, "{{tmp}}", dir)
 	}
-
 	if l.Prepare != nil {
 		if err := l.Prepare(ctx, env); err != nil {
-			return measurement{}, fmt.Errorf("%s: prepare: %w", l.Function, err)
+			return nil, fmt.Errorf("%s: prepare: %w", l.Function, err)
 		}
 	}
-
 	runCtx, cancel := context.WithTimeout(ctx, l.Timeout)
-	defer cancel()
-	var logs tail
+	p := &process{ctx: runCtx, cancel: cancel, exited: make(chan error, 1), logs: &tail{}}
 	cmd := exec.CommandContext(runCtx, l.Binary)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &logs, &logs
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, p.logs, p.logs
 	cmd.WaitDelay = 2 * time.Second
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	exited := make(chan error, 1)
-	start := time.Now()
+	p.start = time.Now()
 	if err := cmd.Start(); err != nil {
-		return measurement{}, err
+		cancel()
+		return nil, err
 	}
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Kill()
-		<-exited
+	go func() { p.exited <- cmd.Wait() }()
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			<-p.exited
+		})
 	}
-
-	select {
-	case o := <-api.Answered():
-		stop()
-		m := measurement{First: o.At.Sub(start), Answer: answerOf(o)}
-		if next := api.NextAt(); !next.IsZero() {
-			m.Init = next.Sub(start)
-		}
-		if o.Kind == "init-error" {
-			return m, fmt.Errorf("%s: init failed: %s\n%s", l.Function, o.Body, logs.String())
-		}
-		return m, nil
-	case err := <-exited:
-		return measurement{}, fmt.Errorf("%s exited before answering (%v):\n%s", l.Function, err, logs.String())
-	case <-runCtx.Done():
-		stop()
-		return measurement{}, fmt.Errorf("%s: no answer within %s (%v):\n%s", l.Function, l.Timeout, runCtx.Err(), logs.String())
-	}
+	return p, nil
 }
 
 // answerOf summarises an answer: the HTTP status of an HTTP response, "ok"

@@ -24,6 +24,8 @@ import (
 // target is one function to measure.
 type target struct {
 	name         string
+	platform     string // "lambda" or "scf": how it is started and which tags build it.
+	hello        bool   // The platform's hello-world function, the yardstick.
 	pkg          string // ./functions/<name> to build for the host; empty for a prebuilt binary.
 	binary       string // The host binary measured (set by build for pkg targets).
 	deployedSize int64  // Size of the deployed binary (zip's bootstrap or a foreign binary), if given.
@@ -155,28 +157,46 @@ func machineArch(m elf.Machine) string {
 	return m.String()
 }
 
-// build compiles the pkg targets for the host into dir, as infra/package.sh
-// compiles them for Lambda, and sets their binary paths.
-func build(ctx context.Context, root, dir string, targets []target) error {
-	var pkgs []string
+// helloPkg is the hello-world function of a platform.
+func helloPkg(platform string) string { return "./tests/coldstart/hello/" + platform }
+
+// buildTags are the tags infra/package.sh builds a platform's functions
+// with, over the given store.
+func buildTags(platform, store string) string {
+	if platform == "scf" {
+		return "scf," + store
+	}
+	return "lambda,lambda.norpc," + store
+}
+
+// build compiles the pkg targets for the host into dir, one go build per
+// platform with the platform's tags as infra/package.sh compiles them, and
+// sets their binary paths.
+func build(ctx context.Context, root, dir, store string, targets []target) error {
+	pkgs := map[string][]string{}
+	var platforms []string
 	for _, t := range targets {
-		if t.pkg != "" {
-			pkgs = append(pkgs, t.pkg)
+		if t.pkg == "" {
+			continue
+		}
+		if _, ok := pkgs[t.platform]; !ok {
+			platforms = append(platforms, t.platform)
+		}
+		pkgs[t.platform] = append(pkgs[t.platform], t.pkg)
+	}
+	for _, p := range platforms {
+		out := filepath.Join(dir, p) + string(filepath.Separator)
+		args := append([]string{"build", "-tags", buildTags(p, store), "-trimpath", "-ldflags", "-s -w", "-o", out}, pkgs[p]...)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build -tags %s: %v\n%s", buildTags(p, store), err, out)
 		}
 	}
-	if len(pkgs) == 0 {
-		return nil
-	}
-	args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", dir + string(filepath.Separator)}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	for i := range targets {
-		if targets[i].pkg != "" {
-			targets[i].binary = filepath.Join(dir, targets[i].name)
+	for i, t := range targets {
+		if t.pkg != "" {
+			targets[i].binary = filepath.Join(dir, t.platform, filepath.Base(t.pkg))
 		}
 	}
 	return nil
