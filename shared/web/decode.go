@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -51,9 +52,34 @@ func (p *problem) Error() string { return p.msg }
 // read decodes body into v, which is a non-nil pointer, and returns the
 // refusal to give, or nil.
 func (d *decoder) read(body []byte, v any) *problem {
-	dec := jsontext.NewDecoder(bytes.NewBuffer(body),
+	r := readers.Get().(*reader)
+	defer readers.Put(r)
+	r.d = decoder{strict: d.strict, whole: d.whole, optional: d.optional, names: r.d.names[:0]}
+	r.dec.Reset(bytes.NewBuffer(body), r.opts)
+	defer r.dec.Reset(bytes.NewBuffer(nil), r.opts) // Holds no body in the pool.
+	return r.d.run(&r.dec, v)
+}
+
+// reader is a decoder with the JSON module's decoder and options bound to
+// it, kept for reuse: the module remembers per type which functions of the
+// options apply.
+type reader struct {
+	d    decoder
+	dec  jsontext.Decoder
+	opts jsonv2.Options
+}
+
+// readers holds readers between requests.
+var readers = sync.Pool{New: func() any {
+	r := new(reader)
+	r.opts = jsonv2.JoinOptions(
 		jsontext.AllowInvalidUTF8(true), // Stored as U+FFFD, as encoding/json does.
-		jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(d.hook)))
+		jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(r.d.hook)))
+	return r
+}}
+
+// run decodes the value dec reads into v.
+func (d *decoder) run(dec *jsontext.Decoder, v any) *problem {
 	d.value(dec, v)
 	if p := cmp.Or(d.fatal, d.own, d.wrong); p != nil {
 		return p
@@ -70,10 +96,10 @@ func (d *decoder) read(body []byte, v any) *problem {
 // value decodes the next JSON value into ptr. A wrong type is noted and
 // the rest of the value read, so that reading goes on; it returns an error
 // only when reading must stop.
-func (d *decoder) value(dec *jsontext.Decoder, ptr any) error {
+func (d *decoder) value(dec *jsontext.Decoder, ptr any, opts ...jsonv2.Options) error {
 	depth := dec.StackDepth()
 	_, length := dec.StackIndex(depth)
-	err := jsonv2.UnmarshalDecode(dec, ptr)
+	err := jsonv2.UnmarshalDecode(dec, ptr, opts...)
 	if d.fatal != nil {
 		return d.fatal
 	}
@@ -95,6 +121,10 @@ func (d *decoder) value(dec *jsontext.Decoder, ptr any) error {
 		}
 	}
 }
+
+// noHook reads a value without calling hook, for a field whose type has
+// nothing for hook to do.
+var noHook = jsonv2.WithUnmarshalers(nil)
 
 // hook is called by the JSON module before it reads any value: it reads
 // structs field by field and lets the module read every other type.
@@ -168,7 +198,12 @@ func (d *decoder) object(dec *jsontext.Decoder, rv reflect.Value, fs *structFiel
 		}
 		d.names = append(d.names, f.name)
 		d.field = true
-		err = d.value(dec, f.of(rv).Addr().Interface())
+		if f.plain {
+			err = d.value(dec, f.of(rv).Addr().Interface(), noHook)
+		} else {
+			err = d.value(dec, f.of(rv).Addr().Interface())
+		}
+		d.field = false
 		d.names = d.names[:len(d.names)-1]
 		if err != nil {
 			return err

@@ -23,6 +23,9 @@ type structField struct {
 	index    []int // As for reflect.Value.FieldByIndex.
 	typ      reflect.Type
 	optional bool // Tagged omitempty or omitzero: a document may leave it out.
+	// plain is set when no struct read field by field, no array and no
+	// map is within the field's value: the JSON module reads it alone.
+	plain bool
 }
 
 // fold is the index of the field whose name equals key in other letter
@@ -109,7 +112,8 @@ func (fs *structFields) add(t reflect.Type, index []int, depth int) {
 		if name == "" {
 			name = f.Name
 		}
-		field := structField{name: name, index: at, typ: f.Type, optional: hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero")}
+		field := structField{name: name, index: at, typ: f.Type, plain: plain(f.Type),
+			optional: hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero")}
 		if j, ok := fs.byName[name]; ok {
 			if depth == 0 {
 				fs.list[j] = field
@@ -121,7 +125,24 @@ func (fs *structFields) add(t reflect.Type, index []int, depth int) {
 	}
 }
 
-// field is v's field f, allocating the embedded structs on its way.
+// plain reports whether a value of type t holds no struct read field by
+// field, no array and no map.
+func plain(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return decodesItself(t)
+	case reflect.Slice:
+		return t.Elem().Kind() == reflect.Uint8 // Bytes, read from base64.
+	case reflect.Array, reflect.Map, reflect.Interface:
+		return false
+	}
+	return true
+}
+
+// of is v's field f, allocating the embedded structs on its way.
 func (f *structField) of(v reflect.Value) reflect.Value {
 	for i, x := range f.index {
 		if i > 0 && v.Kind() == reflect.Pointer {
