@@ -27,8 +27,8 @@ func JSON(status int, v any) *Response {
 // key that names a field only in other letter case ("ORDER_AMOUNT" for
 // "order_amount") are errs.Invalid with a message safe for the client
 // naming the key: field names are matched exactly, and never does a later
-// key silently replace an earlier one. Values are stored as encoding/json
-// stores them.
+// key silently replace an earlier one. Into a zero v, values are stored as
+// encoding/json stores them.
 func DecodeJSON(req *Request, v any) error {
 	return decode("web.DecodeJSON", req, v, &decoder{})
 }
