@@ -69,8 +69,7 @@ func fieldsOf(t reflect.Type) *structFields {
 // method rather than field by field.
 func decodesItself(t reflect.Type) bool {
 	p := reflect.PointerTo(t)
-	return p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler) || p.Implements(jsonUnmarshalerV2) ||
-		t == reflect.TypeFor[jsonv2.UnmarshalerFrom]() || isTime(t)
+	return p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler) || p.Implements(jsonUnmarshalerV2) || isTime(t)
 }
 
 // isTime reports whether t is time.Time, which encoding/json reads by its
