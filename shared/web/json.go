@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
-	"strconv"
-	"strings"
 
 	"github.com/wemember/wemember/shared/errs"
 )
@@ -22,15 +21,16 @@ func JSON(status int, v any) *Response {
 	return &Response{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: append(b, '\n')}
 }
 
-// DecodeJSON decodes the request body into v. A missing body, malformed
-// JSON, trailing data, a field of the wrong type (named, with the type it
-// needs), a key given twice in an object and a key that names a field only
-// in other letter case ("ORDER_AMOUNT" for "order_amount") are errs.Invalid
-// with a message safe for the client naming the key: field names are
-// matched exactly, and never does a later key silently replace an earlier
-// one.
+// DecodeJSON decodes the request body into v, a non-nil pointer. A
+// missing body, malformed JSON, trailing data, a field of the wrong type
+// (named, with the type it needs), a key given twice in an object and a
+// key that names a field only in other letter case ("ORDER_AMOUNT" for
+// "order_amount") are errs.Invalid with a message safe for the client
+// naming the key: field names are matched exactly, and never does a later
+// key silently replace an earlier one. Into a zero v, values are stored as
+// encoding/json stores them.
 func DecodeJSON(req *Request, v any) error {
-	return decode("web.DecodeJSON", req, v, false)
+	return decode("web.DecodeJSON", req, v, &decoder{})
 }
 
 // DecodeStrict is DecodeJSON for bodies whose every field counts (rules
@@ -38,35 +38,32 @@ func DecodeJSON(req *Request, v any) error {
 // field v does not have, such as a misspelt one, is errs.Invalid naming
 // the field, instead of being silently dropped.
 func DecodeStrict(req *Request, v any) error {
-	return decode("web.DecodeStrict", req, v, true)
+	return decode("web.DecodeStrict", req, v, &decoder{strict: true})
 }
 
-func decode(op string, req *Request, v any, strict bool) error {
+// DecodeDocument is DecodeStrict for a document replaced whole (a PUT of
+// rules), which must say every value so that a field left out is not
+// silently taken as zero: a body that lacks a field of v's JSON form, or
+// sets it to null, is errs.Invalid naming the field. Fields tagged
+// omitempty or omitzero may be left out, and so may the top-level fields
+// named in optional (those the server sets). Objects are checked
+// recursively, and every element of an array or value of a map against its
+// own type; a null element or value is refused as a null field is. Types
+// that decode themselves (time.Time) are taken as given.
+func DecodeDocument(req *Request, v any, optional ...string) error {
+	return decode("web.DecodeDocument", req, v, &decoder{strict: true, whole: true, optional: optional})
+}
+
+// decode reads the body into v with d, in one pass, and words its refusal.
+func decode(op string, req *Request, v any, d *decoder) error {
 	if len(bytes.TrimSpace(req.Body)) == 0 {
 		return errs.E(op, errs.Invalid, "request body is empty; JSON expected")
 	}
-	if p := keyProblem(req.Body, reflect.TypeOf(v)); p != "" {
-		return errs.E(op, errs.Invalid, p)
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errs.E(op, errs.Internal, fmt.Errorf("decode into %T, not a non-nil pointer", v))
 	}
-	dec := json.NewDecoder(bytes.NewReader(req.Body))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(v); err != nil {
-		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && strict {
-			return errs.E(op, errs.Invalid, "request body has an unknown field "+field, err)
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Type != nil {
-			if te.Field == "" {
-				return errs.E(op, errs.Invalid, "request body must be "+jsonType(te.Type), err)
-			}
-			return errs.E(op, errs.Invalid, "request body field "+strconv.Quote(te.Field)+" must be "+jsonType(te.Type), err)
-		}
-		return errs.E(op, errs.Invalid, "request body is not valid JSON", err)
-	}
-	if dec.More() {
-		return errs.E(op, errs.Invalid, "request body has data after the JSON value")
+	if p := d.read(req.Body, v); p != nil {
+		return errs.E(op, errs.Invalid, p.msg, p.cause)
 	}
 	return nil
 }

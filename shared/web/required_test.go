@@ -7,10 +7,10 @@ import (
 	"github.com/wemember/wemember/shared/web"
 )
 
-// TestRequireFieldsNullElements: a null element of an array, or a null
+// TestDecodeDocumentNullElements: a null element of an array, or a null
 // value of a map, is refused naming the element, as a null field is; it
 // would otherwise be stored as the zero value.
-func TestRequireFieldsNullElements(t *testing.T) {
+func TestDecodeDocumentNullElements(t *testing.T) {
 	type level struct {
 		ID string `json:"id"`
 	}
@@ -26,12 +26,12 @@ func TestRequireFieldsNullElements(t *testing.T) {
 		`{"table":[],"levels":[],"caps":{"gold":null}}`:      "caps.gold",
 		`{"table":[],"levels":[{"id":null}],"caps":{"a":1}}`: "levels[0].id",
 	} {
-		err := web.RequireFields(web.NewRequest("PUT", "/", []byte(body)), doc{})
+		err := web.DecodeDocument(web.NewRequest("PUT", "/", []byte(body)), &doc{})
 		if msg := errs.SafeMessage(err); !errs.Is(errs.Invalid, err) || msg != "request body lacks "+want+": every field of the document is required" {
-			t.Errorf("RequireFields(%s) = %v; want invalid naming %s", body, err, want)
+			t.Errorf("DecodeDocument(%s) = %v; want invalid naming %s", body, err, want)
 		}
 	}
-	if err := web.RequireFields(web.NewRequest("PUT", "/", []byte(`{"table":[0,5],"levels":[{"id":"a"}],"caps":{"a":0}}`)), doc{}); err != nil {
-		t.Errorf("RequireFields of a whole document = %v, want nil", err)
+	if err := web.DecodeDocument(web.NewRequest("PUT", "/", []byte(`{"table":[0,5],"levels":[{"id":"a"}],"caps":{"a":0}}`)), &doc{}); err != nil {
+		t.Errorf("DecodeDocument of a whole document = %v, want nil", err)
 	}
 }

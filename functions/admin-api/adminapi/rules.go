@@ -49,10 +49,7 @@ func (h *Handler) getLoyaltyRules(ctx context.Context, r *web.Request) (*web.Res
 func (h *Handler) putLoyaltyRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.putLoyaltyRules"
 	var rules loyalty.Rules
-	if err := web.DecodeStrict(r, &rules); err != nil {
-		return nil, err
-	}
-	if err := web.RequireFields(r, rules, "version", "installed_at", "updated_at", "updated_by"); err != nil {
+	if err := web.DecodeDocument(r, &rules, "version", "installed_at", "updated_at", "updated_by"); err != nil {
 		return nil, errs.E(op, err)
 	}
 	v, err := editedVersion(r, rules.Version)
@@ -113,10 +110,7 @@ func (h *Handler) getMemberRules(ctx context.Context, r *web.Request) (*web.Resp
 func (h *Handler) putMemberRules(ctx context.Context, r *web.Request) (*web.Response, error) {
 	const op = "adminapi.putMemberRules"
 	var rules member.Rules
-	if err := web.DecodeStrict(r, &rules); err != nil {
-		return nil, err
-	}
-	if err := web.RequireFields(r, rules, "version", "updated_at", "updated_by"); err != nil {
+	if err := web.DecodeDocument(r, &rules, "version", "updated_at", "updated_by"); err != nil {
 		return nil, errs.E(op, err)
 	}
 	v, err := editedVersion(r, rules.Version)
