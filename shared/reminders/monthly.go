@@ -7,6 +7,7 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
@@ -22,6 +23,9 @@ type monthlyCursor struct {
 }
 
 func monthlyCursorKey(month string) store.Key { return store.K("remind#monthly#"+month, "cursor") }
+
+// partitionWorkers bounds the partitions of a day read side by side.
+const partitionWorkers = 8
 
 // MonthlyLevelCoupons issues the monthly coupon of each member's level (the
 // template the level's benefits name), once per member, month (CST) and
@@ -72,31 +76,58 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			r.More = true
 			return stopped(ctx, op, r, save())
 		}
-		pks := j.members.ActivePartitions(c.Day)
-		pg, err := j.st.Query(ctx, store.Query{PK: pks[c.Part], After: c.After,
-			Limit: min(100, limit-r.handled())})
+		// The day's partitions left are read side by side, a page each; most
+		// are empty, and the cursor is saved only after members were handled,
+		// so a quiet stretch of days costs reads, not writes.
+		before := r.handled()
+		pks := j.members.ActivePartitions(c.Day)[c.Part:]
+		pages := make([]store.Page, len(pks))
+		err := parallel.Each(ctx, partitionWorkers, len(pks), func(ctx context.Context, i int) error {
+			q := store.Query{PK: pks[i], Limit: 100}
+			if i == 0 {
+				q.After = c.After
+			}
+			var err error
+			pages[i], err = j.st.Query(ctx, q)
+			return err
+		})
 		if err != nil {
 			return stopped(ctx, op, r, err)
 		}
-		err = eachEntry(ctx, pg.Items, &r, func(ctx context.Context, id string, r *Result) error {
-			return j.monthlyOne(ctx, now, id, r)
-		})
-		if err != nil {
-			return stopped(ctx, op, r, err) // The cursor stays before the page; the next run repeats it.
+		dayDone := true
+		for i, pg := range pages {
+			items := pg.Items
+			room := limit - r.handled()
+			cut := len(items) > room
+			if cut {
+				items = items[:room]
+			}
+			err = eachEntry(ctx, items, &r, func(ctx context.Context, id string, r *Result) error {
+				return j.monthlyOne(ctx, now, id, r)
+			})
+			if err != nil {
+				return stopped(ctx, op, r, err) // The cursor stays before the page; the next run repeats it.
+			}
+			if cut || pg.Next != "" {
+				// This partition has more: the next pass reads on from here.
+				c.Part += i
+				if n := len(items); n > 0 {
+					c.After = store.EncodeCursor(items[n-1].SK)
+				} else if i > 0 {
+					c.After = ""
+				}
+				dayDone = false
+				break
+			}
 		}
-		if n := len(pg.Items); n > 0 {
-			c.After = store.EncodeCursor(pg.Items[n-1].SK)
-		}
-		switch {
-		case pg.Next != "":
-		case c.Part+1 < len(pks):
-			c.Part, c.After = c.Part+1, ""
-		default:
+		if dayDone {
 			d, _ := time.Parse(calendar.DayLayout, c.Day)
 			c.Day, c.Part, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), 0, ""
 		}
-		if err := save(); err != nil {
-			return stopped(ctx, op, r, err)
+		if r.handled() > before {
+			if err := save(); err != nil {
+				return stopped(ctx, op, r, err)
+			}
 		}
 	}
 	c.Done = true

@@ -14,6 +14,7 @@ import (
 	"github.com/wemember/wemember/shared/reminders"
 	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
 
 // levelCoupons counts a member's monthly level coupons.
@@ -183,5 +184,32 @@ func TestMonthlyLevelCouponsEarlierIndex(t *testing.T) {
 		if n := e.levelCoupons(id); n != 1 {
 			t.Errorf("member %s: %d level coupons, want 1", id, n)
 		}
+	}
+}
+
+// TestMonthlyLevelCouponsQuietDays: the month's first run reads every
+// partition of every day a member may still be active on, but writes its
+// cursor only after handling members and once at the end, not after each
+// of the thousands of empty pages.
+func TestMonthlyLevelCouponsQuietDays(t *testing.T) {
+	e := newEnv(t, cstAt(2026, 3, 20, 9))
+	id := e.member("", "")
+	e.grow(id, 1000)
+	f := &storetest.Faults{Store: e.st}
+	jobs := reminders.New(f, e.members, e.coupons, e.points, e.points, e.send,
+		reminders.Config{MiniProgramAppID: mpApp, TemplateID: "expiry-reminder"})
+	r, err := jobs.MonthlyLevelCoupons(e.ctx, cstAt(2026, 4, 1, 0), 100)
+	if err != nil || r.Items != 1 || r.More {
+		t.Fatalf("MonthlyLevelCoupons = %+v, %v; want the one silver member issued", r, err)
+	}
+	if got := e.levelCoupons(id); got != 1 {
+		t.Errorf("silver member has %d monthly coupons, want 1", got)
+	}
+	c := f.Counts()
+	if c.Writes > 2 {
+		t.Errorf("the run wrote its cursor %d times over %d query pages; want at most 2 (after the member, then done)", c.Writes, c.Queries)
+	}
+	if c.Queries < 181*store.Shards {
+		t.Errorf("the run read %d pages; want every partition of the 181 days (at least %d)", c.Queries, 181*store.Shards)
 	}
 }
