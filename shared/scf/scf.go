@@ -32,9 +32,10 @@
 //
 // The caller's identity is read only from the invocation's own function
 // context (functioncontext.FromContext: Environment WX_OPENID, WX_APPID,
-// WX_UNIONID), never from the process environment: scf-go-lib copies each
-// invocation's environment into os.Setenv and never clears it, so a later
-// invocation would otherwise inherit an earlier caller. An invocation whose
+// WX_UNIONID), never from the process environment: scf-go-lib's runtime
+// copies each invocation's environment into os.Setenv and never clears it,
+// so a later invocation would otherwise inherit an earlier caller (Start
+// serves the runtime itself and copies nothing, runtime.go). An invocation whose
 // context carries WX_OPENID is always treated as a CloudBase call, whatever
 // its data looks like, so a mini-program cannot pass itself off as a timer
 // or an HTTP request. Envelope data with no vouched caller (another
@@ -57,18 +58,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tencentyun/scf-go-lib/cloudfunction"
 	"github.com/tencentyun/scf-go-lib/events"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/web"
 )
-
-// Start hands h to the SCF runtime; it does not return.
-func Start(h web.Handler) {
-	cloudfunction.Start(Invoke(h))
-}
 
 // HTTPEvent is an API Gateway trigger or function URL event. scf-go-lib's
 // events.APIGatewayRequest lacks isBase64Encoded, hence this type.

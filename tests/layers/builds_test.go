@@ -29,7 +29,7 @@ type build struct {
 // Paths the tests name.
 const (
 	lambdaRuntime = "github.com/aws/aws-lambda-go/lambda"
-	scfRuntime    = "github.com/tencentyun/scf-go-lib/cloudfunction"
+	scfRuntime    = "github.com/tencentyun/scf-go-lib/cloudfunction/messages" // The runtime's wire types (shared/scf serves them).
 	scfLib        = "github.com/tencentyun/"
 	dynamoClient  = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awsSDK        = "github.com/aws/aws-sdk-go-v2"
@@ -47,8 +47,7 @@ var credentialChain = []string{
 }
 
 // rpcStack is what net/rpc drags in (the Lambda Go1 protocol without
-// lambda.norpc, and scf-go-lib's runtime server, which SCF's Go1 runtime
-// speaks to and so only SCF builds carry); its calling methods by
+// lambda.norpc, scf-go-lib's own runtime server); its calling methods by
 // reflection also keeps every exported method in the binary.
 var rpcStack = []string{"net/rpc", "html/template"}
 
@@ -63,7 +62,7 @@ var builds = []build{
 	{
 		name: "Tencent SCF on DynamoDB", tags: "scf,dynamo",
 		present: []string{scfRuntime, dynamoClient},
-		absent:  slices.Concat([]string{lambdaLib, bbolt}, credentialChain),
+		absent:  slices.Concat([]string{lambdaLib, bbolt}, credentialChain, rpcStack),
 	},
 	{
 		name: "AWS Lambda on bbolt", tags: "lambda,lambda.norpc,bolt",
@@ -73,7 +72,7 @@ var builds = []build{
 	{
 		name: "Tencent SCF on bbolt", tags: "scf,bolt",
 		present: []string{scfRuntime, bbolt},
-		absent:  []string{lambdaLib, awsSDK, smithy},
+		absent:  slices.Concat([]string{lambdaLib, awsSDK, smithy}, rpcStack),
 	},
 	{
 		name: "default (every platform and store)", tags: "",
