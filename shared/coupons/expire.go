@@ -100,7 +100,7 @@ func (s *Service) expireDue(ctx context.Context, now time.Time, limit int) (Prog
 		}
 		open = nextDay(d)
 	}
-	if aerr := s.advance(ctx, cur, open, ver); err == nil {
+	if aerr := store.AdvanceDay(ctx, s.st, cursorKey(), cur, open, ver); err == nil {
 		err = aerr
 	}
 	p := w.p
@@ -245,36 +245,6 @@ func (s *Service) cursor(ctx context.Context, now time.Time) (string, int64, err
 		return "", 0, err
 	}
 	return c.Day, it.Version, nil
-}
-
-// advance stores open as the cursor if it moved past cur, unless another
-// run moved it at least as far meanwhile. It writes on a detached context:
-// a run cut off by its deadline still saves how far it got.
-func (s *Service) advance(ctx context.Context, cur, open string, ver int64) error {
-	if open <= cur {
-		return nil
-	}
-	ctx, cancel := store.Detach(ctx)
-	defer cancel()
-	for range 5 {
-		err := s.st.Write(ctx, store.PutJSON(cursorKey(), dueCursor{Day: open}).IfVersion(ver))
-		if err == nil {
-			return nil
-		}
-		if !errs.Is(errs.Conflict, err) {
-			return errs.E("coupons.ExpireDue", err)
-		}
-		var c dueCursor
-		it, err := store.GetJSON(ctx, s.st, cursorKey(), &c)
-		if err != nil {
-			return errs.E("coupons.ExpireDue", err)
-		}
-		if c.Day >= open {
-			return nil
-		}
-		ver = it.Version
-	}
-	return errs.E("coupons.ExpireDue", errs.Transient, "expiry cursor is contended")
 }
 
 // nextDay returns the UTC day after day (yyyymmdd).

@@ -62,7 +62,7 @@ func (s *Service) ArchiveInactive(ctx context.Context, now time.Time, limit int)
 	day, more, err := a.days(ctx, cur.Day, cutoff)
 	// However the run ends, even cut off by its deadline, the cursor moves
 	// past the days it finished, so the next run does not read them again.
-	if serr := s.saveArchiveCursor(ctx, cur.Day, day, cit.Version); err == nil {
+	if serr := store.AdvanceDay(ctx, s.store, archiveCursorKey(), cur.Day, day, cit.Version); err == nil {
 		err = serr
 	}
 	if err != nil {
@@ -103,34 +103,6 @@ func (a *archiveWalk) days(ctx context.Context, day, last string) (string, bool,
 		day = next
 	}
 	return day, false, nil
-}
-
-// saveArchiveCursor stores day as the archive cursor if it moved past
-// from, unless an overlapping run moved it at least as far meanwhile. It
-// writes on a detached context, so a run cut off by its deadline still
-// saves how far it got.
-func (s *Service) saveArchiveCursor(ctx context.Context, from, day string, ver int64) error {
-	if day <= from {
-		return nil
-	}
-	ctx, cancel := store.Detach(ctx)
-	defer cancel()
-	for range 5 {
-		err := s.store.Write(ctx, store.PutJSON(archiveCursorKey(), archiveCursor{Day: day}).IfVersion(ver))
-		if !errs.Is(errs.Conflict, err) {
-			return err
-		}
-		var cur archiveCursor
-		it, err := store.GetJSON(ctx, s.store, archiveCursorKey(), &cur)
-		if err != nil {
-			return err
-		}
-		if cur.Day >= day {
-			return nil // The other run got as far: the days it read are settled either way.
-		}
-		ver = it.Version
-	}
-	return errs.E(errs.Transient, "archive cursor is contended")
 }
 
 // archiveWorkers is how many activity partitions the archive sweep reads at

@@ -7,8 +7,8 @@ import (
 
 	"github.com/wemember/wemember/shared/calendar"
 	"github.com/wemember/wemember/shared/errs"
-	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/reqlog"
 	"github.com/wemember/wemember/shared/store"
 )
