@@ -85,8 +85,11 @@ func (s *Service) expireBatch(ctx context.Context, now time.Time, items []dueIte
 		}
 	}
 	if !alone {
+		// A batch over the store's size limits (coupons of a template saved
+		// with a scope that large before it was bounded) is settled item by
+		// item too.
 		err = s.st.Write(ctx, ms...)
-		if _, ok := store.FailedKey(err); !ok {
+		if _, ok := store.FailedKey(err); !ok && !errs.Is(errs.Invalid, err) {
 			if err != nil {
 				return 0, 0, err
 			}

@@ -154,8 +154,8 @@ func (r *registration) build(ctx context.Context, res member.Result) ([]store.Mu
 		}
 		g, err = r.coupons.PlanRegistration(ctx, res.Member.ID)
 	}
-	if errs.Is(errs.Conflict, err) {
-		return nil, nil
+	if coupons.Unavailable(err) {
+		return nil, nil // Paused, sold out, ended or gone: the member arrives without it.
 	}
 	if err != nil {
 		return nil, err
