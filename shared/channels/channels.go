@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // Scene is a registered QR scene or contact-way state.
@@ -94,6 +95,12 @@ func (s *Service) Save(ctx context.Context, sc Scene, operator string) (Scene, e
 	if sc.Channel.Kind == "" || len(sc.Channel.Kind) > 32 || len(sc.Channel.Value) > 128 {
 		return Scene{}, errs.E(op, errs.Invalid, "scene needs a channel kind")
 	}
+	if p := sc.Channel.Problem(); p != "" {
+		return Scene{}, errs.E(op, errs.Invalid, p)
+	}
+	if !validRef(sc.Inviter) || !validRef(sc.Code) {
+		return Scene{}, errs.E(op, errs.Invalid, "scene inviter and code must be at most 64 bytes of plain text")
+	}
 	if operator == "" {
 		return Scene{}, errs.E(op, errs.Invalid, "operator is required")
 	}
@@ -103,6 +110,10 @@ func (s *Service) Save(ctx context.Context, sc Scene, operator string) (Scene, e
 	}
 	return sc, nil
 }
+
+// validRef reports whether a scene's inviter or code is short plain text
+// (or empty).
+func validRef(s string) bool { return text.Problem(s, 64) == "" }
 
 // Resolve tells what an arrival through a scene means. A registered scene
 // gives its channel, inviter and code; an unregistered but valid one gives

@@ -2,6 +2,7 @@ package channels_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,37 @@ func TestMutationsForANewMember(t *testing.T) {
 	}
 	if again, _ := svc.PendingMutation("m1", "oa-qr", "autumn", channels.Attribution{Inviter: "m9"}); !errs.Is(errs.Conflict, st.Write(ctx, again)) {
 		t.Error("a second pending attribution was written over the first touch")
+	}
+}
+
+// TestSaveBoundsFreeText: a scene's channel, inviter and code are copied
+// into every member who arrives through it, so their free text is bounded
+// as a claimed channel's is; an oversized scene is refused and not stored.
+func TestSaveBoundsFreeText(t *testing.T) {
+	ctx := context.Background()
+	st, err := bolt.Open(t.TempDir() + "/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := channels.New(st, time.Now)
+	utm := map[string]string{}
+	for i := range member.MaxUTM + 1 {
+		utm[fmt.Sprintf("k%d", i)] = "v"
+	}
+	long := strings.Repeat("x", 65)
+	for name, sc := range map[string]channels.Scene{
+		"utm":             {ID: "s1", Channel: member.Channel{Kind: "poster", UTM: utm}},
+		"value":           {ID: "s2", Channel: member.Channel{Kind: "poster", Value: strings.Repeat("v", 129)}},
+		"inviter":         {ID: "s3", Channel: member.Channel{Kind: "poster"}, Inviter: long},
+		"code":            {ID: "s4", Channel: member.Channel{Kind: "poster"}, Code: long},
+		"channel inviter": {ID: "s5", Channel: member.Channel{Kind: "poster", Inviter: long}},
+	} {
+		if _, err := svc.Save(ctx, sc, "ops"); !errs.Is(errs.Invalid, err) {
+			t.Errorf("%s: Save = %v; want Invalid", name, err)
+		}
+		if a, ok, err := svc.Resolve(ctx, "oa", sc.ID); err != nil || !ok || a.Channel.Kind == "poster" {
+			t.Errorf("%s: Resolve = %+v, %v, %v; want the scene not stored", name, a, ok, err)
+		}
 	}
 }

@@ -9,10 +9,12 @@ package member
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/text"
 )
 
 // Status is a member's lifecycle state.
@@ -55,6 +57,34 @@ type Channel struct {
 	// share, UTM parameters) rather than one a verified source set: good
 	// for statistics, never a reason to pay anyone.
 	Claimed bool `json:"claimed,omitempty"`
+}
+
+// MaxUTM bounds a channel's UTM parameters.
+const MaxUTM = 8
+
+// Problem says what is wrong with a channel's free text — its value, inviter
+// and UTM parameters, each bounded plain text — or "" when nothing is, so
+// that a channel stays small wherever it is copied (a member's profile, a
+// scene).
+func (c Channel) Problem() string {
+	if p := text.Problem(c.Value, 128); p != "" {
+		return "channel.value " + p
+	}
+	if p := text.Problem(c.Inviter, 64); p != "" {
+		return "channel.inviter " + p
+	}
+	if len(c.UTM) > MaxUTM {
+		return fmt.Sprintf("channel.utm takes at most %d parameters", MaxUTM)
+	}
+	for k, v := range c.UTM {
+		if p := text.Problem(k, 32); p != "" || k == "" {
+			return "channel.utm keys must be 1..32 bytes of plain text"
+		}
+		if p := text.Problem(v, 128); p != "" {
+			return "channel.utm values " + p
+		}
+	}
+	return ""
 }
 
 // Consent is a recorded privacy-agreement consent.

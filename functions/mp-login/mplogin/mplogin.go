@@ -286,19 +286,8 @@ func checkChannel(c *member.Channel) error {
 		return errs.E(errs.Invalid, "channel.kind must be "+strings.Join(ClaimableChannels, ", ")+
 			"; other attribution comes only from verified sources")
 	}
-	if p := text.Problem(c.Value, 128); p != "" {
-		return errs.E(errs.Invalid, "channel.value "+p)
-	}
-	if len(c.UTM) > 8 {
-		return errs.E(errs.Invalid, "channel.utm takes at most 8 parameters")
-	}
-	for k, v := range c.UTM {
-		if p := text.Problem(k, 32); p != "" || k == "" {
-			return errs.E(errs.Invalid, "channel.utm keys must be 1..32 bytes of plain text")
-		}
-		if p := text.Problem(v, 128); p != "" {
-			return errs.E(errs.Invalid, "channel.utm values "+p)
-		}
+	if p := c.Problem(); p != "" {
+		return errs.E(errs.Invalid, p)
 	}
 	return nil
 }
