@@ -2,57 +2,14 @@ package member_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 )
-
-// hookStore runs after once, after the first Get for which it reports true:
-// the point where a test slips a concurrent command in.
-type hookStore struct {
-	store.Store
-	mu    sync.Mutex
-	after func(k store.Key, err error) bool
-}
-
-func (h *hookStore) Get(ctx context.Context, k store.Key) (store.Item, error) {
-	it, err := h.Store.Get(ctx, k)
-	h.read(k, err)
-	return it, err
-}
-
-// GetMany shows the hook each key read, an absent one as Get reports it.
-func (h *hookStore) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
-	its, err := h.Store.GetMany(ctx, ks, c)
-	for i, k := range ks {
-		switch {
-		case err != nil:
-			h.read(k, err)
-		case !its[i].Found():
-			h.read(k, errs.E(errs.NotExist, "absent"))
-		default:
-			h.read(k, nil)
-		}
-	}
-	return its, err
-}
-
-// read runs the hook after a read of k that ended with err.
-func (h *hookStore) read(k store.Key, err error) {
-	h.mu.Lock()
-	f := h.after
-	h.mu.Unlock()
-	if f != nil && f(k, err) {
-		h.mu.Lock()
-		h.after = nil
-		h.mu.Unlock()
-	}
-}
 
 // TestPhoneClaimedMeanwhileKeepsAccountsApart replays the race of two WeChat
 // accounts presenting the same imported phone at once: the second arrival
@@ -91,10 +48,10 @@ func TestPhoneClaimedMeanwhileKeepsAccountsApart(t *testing.T) {
 			}
 			c.Add(time.Hour)
 
-			hs := &hookStore{Store: s}
+			hs := &storetest.Faults{Store: s}
 			second := member.NewService(hs, box, c.Now, member.NewID)
 			var first member.Result
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				if k != store.K(member.Partition(rec), "profile") || err != nil {
 					return false
 				}

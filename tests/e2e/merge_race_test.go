@@ -14,6 +14,7 @@ import (
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 	"github.com/wemember/wemember/tests/backends"
 	"github.com/wemember/wemember/tests/wxsim"
 	"github.com/wemember/wemember/tests/wxsim/push"
@@ -164,48 +165,6 @@ func TestEndToEndMergeRace(t *testing.T) {
 	})
 }
 
-// hookStore calls after once, after the first Get for which it reports
-// true: the point where a test slips a concurrent command in.
-type hookStore struct {
-	store.Store
-	mu    sync.Mutex
-	after func(k store.Key, err error) bool
-}
-
-func (h *hookStore) Get(ctx context.Context, k store.Key) (store.Item, error) {
-	it, err := h.Store.Get(ctx, k)
-	h.read(k, err)
-	return it, err
-}
-
-// GetMany shows the hook each key read, an absent one as Get reports it.
-func (h *hookStore) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
-	its, err := h.Store.GetMany(ctx, ks, c)
-	for i, k := range ks {
-		switch {
-		case err != nil:
-			h.read(k, err)
-		case !its[i].Found():
-			h.read(k, errs.E(errs.NotExist, "absent"))
-		default:
-			h.read(k, nil)
-		}
-	}
-	return its, err
-}
-
-// read runs the hook after a read of k that ended with err.
-func (h *hookStore) read(k store.Key, err error) {
-	h.mu.Lock()
-	f := h.after
-	h.mu.Unlock()
-	if f != nil && f(k, err) {
-		h.mu.Lock()
-		h.after = nil
-		h.mu.Unlock()
-	}
-}
-
 // TestEndToEndMergeInterleavings replays, deterministically, the two
 // interleavings of TestEndToEndMergeRace that the scheduler only sometimes
 // produces: the SCAN's arrival (OA openid + unionid) runs on a member
@@ -216,7 +175,7 @@ func TestEndToEndMergeInterleavings(t *testing.T) {
 	backends.Run(t, func(t *testing.T, b backends.Backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		hs := &hookStore{Store: e.deps.Store}
+		hs := &storetest.Faults{Store: e.deps.Store}
 		scanSide := member.NewService(hs, e.deps.Box, e.clock.Now, member.NewID)
 		for _, ab := range []member.Absorber{e.deps.Loyalty, e.deps.Coupons, e.deps.Channels} {
 			scanSide.AddAbsorber(ab)
@@ -242,7 +201,7 @@ func TestEndToEndMergeInterleavings(t *testing.T) {
 			a := arrive(e.deps.Members, mp).Member
 			e.clock.Advance(time.Minute)
 			bm := arrive(e.deps.Members, oaID).Member
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				if !strings.Contains(k.PK, union.Value) || !errs.Is(errs.NotExist, err) {
 					return false
 				}
@@ -265,7 +224,7 @@ func TestEndToEndMergeInterleavings(t *testing.T) {
 			e.clock.Advance(2 * time.Hour) // Past link's "nothing worth a write" hour.
 			bm := arrive(e.deps.Members, oaID, union).Member
 			e.clock.Advance(2 * time.Hour)
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				// The look-up's last read: the unionid's index item, still
 				// naming B. Link then writes on the version of B it read.
 				if !strings.Contains(k.PK, union.Value) || err != nil {
@@ -299,7 +258,7 @@ func TestEndToEndMergeInterleavings(t *testing.T) {
 			earn(a.ID, 5, "e2e:ia:"+a.ID)
 			earn(bm.ID, 20, "e2e:ib:"+bm.ID)
 			absorber := loyalty.New(hs, e.clock.Now, member.NewID)
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				if k != store.K(member.Partition(bm.ID), "points") {
 					return false
 				}

@@ -15,6 +15,7 @@ import (
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/pii"
 	"github.com/wemember/wemember/shared/store"
+	"github.com/wemember/wemember/shared/store/storetest"
 	"github.com/wemember/wemember/shared/web"
 	"github.com/wemember/wemember/tests/backends"
 	"github.com/wemember/wemember/tests/wxsim"
@@ -36,7 +37,7 @@ func TestEndToEndSignInDuringMerge(t *testing.T) {
 		if got := e.do("PUT", "/admin-api/rules/loyalty", admin, body); got.Status != http.StatusOK {
 			t.Fatalf("PUT rules: %d %s", got.Status, got.Body)
 		}
-		hs := &hookStore{Store: e.deps.Store}
+		hs := &storetest.Faults{Store: e.deps.Store}
 
 		// setup imports a phone and logs a new WeChat user in without it.
 		setup := func(t *testing.T, name, number string) (rec string, x loginReply, arrival member.Arrival) {
@@ -107,7 +108,7 @@ func TestEndToEndSignInDuringMerge(t *testing.T) {
 			for _, ab := range []member.Absorber{e.deps.Loyalty, e.deps.Coupons, e.deps.Channels} {
 				mergeSide.AddAbsorber(ab)
 			}
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				if k != store.K("merge#"+x.MemberID, "merge") || err != nil {
 					return false
 				}
@@ -129,7 +130,7 @@ func TestEndToEndSignInDuringMerge(t *testing.T) {
 			rec, x, arrival := setup(t, "signin-late", "13855560102")
 			late := memberapi.New(e.deps.Members, loyalty.New(hs, e.clock.Now, member.NewID, loyalty.WithCoupons(e.deps.Coupons)),
 				e.deps.Coupons, e.deps.Sessions, mpAppID, e.clock.Now)
-			hs.after = func(k store.Key, err error) bool {
+			hs.AfterGet = func(k store.Key, err error) bool {
 				if k.PK != member.Partition(x.MemberID) || !strings.Contains(k.SK, "signin") {
 					return false
 				}
@@ -143,7 +144,7 @@ func TestEndToEndSignInDuringMerge(t *testing.T) {
 			if err != nil || resp.Status != http.StatusOK {
 				t.Fatalf("late sign-in: %+v, %v", resp, err)
 			}
-			if hs.after != nil {
+			if hs.AfterGet != nil {
 				t.Fatal("the merge did not run inside the sign-in")
 			}
 			if pts, repeat := signIn(t, x.Token); pts != 0 && !repeat {

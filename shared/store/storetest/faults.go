@@ -29,6 +29,11 @@ type Faults struct {
 	AfterWrite func(ctx context.Context, ms []store.Mutation, err error)
 	// BeforeQuery, when set, runs before each query.
 	BeforeQuery func(ctx context.Context, q store.Query)
+	// AfterGet, when set, runs after each read of one key (a Get, or each
+	// key of a GetMany, an absent one as Get reports it) with its outcome,
+	// until it first reports true: the point where a test slips a
+	// concurrent command in.
+	AfterGet func(k store.Key, err error) bool
 }
 
 func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
@@ -53,7 +58,9 @@ func (f *Faults) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	f.mu.Lock()
 	f.gets++
 	f.mu.Unlock()
-	return f.Store.Get(ctx, k)
+	it, err := f.Store.Get(ctx, k)
+	f.read(k, err)
+	return it, err
 }
 
 func (f *Faults) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
@@ -63,7 +70,30 @@ func (f *Faults) GetMany(ctx context.Context, ks []store.Key, c store.Consistenc
 		f.eventual++
 	}
 	f.mu.Unlock()
-	return f.Store.GetMany(ctx, ks, c)
+	its, err := f.Store.GetMany(ctx, ks, c)
+	for i, k := range ks {
+		switch {
+		case err != nil:
+			f.read(k, err)
+		case !its[i].Found():
+			f.read(k, errs.E(errs.NotExist, "absent"))
+		default:
+			f.read(k, nil)
+		}
+	}
+	return its, err
+}
+
+// read runs AfterGet after a read of k that ended with err.
+func (f *Faults) read(k store.Key, err error) {
+	f.mu.Lock()
+	hook := f.AfterGet
+	f.mu.Unlock()
+	if hook != nil && hook(k, err) {
+		f.mu.Lock()
+		f.AfterGet = nil
+		f.mu.Unlock()
+	}
 }
 
 func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
@@ -88,7 +118,7 @@ func (f *Faults) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.writes, f.mutations, f.gets, f.batchGets, f.eventual, f.queries = 0, 0, 0, 0, 0, nil
-	f.BeforeWrite, f.AfterWrite, f.BeforeQuery = nil, nil, nil
+	f.BeforeWrite, f.AfterWrite, f.BeforeQuery, f.AfterGet = nil, nil, nil, nil
 }
 
 // Writes is the number of writes since the last reset.
