@@ -262,12 +262,12 @@ func Validate(op string, ms []Mutation) error {
 		}
 		size := m.Size()
 		if size > MaxItemBytes {
-			return errs.E(op, errs.Invalid, fmt.Sprintf("mutation %d: an item of %d bytes is over the limit of %d", i, size, MaxItemBytes))
+			return errs.E(op, errs.Invalid, fmt.Sprintf("a record of %d bytes is over the store's limit of %d bytes", size, MaxItemBytes))
 		}
 		total += size
 	}
 	if total > MaxWriteBytes {
-		return errs.E(op, errs.Invalid, fmt.Sprintf("a write of %d bytes is over the limit of %d", total, MaxWriteBytes))
+		return errs.E(op, errs.Invalid, fmt.Sprintf("a change of %d bytes is over the store's limit of %d bytes for one change", total, MaxWriteBytes))
 	}
 	return nil
 }
