@@ -65,7 +65,7 @@ func Check(p Platform) error {
 	if p == Local || cloudStart(p) != nil {
 		return nil
 	}
-	return errs.E("launch", errs.Invalid, fmt.Sprintf(
+	return errs.E("launch.Check", errs.Invalid, fmt.Sprintf(
 		"this binary was built without the %s runtime: build it with -tags %s, or with no platform tag for every platform", p, p))
 }
 

@@ -112,12 +112,10 @@ type Schedule struct {
 
 // event is an HTTP event's fields and those that tell the other shapes
 // apart, so that one decoding of an HTTP event's payload (which may carry a
-// body of megabytes) both recognises and converts it. Path, present or
-// not, tells a call without a caller apart; it hides HTTPEvent.Path.
+// body of megabytes) both recognises and converts it.
 type event struct {
 	HTTPEvent
-	Type string  `json:"Type"`
-	Path *string `json:"path"`
+	Type string `json:"Type"`
 }
 
 // probe holds the few fields that tell the event shapes apart.
@@ -140,9 +138,6 @@ func Invoke(h web.Handler) func(ctx context.Context, raw json.RawMessage) (any, 
 		if caller == nil {
 			var ev event
 			if json.Unmarshal(raw, &ev) == nil && ev.Type != "Timer" && ev.Method != "" {
-				if ev.Path != nil {
-					ev.HTTPEvent.Path = *ev.Path
-				}
 				return serveHTTP(ctx, h, &ev.HTTPEvent, fc), nil
 			}
 		}

@@ -36,6 +36,7 @@ type Faults struct {
 	AfterGet func(k store.Key, err error) bool
 }
 
+// Write counts the write, runs BeforeWrite, writes, then runs AfterWrite.
 func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
 	f.mu.Lock()
 	f.writes++
@@ -54,6 +55,7 @@ func (f *Faults) Write(ctx context.Context, ms ...store.Mutation) error {
 	return err
 }
 
+// Get counts the read and runs AfterGet with its outcome.
 func (f *Faults) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	f.mu.Lock()
 	f.gets++
@@ -63,6 +65,7 @@ func (f *Faults) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	return it, err
 }
 
+// GetMany counts the batched read and runs AfterGet for each key.
 func (f *Faults) GetMany(ctx context.Context, ks []store.Key, c store.Consistency) ([]store.Item, error) {
 	f.mu.Lock()
 	f.batchGets++
@@ -96,6 +99,8 @@ func (f *Faults) read(k store.Key, err error) {
 	}
 }
 
+// Query records the partition, runs BeforeQuery and refuses an ended
+// context before it queries.
 func (f *Faults) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	f.mu.Lock()
 	f.queries = append(f.queries, q.PK)
