@@ -180,11 +180,11 @@ func (d *decoder) object(dec *jsontext.Decoder, rv reflect.Value, fs *structFiel
 		i, ok := fs.byName[string(key)]
 		if !ok {
 			if j := fs.fold(string(key)); j >= 0 {
-				d.fatal = &problem{msg: "request body key " + strconv.Quote(pointerPath(dec, dec.StackPointer())) + " must be spelt " + strconv.Quote(fs.list[j].name)}
+				d.fatal = &problem{msg: "request body key " + quoteClipped(pointerPath(dec, dec.StackPointer())) + " must be spelt " + strconv.Quote(fs.list[j].name)}
 				return d.fatal
 			}
 			if d.strict && d.wrong == nil {
-				d.wrong = &problem{msg: "request body has an unknown field " + strconv.Quote(string(key))}
+				d.wrong = &problem{msg: "request body has an unknown field " + quoteClipped(string(key))}
 			}
 			if err := dec.SkipValue(); err != nil {
 				return d.fail(dec, err)
@@ -250,7 +250,7 @@ func (d *decoder) typeProblem(t reflect.Type, cause error) *problem {
 	if len(d.names) == 0 {
 		return &problem{msg: "request body must be " + jsonType(t), cause: cause}
 	}
-	return &problem{msg: "request body field " + strconv.Quote(strings.Join(d.names, ".")) + " must be " + jsonType(t), cause: cause}
+	return &problem{msg: "request body field " + quoteClipped(strings.Join(d.names, ".")) + " must be " + jsonType(t), cause: cause}
 }
 
 // fail stops reading on err, malformed JSON or a repeated key.
@@ -258,7 +258,7 @@ func (d *decoder) fail(dec *jsontext.Decoder, err error) error {
 	if d.fatal == nil {
 		var syntax *jsontext.SyntacticError
 		if errors.As(err, &syntax) && syntax.Err == jsontext.ErrDuplicateName {
-			d.fatal = &problem{msg: "request body repeats the key " + strconv.Quote(pointerPath(dec, syntax.JSONPointer)), cause: err}
+			d.fatal = &problem{msg: "request body repeats the key " + quoteClipped(pointerPath(dec, syntax.JSONPointer)), cause: err}
 		} else {
 			d.fatal = &problem{msg: "request body is not valid JSON", cause: err}
 		}
@@ -321,4 +321,21 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
+}
+
+// maxEcho bounds how much of a client's key or path a refusal quotes back:
+// the message reaches the client and the request log.
+const maxEcho = 64
+
+// quoteClipped quotes s for a refusal, cut to maxEcho bytes (at a rune
+// boundary, marked with …) so a huge key does not come back whole.
+func quoteClipped(s string) string {
+	if len(s) <= maxEcho {
+		return strconv.Quote(s)
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut] + "…")
 }

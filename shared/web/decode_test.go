@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,10 @@ func TestDecodeRefusals(t *testing.T) {
 		{"misspelt", decodeJSON, `{"Clerk":"a"}`, 400, `request body key "Clerk" must be spelt "clerk"`},
 		{"misspelt in a list", decodeStrict, `{"lines":[{"sku":"a"},{"Sku":"b"}]}`, 400, `request body key "lines[1].Sku" must be spelt "sku"`},
 		{"unknown", decodeStrict, `{"clerk":"a","clark":"b"}`, 400, `request body has an unknown field "clark"`},
+		{"unknown and huge", decodeStrict, `{"clerk":"a","` + strings.Repeat("k", 70) + `":1}`, 400,
+			`request body has an unknown field "` + strings.Repeat("k", 64) + `…"`},
+		{"repeated and huge", decodeJSON, `{"x":{"` + strings.Repeat("é", 40) + `":1,"` + strings.Repeat("é", 40) + `":2}}`, 400,
+			`request body repeats the key "x.` + strings.Repeat("é", 31) + `…"`},
 		{"unknown nested", decodeStrict, `{"order":{"ID":"a","id2":"b"}}`, 400, `request body has an unknown field "id2"`},
 		{"repeat beats an earlier wrong type", decodeStrict, `{"clerk":1,"ok":true,"ok":false}`, 400, `request body repeats the key "ok"`},
 		{"misspelling beats an earlier unknown field", decodeStrict, `{"clark":1,"OK":true}`, 400, `request body key "OK" must be spelt "ok"`},
