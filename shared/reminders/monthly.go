@@ -2,6 +2,7 @@ package reminders
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -121,8 +122,11 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			}
 		}
 		if dayDone {
-			d, _ := time.Parse(calendar.DayLayout, c.Day)
-			c.Day, c.Part, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), 0, ""
+			next, err := calendar.NextDay(c.Day)
+			if err != nil {
+				return r, errs.E(op, errs.Internal, fmt.Errorf("monthly cursor: %w", err))
+			}
+			c.Day, c.Part, c.After = next, 0, ""
 		}
 		if r.handled() > before {
 			if err := save(); err != nil {
