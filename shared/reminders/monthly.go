@@ -81,7 +81,9 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		// are empty, and the cursor is saved only after members were handled,
 		// so a quiet stretch of days costs reads, not writes.
 		before := r.handled()
-		pks := j.members.ActivePartitions(c.Day)[c.Part:]
+		all := j.members.ActivePartitions(c.Day)
+		c.Part = min(max(c.Part, 0), len(all)) // A stored cursor from another partition count must not panic.
+		pks := all[c.Part:]
 		pages := make([]store.Page, len(pks))
 		err := parallel.Each(ctx, partitionWorkers, len(pks), func(ctx context.Context, i int) error {
 			q := store.Query{PK: pks[i], Limit: 100}
