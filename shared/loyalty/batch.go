@@ -94,7 +94,9 @@ func (s *Service) settleItems(ctx context.Context, run *sweepRun, items []dueIte
 				return false, true
 			}
 			good, cut := s.settleEach(ctx, run, alone)
-			bad.Store(bad.Load() || !good)
+			if !good {
+				bad.Store(true)
+			}
 			if cut {
 				return false, true
 			}

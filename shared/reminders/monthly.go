@@ -2,6 +2,7 @@ package reminders
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -80,7 +81,9 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 		// are empty, and the cursor is saved only after members were handled,
 		// so a quiet stretch of days costs reads, not writes.
 		before := r.handled()
-		pks := j.members.ActivePartitions(c.Day)[c.Part:]
+		all := j.members.ActivePartitions(c.Day)
+		c.Part = min(max(c.Part, 0), len(all)) // A stored cursor from another partition count must not panic.
+		pks := all[c.Part:]
 		pages := make([]store.Page, len(pks))
 		err := parallel.Each(ctx, partitionWorkers, len(pks), func(ctx context.Context, i int) error {
 			q := store.Query{PK: pks[i], Limit: 100}
@@ -121,8 +124,11 @@ func (j *Jobs) MonthlyLevelCoupons(ctx context.Context, now time.Time, limit int
 			}
 		}
 		if dayDone {
-			d, _ := time.Parse(calendar.DayLayout, c.Day)
-			c.Day, c.Part, c.After = d.AddDate(0, 0, 1).Format(calendar.DayLayout), 0, ""
+			next, err := calendar.NextDay(c.Day)
+			if err != nil {
+				return r, errs.E(op, errs.Internal, fmt.Errorf("monthly cursor: %w", err))
+			}
+			c.Day, c.Part, c.After = next, 0, ""
 		}
 		if r.handled() > before {
 			if err := save(); err != nil {
