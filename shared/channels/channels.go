@@ -92,7 +92,7 @@ func (s *Service) Save(ctx context.Context, sc Scene, operator string) (Scene, e
 	if !Valid(sc.ID) {
 		return Scene{}, errs.E(op, errs.Invalid, "scene must be 1–64 characters of letters, digits, _-:. (a number must be a 32-bit scene id)")
 	}
-	if sc.Channel.Kind == "" || len(sc.Channel.Kind) > 32 || len(sc.Channel.Value) > 128 {
+	if sc.Channel.Kind == "" || len(sc.Channel.Kind) > 32 {
 		return Scene{}, errs.E(op, errs.Invalid, "scene needs a channel kind")
 	}
 	if p := sc.Channel.Problem(); p != "" {

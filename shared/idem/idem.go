@@ -108,7 +108,7 @@ func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context)
 		// Let a retry run. The lease would lapse anyway; deleting is faster.
 		return nil, g.release(ctx, op, k, err)
 	}
-	fin := store.PutJSON(k, record{Status: done, Resp: resp, At: g.o.Now()}).ExpiresAt(g.o.Now().Add(g.o.TTL))
+	fin := g.answer(k, resp)
 	fctx, fcancel := store.Detach(ctx)
 	defer fcancel()
 	if werr := g.st.Write(fctx, fin); werr != nil {

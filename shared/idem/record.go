@@ -38,11 +38,10 @@ func (r *Record) Answer(resp *web.Response) { r.answer = resp }
 // Mutations is the record, required absent: the answer with the key's
 // lifetime, or, without one, a hold on the key until the lease ends.
 func (r *Record) Mutations() []store.Mutation {
-	now := r.g.o.Now()
 	if r.answer != nil {
-		return []store.Mutation{store.PutJSON(r.k, record{Status: done, Resp: r.answer, At: now}).IfAbsent().ExpiresAt(now.Add(r.g.o.TTL))}
+		return []store.Mutation{r.g.answer(r.k, r.answer).IfAbsent()}
 	}
-	return []store.Mutation{store.PutJSON(r.k, record{Status: running, At: now}).IfAbsent().ExpiresAt(r.lease)}
+	return []store.Mutation{store.PutJSON(r.k, record{Status: running, At: r.g.o.Now()}).IfAbsent().ExpiresAt(r.lease)}
 }
 
 // Lost is told the key whose condition failed the write: when it is the
@@ -97,7 +96,7 @@ func (g *Guard) Run(ctx context.Context, key string, fn func(ctx context.Context
 		return rec.answer, nil
 	}
 	// Write the answer: over the command's hold, or on its own.
-	fin := store.PutJSON(k, record{Status: done, Resp: resp, At: g.o.Now()}).ExpiresAt(g.o.Now().Add(g.o.TTL))
+	fin := g.answer(k, resp)
 	if !rec.written {
 		fin = fin.IfAbsent()
 	}
@@ -115,6 +114,13 @@ func (g *Guard) Run(ctx context.Context, key string, fn func(ctx context.Context
 			slog.String("scope", g.scope), slog.String("kind", errs.KindOf(werr).String()), slog.String("error", werr.Error()))
 	}
 	return resp, nil
+}
+
+// answer is the key's final record, holding the command's answer for the
+// guard's TTL.
+func (g *Guard) answer(k store.Key, resp *web.Response) store.Mutation {
+	now := g.o.Now()
+	return store.PutJSON(k, record{Status: done, Resp: resp, At: now}).ExpiresAt(now.Add(g.o.TTL))
 }
 
 // lease is when a hold taken now under ctx lapses: the guard's lease, or

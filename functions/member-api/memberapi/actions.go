@@ -78,7 +78,7 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 		// A streak day signed in by a member since merged into this one
 		// brought its coupon to that member, and the merge moved it here.
 	case res.Coupon != nil:
-		c := couponView(*res.Coupon, h.Now())
+		c := coupons.ViewOf(*res.Coupon, h.Now())
 		out.Coupon = &c
 	case res.CouponMissed && res.Repeat:
 		// The streak day's coupon could not be had with the sign-in (its
@@ -89,7 +89,7 @@ func (h *Handler) SignIn(ctx context.Context, r *web.Request) (*web.Response, er
 			return nil, errs.E(op, err)
 		}
 		if err == nil {
-			c := couponView(got.Instance, h.Now())
+			c := coupons.ViewOf(got.Instance, h.Now())
 			out.Coupon = &c
 		}
 	}

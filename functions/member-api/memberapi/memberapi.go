@@ -127,7 +127,7 @@ func (h *Handler) Card(ctx context.Context, r *web.Request) (*web.Response, erro
 		}
 		card.Coupons.Available++
 		if len(card.Coupons.Items) < 5 {
-			card.Coupons.Items = append(card.Coupons.Items, couponView(c, now))
+			card.Coupons.Items = append(card.Coupons.Items, coupons.ViewOf(c, now))
 		}
 	}
 	return web.JSON(http.StatusOK, card), nil

@@ -10,12 +10,10 @@ import (
 // CouponView is a coupon as its member sees it.
 type CouponView = coupons.View
 
-func couponView(c coupons.Instance, now time.Time) CouponView { return coupons.ViewOf(c, now) }
-
 func couponViews(cs []coupons.Instance, now time.Time) []CouponView {
 	out := make([]CouponView, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, couponView(c, now))
+		out = append(out, coupons.ViewOf(c, now))
 	}
 	return out
 }
