@@ -14,6 +14,9 @@ import (
 // points.
 func testStanding(t *testing.T, e *env) {
 	f, svc := e.faulty()
+	if _, err := svc.Rules(e.ctx); err != nil { // The card reads with the rules kept.
+		t.Fatal(err)
+	}
 	for _, member := range []string{"m1", "nobody"} {
 		if member == "m1" {
 			e.growth("m1", 1200, "g1")
