@@ -134,28 +134,12 @@ func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, 
 	return Attribution{Channel: sc.Channel, Inviter: sc.Inviter, Code: sc.Code}, true, nil
 }
 
-// RecordPending leaves a pending attribution on a member when it names an
-// inviter or a code. The first one stays (first touch wins); a later one, or
-// the same delivery twice, changes nothing. It reports whether it recorded.
-func (s *Service) RecordPending(ctx context.Context, memberID, source, scene string, a Attribution) (bool, error) {
-	m, ok := s.PendingMutation(memberID, source, scene, a)
-	if !ok {
-		return false, nil
-	}
-	err := s.st.Write(ctx, m)
-	if errs.Is(errs.Conflict, err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, errs.E("channels.RecordPending", err)
-	}
-	return true, nil
-}
-
-// PendingMutation is RecordPending as a mutation for a caller's atomic write; ok is
-// false when the attribution names nobody (or the member itself). The
-// mutation requires that the member has no pending attribution: a write
-// that fails on its key found the first touch recorded already.
+// PendingMutation leaves a pending attribution on a member, as a mutation
+// for a caller's atomic write, when the attribution names an inviter or a
+// code; ok is false when it names nobody (or the member itself). The first
+// one stays (first touch wins): the mutation requires that the member has
+// no pending attribution, so a write that fails on its key found the first
+// touch recorded already.
 func (s *Service) PendingMutation(memberID, source, scene string, a Attribution) (m store.Mutation, ok bool) {
 	if a.Inviter == "" && a.Code == "" {
 		return store.Mutation{}, false

@@ -57,15 +57,21 @@ func TestResolveAndPending(t *testing.T) {
 			t.Errorf("Resolve(%q) = %+v, %v, %v; want ok=%v kind=%q inviter=%q", tt.scene, a, ok, err, tt.ok, tt.kind, tt.inviter)
 		}
 	}
+	// record writes a pending attribution as an arrival does; it reports
+	// whether it recorded.
+	record := func(memberID, scene string, a channels.Attribution) bool {
+		m, ok := svc.PendingMutation(memberID, "oa-qr", scene, a)
+		return ok && st.Write(ctx, m) == nil
+	}
 	a, _, _ := svc.Resolve(ctx, "oa-qr", "123")
-	if ok, _ := svc.RecordPending(ctx, "mnew", "oa-qr", "123", a); !ok {
+	if ok := record("mnew", "123", a); !ok {
 		t.Fatal("first pending attribution not recorded")
 	}
 	other := channels.Attribution{Inviter: "mother"}
-	if ok, _ := svc.RecordPending(ctx, "mnew", "oa-qr", "999", other); ok {
+	if ok := record("mnew", "999", other); ok {
 		t.Fatal("a second attribution replaced the first")
 	}
-	if ok, _ := svc.RecordPending(ctx, "minviter", "oa-qr", "123", a); ok {
+	if ok := record("minviter", "123", a); ok {
 		t.Fatal("a self-invitation was recorded")
 	}
 	p, err := svc.PendingOf(ctx, "mnew")
