@@ -26,8 +26,11 @@ func AdvanceDay(ctx context.Context, st Store, k Key, from, day string, ver int6
 	defer cancel()
 	for range 5 {
 		err := st.Write(ctx, PutJSON(k, DayCursor{Day: day}).IfVersion(ver))
+		if err == nil {
+			return nil
+		}
 		if !errs.Is(errs.Conflict, err) {
-			return err
+			return errs.E(op, err)
 		}
 		var cur DayCursor
 		it, err := GetJSON(ctx, st, k, &cur)
