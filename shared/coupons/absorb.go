@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -194,4 +195,29 @@ func (s *Service) carryOne(ctx context.Context, op, from, into, tpl string) erro
 		}
 	}
 	return errs.E(op, errs.Transient, "take counters are changing; retry")
+}
+
+// loaded is an instance read by id; ver 0 means it is gone.
+type loaded struct {
+	id  string
+	in  Instance
+	ver int64
+}
+
+// loadIDs reads instances by id, at most 8 at a time; an
+// unknown id yields ver 0.
+func (s *Service) loadIDs(ctx context.Context, ids []string) ([]loaded, error) {
+	out := make([]loaded, len(ids))
+	err := parallel.Each(ctx, 8, len(ids), func(ctx context.Context, i int) error {
+		in, ver, err := s.load(ctx, "coupons.Absorb", ids[i])
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return err
+		}
+		out[i] = loaded{id: ids[i], in: in, ver: ver}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

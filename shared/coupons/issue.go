@@ -82,13 +82,7 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCmd) (Issued, error) {
 // issuable checks cmd and answers a key seen before (Duplicate); otherwise
 // it returns the template to issue from, which is active.
 func (s *Service) issuable(ctx context.Context, op string, cmd IssueCmd) (Issued, Template, error) {
-	if err := validID(op, "template id", cmd.TemplateID); err != nil {
-		return Issued{}, Template{}, err
-	}
-	if err := memberOf(op, cmd.MemberID); err != nil {
-		return Issued{}, Template{}, err
-	}
-	if err := validKey(op, cmd.Key); err != nil {
+	if err := validCmd(op, cmd); err != nil {
 		return Issued{}, Template{}, err
 	}
 	if cmd.Reason == "" || len(cmd.Reason) > 200 {
@@ -97,14 +91,31 @@ func (s *Service) issuable(ctx context.Context, op string, cmd IssueCmd) (Issued
 	if got, err := s.replay(ctx, op, cmd); err == nil || !errs.Is(errs.NotExist, err) {
 		return got, Template{}, err
 	}
-	t, err := s.Template(ctx, cmd.TemplateID)
+	t, err := s.activeTemplate(ctx, op, cmd.TemplateID)
+	return Issued{}, t, err
+}
+
+// validCmd checks an issue command's template id, member id and key.
+func validCmd(op string, cmd IssueCmd) error {
+	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+		return err
+	}
+	if err := memberOf(op, cmd.MemberID); err != nil {
+		return err
+	}
+	return validKey(op, cmd.Key)
+}
+
+// activeTemplate reads template id; errs.Conflict when it is paused.
+func (s *Service) activeTemplate(ctx context.Context, op, id string) (Template, error) {
+	t, err := s.Template(ctx, id)
 	if err != nil {
-		return Issued{}, Template{}, errs.E(op, err)
+		return Template{}, errs.E(op, err)
 	}
 	if t.Status != Active {
-		return Issued{}, Template{}, errs.E(op, errs.Conflict, "coupon template is paused")
+		return Template{}, errs.E(op, errs.Conflict, "coupon template is paused")
 	}
-	return Issued{}, t, nil
+	return t, nil
 }
 
 // replay answers a key that was seen before; errs.NotExist if it was not.
@@ -212,21 +223,12 @@ func (g Grant) Spent(k store.Key) bool { return k == g.claim || k == g.take }
 // the write (Grant.Spent). Errors as for Issue.
 func (s *Service) PlanIssue(ctx context.Context, cmd IssueCmd) (Grant, error) {
 	const op = "coupons.PlanIssue"
-	if err := validID(op, "template id", cmd.TemplateID); err != nil {
+	if err := validCmd(op, cmd); err != nil {
 		return Grant{}, err
 	}
-	if err := memberOf(op, cmd.MemberID); err != nil {
-		return Grant{}, err
-	}
-	if err := validKey(op, cmd.Key); err != nil {
-		return Grant{}, err
-	}
-	t, err := s.Template(ctx, cmd.TemplateID)
+	t, err := s.activeTemplate(ctx, op, cmd.TemplateID)
 	if err != nil {
-		return Grant{}, errs.E(op, err)
-	}
-	if t.Status != Active {
-		return Grant{}, errs.E(op, errs.Conflict, "coupon template is paused")
+		return Grant{}, err
 	}
 	return s.planGrant(ctx, op, cmd, t)
 }

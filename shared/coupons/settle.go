@@ -153,28 +153,3 @@ func (s *Service) loadDue(ctx context.Context, items []dueItem) error {
 		return nil
 	})
 }
-
-// loaded is an instance read by id; ver 0 means it is gone.
-type loaded struct {
-	id  string
-	in  Instance
-	ver int64
-}
-
-// loadIDs reads instances by id for Absorb, at most 8 at a time; an
-// unknown id yields ver 0.
-func (s *Service) loadIDs(ctx context.Context, ids []string) ([]loaded, error) {
-	out := make([]loaded, len(ids))
-	err := parallel.Each(ctx, 8, len(ids), func(ctx context.Context, i int) error {
-		in, ver, err := s.load(ctx, "coupons.Absorb", ids[i])
-		if err != nil && !errs.Is(errs.NotExist, err) {
-			return err
-		}
-		out[i] = loaded{id: ids[i], in: in, ver: ver}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}

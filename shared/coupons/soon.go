@@ -46,12 +46,15 @@ func (s *Service) ExpiringSoon(ctx context.Context, now time.Time, within time.D
 				if err != nil {
 					return nil, "", errs.E(op, err)
 				}
-				for _, it := range pg.Items {
-					one := []dueItem{readDue(it, 0)}
-					if err := s.loadDue(ctx, one); err != nil {
-						return nil, "", errs.E(op, err)
-					}
-					d := one[0]
+				items := make([]dueItem, len(pg.Items))
+				for i, it := range pg.Items {
+					items[i] = readDue(it, 0)
+				}
+				// The page's coupons without a copy are read together.
+				if err := s.loadDue(ctx, items); err != nil {
+					return nil, "", errs.E(op, err)
+				}
+				for _, d := range items {
 					if d.ver != 0 && d.in.Status == Available && now.Before(d.in.ValidTo.Add(time.Second)) {
 						out = append(out, d.in)
 					}

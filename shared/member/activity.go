@@ -198,7 +198,7 @@ func (s *Service) archiveBatch(ctx context.Context, items []store.Item, d string
 	archived := 0
 	for i, it := range items {
 		r := got[i]
-		if r.ver == 0 || r.m.Status != Active || calendar.Day(r.m.ActiveAt) != d {
+		if r.ver == 0 || !inactiveSince(r.m, d) {
 			ms = append(ms, store.Delete(it.Key))
 			continue
 		}
@@ -227,6 +227,12 @@ func (s *Service) archiveBatch(ctx context.Context, items []store.Item, d string
 	return archived, err
 }
 
+// inactiveSince reports whether m is to be archived by its activity index
+// item of day d: it is active and its last activity was that day.
+func inactiveSince(m Member, d string) bool {
+	return m.Status == Active && calendar.Day(m.ActiveAt) == d
+}
+
 // archiveOne settles one activity index item: archives the member if it is
 // still inactive since that day, and drops the index item either way.
 func (s *Service) archiveOne(ctx context.Context, k store.Key, d string) (bool, error) {
@@ -240,7 +246,7 @@ func (s *Service) archiveOne(ctx context.Context, k store.Key, d string) (bool, 
 		return false, err
 	}
 	drop := store.Delete(k).IfExists()
-	if m.Status != Active || calendar.Day(m.ActiveAt) != d {
+	if !inactiveSince(m, d) {
 		err := s.store.Write(ctx, drop)
 		if errs.Is(errs.Conflict, err) {
 			err = nil
