@@ -92,6 +92,10 @@ func Tick(ctx context.Context, run web.Handler, interval time.Duration, log *slo
 			return
 		case <-t.C:
 		}
+		if ctx.Err() != nil {
+			// A tick and the stop can be ready together; select picks either.
+			return
+		}
 		req := web.NewRequest(http.MethodPost, "/", []byte(`{"name":"local-ticker"}`))
 		req.Trigger = web.TriggerSchedule
 		rctx, cancel := context.WithTimeout(ctx, interval)
