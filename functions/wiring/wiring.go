@@ -69,7 +69,8 @@ func MemberAPI(d *boot.Deps) (web.Handler, error) {
 // onboarding admits arrivals: the member, its registration rewards and
 // attribution in one write.
 func onboarding(d *boot.Deps) *onboard.Service {
-	return &onboard.Service{Store: d.Store, Members: d.Members, Channels: d.Channels, Coupons: d.Coupons}
+	return &onboard.Service{Store: d.Store, Members: d.Members, Channels: d.Channels, Coupons: d.Coupons,
+		CodeID: d.Invites.CodeID}
 }
 
 // AdminAPI builds the admin-api function.
@@ -103,7 +104,7 @@ func OACallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.OACallback", err)
 	}
 	return oacallback.New(srv, oa.AppID(), oa, d.Members, d.Channels, onboarding(d), pushGuard(d, "oa"),
-		d.Config.RegisterURL), nil
+		d.Config.RegisterURL, d.Invites), nil
 }
 
 // WeComCallback builds the wecom-callback function; it needs the WeCom corp
@@ -115,5 +116,5 @@ func WeComCallback(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.WeComCallback", err)
 	}
 	return wecomcallback.New(srv, wc.CorpID(), wc, d.Members, d.Channels, onboarding(d), pushGuard(d, "wecom"),
-		d.Store, d.Config.RegisterURL, time.Now), nil
+		d.Store, d.Config.RegisterURL, time.Now, d.Invites), nil
 }

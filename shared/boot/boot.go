@@ -16,6 +16,7 @@ import (
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/imports"
+	"github.com/wemember/wemember/shared/invite"
 	"github.com/wemember/wemember/shared/launch"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
@@ -40,6 +41,7 @@ type Deps struct {
 	Coupons  *coupons.Service
 	Channels *channels.Service
 	Imports  *imports.Service
+	Invites  *invite.Service
 }
 
 // EnsureDefaults installs the default rules and coupon templates where none
@@ -133,6 +135,7 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 		loyalty.WithCoupons(d.Coupons))
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
+	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID)
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
 	d.Members.AddAbsorber(d.Channels)

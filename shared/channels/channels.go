@@ -8,6 +8,7 @@ package channels
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -30,7 +31,23 @@ type Scene struct {
 type Attribution struct {
 	Channel member.Channel
 	Inviter string
-	Code    string
+	Code    string // An invitation code's text…
+	CodeID  string // …or its id (keyed hash), the only form a pending attribution keeps when known.
+}
+
+// InvitePrefix starts a scene or contact-way state that carries an
+// invitation code itself ("inv_<code>"), without being registered.
+const InvitePrefix = "inv_"
+
+// InviteScene is the channel value of an arrival through an "inv_<code>"
+// scene: the code stays out of the member's attribution.
+const InviteScene = "invite"
+
+// InviteCode is the invitation code an "inv_<code>" scene or state carries;
+// ok is false for any other scene.
+func InviteCode(scene string) (code string, ok bool) {
+	code, ok = strings.CutPrefix(scene, InvitePrefix)
+	return code, ok && code != ""
 }
 
 // Pending is an attribution waiting for a registration or redemption to turn
@@ -38,8 +55,9 @@ type Attribution struct {
 type Pending struct {
 	Scene   string    `json:"scene"`
 	Inviter string    `json:"inviter,omitempty"`
-	Code    string    `json:"code,omitempty"`
-	Source  string    `json:"source"` // "oa-qr", "wecom", …
+	Code    string    `json:"code,omitempty"`    // A registered scene's code text (older records).
+	CodeID  string    `json:"code_id,omitempty"` // The code's id (keyed hash).
+	Source  string    `json:"source"`            // "oa-qr", "wecom", …
 	At      time.Time `json:"at"`
 }
 
@@ -116,9 +134,11 @@ func (s *Service) Save(ctx context.Context, sc Scene, operator string) (Scene, e
 func validRef(s string) bool { return text.Problem(s, 64) == "" }
 
 // Resolve tells what an arrival through a scene means. A registered scene
-// gives its channel, inviter and code; an unregistered but valid one gives
-// the source channel with the scene as value; an invalid one (empty, "0",
-// oversized, malformed) gives ok false: no attribution.
+// gives its channel, inviter and code; an unregistered "inv_<code>" scene
+// gives the source channel (value InviteScene) and the code; any other
+// unregistered but valid one gives the source channel with the scene as
+// value; an invalid one (empty, "0", oversized, malformed) gives ok false:
+// no attribution.
 func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, bool, error) {
 	if !Valid(id) {
 		return Attribution{}, false, nil
@@ -127,6 +147,9 @@ func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, 
 	_, err := store.GetJSON(ctx, s.st, sceneKey(id), &sc)
 	switch {
 	case errs.Is(errs.NotExist, err):
+		if code, ok := InviteCode(id); ok {
+			return Attribution{Channel: member.Channel{Kind: source, Value: InviteScene}, Code: code}, true, nil
+		}
 		return Attribution{Channel: member.Channel{Kind: source, Value: id}}, true, nil
 	case err != nil:
 		return Attribution{}, false, errs.E("channels.Resolve", err)
@@ -136,18 +159,22 @@ func (s *Service) Resolve(ctx context.Context, source, id string) (Attribution, 
 
 // PendingMutation leaves a pending attribution on a member, as a mutation
 // for a caller's atomic write, when the attribution names an inviter or a
-// code; ok is false when it names nobody (or the member itself). The first
+// code; ok is false when it names nobody (or the member itself). A code
+// known by its id is kept by its id alone, never as text. The first
 // one stays (first touch wins): the mutation requires that the member has
 // no pending attribution, so a write that fails on its key found the first
 // touch recorded already.
 func (s *Service) PendingMutation(memberID, source, scene string, a Attribution) (m store.Mutation, ok bool) {
-	if a.Inviter == "" && a.Code == "" {
+	if a.Inviter == "" && a.Code == "" && a.CodeID == "" {
 		return store.Mutation{}, false
 	}
 	if a.Inviter == memberID {
 		return store.Mutation{}, false // Nobody invites themself.
 	}
-	p := Pending{Scene: scene, Inviter: a.Inviter, Code: a.Code, Source: source, At: s.now().UTC()}
+	p := Pending{Scene: scene, Inviter: a.Inviter, Code: a.Code, CodeID: a.CodeID, Source: source, At: s.now().UTC()}
+	if p.CodeID != "" {
+		p.Code = ""
+	}
 	return store.PutJSON(pendingKey(memberID), p).IfAbsent(), true
 }
 

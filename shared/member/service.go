@@ -63,6 +63,10 @@ type Result struct {
 	// Welcomes says the arrival marks the member welcomed (Arrival.Welcome):
 	// the write that records it must grant the registration rewards.
 	Welcomes bool
+	// Linked are the identities the arrival linked to the existing member
+	// (none for a new one): an identity linked is that platform's first
+	// arrival of the member, e.g. its first login to a mini-program.
+	Linked []Identity
 }
 
 // Admission is an arrival worked out against the store as read and not yet
@@ -332,6 +336,7 @@ func (s *Service) link(o owner, a Arrival, ids []Identity, indexed map[Identity]
 			return Admission{}, twoAccounts()
 		}
 		m.Identities = append(m.Identities, id)
+		res.Linked = append(res.Linked, id)
 		ms = append(ms, store.PutJSON(indexKey(id), indexEntry{MemberID: m.ID}).IfAbsent())
 	}
 	if m.PhoneSeal == "" && !a.Phone.IsZero() && m.Has(phoneIdentity(s.box, a.Phone)) {

@@ -17,6 +17,51 @@ type Entry struct {
 	Scene      string            // The QR scene or contact-way state; may be empty or unusable.
 	Plain      member.Channel    // The channel when the scene gives no attribution.
 	Via        string            // The follow this arrival starts: "oa:<appid>", "wecom:<corp>:<user>".
+
+	resolved bool                 // Resolve has run: attr and recorded hold its outcome.
+	attr     channels.Attribution // What the scene means.
+	recorded string               // The scene as the follow and the pending attribution keep it.
+}
+
+// Attribution is what the entry's scene means, once resolved (Resolve):
+// the channel, and an inviter or a code for the caller to redeem.
+func (e Entry) Attribution() channels.Attribution { return e.attr }
+
+// Resolve works out what the entry's scene means, as Follow does, so that a
+// caller can decide its answer before the follow's one write (a scene that
+// names a code is answered after its redemption); Follow then reads the
+// scene no more. A code an "inv_<code>" scene carries is recorded by its id
+// only (CodeID), neither in the follow nor in the pending attribution.
+func (s *Service) Resolve(ctx context.Context, e Entry) (Entry, error) {
+	if e.resolved {
+		return e, nil
+	}
+	attr, scene := channels.Attribution{Channel: e.Plain}, ""
+	got, ok, err := s.Channels.Resolve(ctx, e.Source, e.Scene)
+	if err != nil {
+		return Entry{}, errs.E("onboard.Resolve", err)
+	}
+	if ok {
+		attr, scene = got, e.Scene
+	}
+	if attr.Code != "" && s.CodeID != nil {
+		attr.CodeID, _ = s.CodeID(attr.Code)
+	}
+	if _, carries := channels.InviteCode(scene); carries {
+		scene = channels.InvitePrefix + attr.CodeID // The code's id, or nothing, in place of its text.
+	}
+	e.resolved, e.attr, e.recorded = true, attr, scene
+	return e, nil
+}
+
+// Followed is what a follow did: the member, whether the follow
+// registered it (an explicit registration event: the follow created the
+// member), and what its scene means (an inviter or a code for the caller
+// to redeem).
+type Followed struct {
+	member.Member
+	Created     bool
+	Attribution channels.Attribution
 }
 
 // Follow registers or finds the member, attributes a new member to the
@@ -25,25 +70,22 @@ type Entry struct {
 // stays), and welcomes a member not welcomed yet: one atomic write, with
 // the riders' mutations. A redelivered push has one effect: what is there
 // already is not written again.
-func (s *Service) Follow(ctx context.Context, e Entry, riders ...Rider) (member.Member, error) {
+func (s *Service) Follow(ctx context.Context, e Entry, riders ...Rider) (Followed, error) {
 	const op = "onboard.Follow"
-	attr, scene := channels.Attribution{Channel: e.Plain}, ""
-	got, ok, err := s.Channels.Resolve(ctx, e.Source, e.Scene)
+	e, err := s.Resolve(ctx, e)
 	if err != nil {
-		return member.Member{}, errs.E(op, err)
+		return Followed{}, errs.E(op, err)
 	}
-	if ok {
-		attr, scene = got, e.Scene
-	}
+	attr, scene := e.attr, e.recorded
 	parts := []part{&follow{channels: s.Channels, via: e.Via, scene: scene}}
 	if scene != "" {
 		parts = append(parts, &pending{channels: s.Channels, source: e.Source, scene: scene, attr: attr})
 	}
 	res, err := s.admit(ctx, member.Arrival{Identities: e.Identities, Channel: attr.Channel}, parts, riders)
 	if err != nil {
-		return member.Member{}, errs.E(op, err)
+		return Followed{}, errs.E(op, err)
 	}
-	return res.Member, nil
+	return Followed{Member: res.Member, Created: res.Created, Attribution: attr}, nil
 }
 
 // follow records the member's follow via the push's channel.

@@ -31,6 +31,9 @@ type Service struct {
 	// Coupons issues the registration coupon of a welcome; optional:
 	// without it nobody is welcomed.
 	Coupons *coupons.Service
+	// CodeID is the id (keyed hash) of an invitation code's text, so that a
+	// pending attribution keeps no code text; optional.
+	CodeID func(text string) (id string, ok bool)
 }
 
 // Rider is what a command writes along with an arrival, in the arrival's

@@ -65,6 +65,9 @@ type Handler struct {
 	Onboard     *onboard.Service // Admits followers.
 	Guard       *idem.Guard
 	RegisterURL string // Filled into the welcome and keyword replies.
+	// Invites redeems the codes scenes and text tokens carry; optional:
+	// without it a scene's code stays a pending attribution.
+	Invites Redeemer
 }
 
 // Mux routes the function's requests.
@@ -114,6 +117,9 @@ func (h *Handler) handle(ctx context.Context, msg *wxoa.Message, rec *idem.Recor
 	case msg.IsEvent() && msg.Event == wxoa.EventUnsubscribe:
 		return h.unsubscribe(ctx, msg)
 	case msg.MsgType == wxoa.TypeText:
+		if code, ok := parseToken(msg.Content); ok && h.Invites != nil {
+			return h.token(ctx, msg, code)
+		}
 		return h.keyword(ctx, msg)
 	}
 	return success(), nil
@@ -122,27 +128,46 @@ func (h *Handler) handle(ctx context.Context, msg *wxoa.Message, rec *idem.Recor
 // arrive registers or finds the follower's member, attributes it to the
 // scene, records the follow and welcomes a new member, in one atomic write
 // with the push's record and its answer: the welcome text for a subscribe.
+// A scene that names a code is answered after the code's redemption, which
+// the answer mentions: the record then holds the push through the
+// follow's write and the redemption, and the guard writes the answer after.
 func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message, rec *idem.Record) (*web.Response, error) {
 	const op = "oacallback.arrive"
 	ids := []member.Identity{{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()}}
 	if union := h.unionID(ctx, msg.OpenID()); union != "" {
 		ids = append(ids, member.Identity{Kind: member.UnionID, Value: union})
 	}
-	answer := success()
+	welcome := ""
 	if msg.Event == wxoa.EventSubscribe {
 		replies, err := h.Channels.Replies(ctx)
 		if err != nil {
 			return nil, errs.E(op, err)
 		}
-		answer = h.reply(ctx, msg, replies.WelcomeText(h.RegisterURL))
+		welcome = replies.WelcomeText(h.RegisterURL)
 	}
-	rec.Answer(answer)
 	scene, _ := msg.Scene()
-	if _, err := h.Onboard.Follow(ctx, onboard.Entry{Identities: ids, Source: SourceQR, Scene: scene,
-		Plain: member.Channel{Kind: SourceFollow}, Via: h.via()}, rec); err != nil {
+	e, err := h.Onboard.Resolve(ctx, onboard.Entry{Identities: ids, Source: SourceQR, Scene: scene,
+		Plain: member.Channel{Kind: SourceFollow}, Via: h.via()})
+	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	return answer, nil
+	if h.Invites == nil || !names(e.Attribution()) {
+		answer := h.reply(ctx, msg, welcome)
+		rec.Answer(answer)
+		if _, err := h.Onboard.Follow(ctx, e, rec); err != nil {
+			return nil, errs.E(op, err)
+		}
+		return answer, nil
+	}
+	f, err := h.Onboard.Follow(ctx, e, rec)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	note, err := h.redeem(ctx, f.ID, f.Attribution, ViaScene, f.Created)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	return h.reply(ctx, msg, joinText(welcome, note)), nil
 }
 
 // unionID asks WeChat for the follower's unionid. No failure of that
@@ -197,6 +222,30 @@ func (h *Handler) unsubscribe(ctx context.Context, msg *wxoa.Message) (*web.Resp
 	return success(), nil
 }
 
+// token redeems the code of a text token (口令) a follower sent, for the
+// follower's member, and answers the outcome. A follower who is no member
+// yet is admitted as a follow would admit them: that is their registration.
+func (h *Handler) token(ctx context.Context, msg *wxoa.Message, code string) (*web.Response, error) {
+	const op = "oacallback.token"
+	id := member.Identity{Kind: member.OpenID, Scope: h.AppID, Value: msg.OpenID()}
+	m, err := h.Members.Resolve(ctx, id)
+	created := false
+	if errs.Is(errs.NotExist, err) {
+		var f onboard.Followed
+		f, err = h.Onboard.Follow(ctx, onboard.Entry{Identities: []member.Identity{id},
+			Plain: member.Channel{Kind: SourceFollow}, Via: h.via()})
+		m, created = f.Member, f.Created
+	}
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	note, err := h.redeem(ctx, m.ID, channels.Attribution{Code: code, Channel: member.Channel{Kind: ViaToken}}, ViaToken, created)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	return h.reply(ctx, msg, note), nil
+}
+
 // keyword answers a text message that matches a keyword, with the
 // keyword's member reply when the follower is already a member.
 func (h *Handler) keyword(ctx context.Context, msg *wxoa.Message) (*web.Response, error) {
@@ -243,10 +292,11 @@ func success() *web.Response { return web.Text(http.StatusOK, wxoa.Success) }
 // New makes the function's handler for the Official Account appID: pushes
 // verified and decrypted by srv, followers looked up through followers and
 // admitted by ob, each push handled once under guard; registerURL is filled
-// into the replies.
+// into the replies; the codes scenes and text tokens carry are redeemed by
+// invites (nil: none is).
 func New(srv *wxoa.Server, appID string, followers Followers, m *member.Service, ch *channels.Service,
-	ob *onboard.Service, guard *idem.Guard, registerURL string) web.Handler {
+	ob *onboard.Service, guard *idem.Guard, registerURL string, invites Redeemer) web.Handler {
 	h := &Handler{Server: srv, AppID: appID, Followers: followers, Members: m, Channels: ch, Onboard: ob,
-		Guard: guard, RegisterURL: registerURL}
+		Guard: guard, RegisterURL: registerURL, Invites: invites}
 	return h.Mux().Serve
 }

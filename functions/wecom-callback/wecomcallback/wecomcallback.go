@@ -70,6 +70,9 @@ type Handler struct {
 	Store       store.Store // Holds the welcome-code claims.
 	RegisterURL string      // Filled into the welcome message.
 	Now         func() time.Time
+	// Invites redeems the codes contact-way states carry; optional: without
+	// it a state's code stays a pending attribution.
+	Invites Redeemer
 }
 
 // Mux routes the function's requests.
@@ -133,10 +136,12 @@ func (h *Handler) handle(ctx context.Context, ev *wxwork.Event, rec *idem.Record
 // add registers or finds the customer's member, attributes it to the
 // state, records the follow, welcomes a new member and claims the welcome
 // code, in one atomic write with the event's record, then sends the welcome
-// message. Without a message to send the record carries the answer; with
-// one it holds the event while the message goes out, so that a duplicate
-// waits for the send's outcome rather than being told "success" before it
-// is known (a failed send is retried by WeCom's retry of the event).
+// message and redeems the code the state names. Without a message to send
+// or a code to redeem the record carries the answer; otherwise it holds the
+// event while the message goes out and the code is redeemed, so that a
+// duplicate waits for their outcome rather than being told "success"
+// before it is known (a failed send or redemption is retried by WeCom's
+// retry of the event; both are idempotent).
 func (h *Handler) add(ctx context.Context, ev *wxwork.Event, rec *idem.Record) error {
 	const op = "wecomcallback.add"
 	c := h.contact(ctx, ev.ExternalUserID)
@@ -144,18 +149,30 @@ func (h *Handler) add(ctx context.Context, ev *wxwork.Event, rec *idem.Record) e
 	if err != nil {
 		return errs.E(op, err)
 	}
+	e, err := h.Onboard.Resolve(ctx, onboard.Entry{Identities: h.identities(ev.ExternalUserID, c.UnionID),
+		Source: Source, Scene: ev.State, Plain: member.Channel{Kind: Source}, Via: h.via(ev.UserID)})
+	if err != nil {
+		return errs.E(op, err)
+	}
+	redeem := h.Invites != nil && names(e.Attribution())
 	riders := []onboard.Rider{rec}
 	if w != nil {
 		riders = append(riders, w)
-	} else {
+	}
+	if w == nil && !redeem {
 		rec.Answer(success())
 	}
-	if _, err := h.Onboard.Follow(ctx, onboard.Entry{Identities: h.identities(ev.ExternalUserID, c.UnionID),
-		Source: Source, Scene: ev.State, Plain: member.Channel{Kind: Source}, Via: h.via(ev.UserID)}, riders...); err != nil {
+	f, err := h.Onboard.Follow(ctx, e, riders...)
+	if err != nil {
 		return errs.E(op, err)
 	}
 	if w != nil && w.claimed {
 		if err := h.sendWelcome(ctx, w); err != nil {
+			return errs.E(op, err)
+		}
+	}
+	if redeem {
+		if err := h.redeem(ctx, f); err != nil {
 			return errs.E(op, err)
 		}
 	}
@@ -307,10 +324,11 @@ func success() *web.Response { return web.Text(http.StatusOK, "success") }
 // verified and decrypted by srv, contacts looked up and welcomed through
 // contacts and admitted by ob, each callback handled once under guard,
 // welcome-code claims kept in st on the clock now; registerURL is filled
-// into the welcome message.
+// into the welcome message; the codes states carry are redeemed by invites
+// (nil: none is).
 func New(srv *wxwork.Server, corpID string, contacts Contacts, m *member.Service, ch *channels.Service,
-	ob *onboard.Service, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time) web.Handler {
+	ob *onboard.Service, guard *idem.Guard, st store.Store, registerURL string, now func() time.Time, invites Redeemer) web.Handler {
 	h := &Handler{Server: srv, CorpID: corpID, Contacts: contacts, Members: m, Channels: ch, Onboard: ob,
-		Guard: guard, Store: st, RegisterURL: registerURL, Now: now}
+		Guard: guard, Store: st, RegisterURL: registerURL, Now: now, Invites: invites}
 	return h.Mux().Serve
 }
