@@ -48,7 +48,7 @@ type Code struct {
 	ReplacedBy string `json:"replaced_by,omitempty"`
 	// FromCampaign is the campaign an ordinary code came from: a campaign
 	// code becomes its owner's ordinary code when the campaign ends.
-	FromCampaign string `json:"from_campaign,omitempty"`
+	FromCampaign string    `json:"from_campaign,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitzero"`
 }
 

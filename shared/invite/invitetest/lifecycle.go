@@ -80,7 +80,7 @@ func lcID() string {
 // that reached the store.
 type lcRecorder struct {
 	store.Store
-	mu     sync.Mutex
+	mu      sync.Mutex
 	writes  []store.Mutation
 	refused []store.Mutation // Writes refused on a condition.
 }
