@@ -85,9 +85,9 @@ func MPLogin(d *boot.Deps) (web.Handler, error) {
 		return nil, errs.E("wiring.MPLogin", errs.Invalid, "WEMEMBER_MP_APPID is not configured")
 	}
 	limiter := ratelimit.New(d.Store, d.Now, ratelimit.WithClientKey(func(ip string) string {
-		return d.Box.Hash("client-ip", ip) // No address rests in the store.
+		return d.Box.Hash(mplogin.ClientHashDomain, ip) // No address rests in the store.
 	}))
-	return mplogin.New(d.MP, d.Members, onboarding(d), d.Sessions, limiter), nil
+	return mplogin.New(d.MP, d.Members, onboarding(d), d.Sessions, limiter, d.Invites, d.Channels, d.Box.Hash), nil
 }
 
 // pushGuard runs each WeChat push once: WeChat retries for a few seconds,

@@ -14,7 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/onboard"
@@ -43,6 +45,13 @@ type Handler struct {
 	// Limiter bounds the logins per client IP address by the identity
 	// rules' login limit, before WeChat is asked; optional.
 	Limiter *ratelimit.Limiter
+	// Invites redeems the invitation a login carries or a member's pending
+	// attribution (read from Channels) at its first login; optional.
+	Invites  Redeemer
+	Channels *channels.Service
+	// Hash is the keyed hash (pii.Box.Hash) of the anti-fraud signals: the
+	// client's address and device id never rest in the store.
+	Hash func(domain, value string) string
 }
 
 // Request is the body of POST /mp-login.
@@ -55,6 +64,16 @@ type Request struct {
 	Scene    string          `json:"scene"` // The launch scene or QR scene; optional, stored as claimed.
 	Nickname string          `json:"nickname"`
 	Avatar   string          `json:"avatar"`
+	// InviteCode is an invitation code as the person typed it; Token a
+	// pasted text token (口令) holding one. Scene may hold one too: the
+	// scene of a mini-program code, "inv_<code>" or the code. Optional.
+	InviteCode string `json:"invite_code"`
+	Token      string `json:"token"`
+	// DeviceID and Platform are the client's device signals for
+	// anti-fraud (wx.getSystemInfo's platform, e.g. "ios", "devtools");
+	// the device id is kept only as a keyed hash. Optional.
+	DeviceID string `json:"device_id"`
+	Platform string `json:"platform"`
 }
 
 // Response is the answer of POST /mp-login.
@@ -78,6 +97,9 @@ type Response struct {
 	// number belongs to another WeChat account's member.
 	PhoneLinked *bool  `json:"phone_linked,omitempty"`
 	PhoneReason string `json:"phone_reason,omitempty"`
+	// Invite is what became of the invitation the login carried or the
+	// member's pending one; absent when there was none.
+	Invite *Invitation `json:"invite,omitempty"`
 }
 
 // PhoneInUse is the PhoneReason of a phone that belongs to another WeChat
@@ -131,6 +153,7 @@ func (h *Handler) Login(ctx context.Context, r *web.Request) (*web.Response, err
 	default:
 		out.PhonePrompt = PromptAuthorize
 	}
+	out.Invite = h.invitation(ctx, r, in, res)
 	return web.JSON(http.StatusOK, out), nil
 }
 
@@ -261,7 +284,8 @@ func (h *Handler) identify(ctx context.Context, caller *web.Caller, code string)
 var ClaimableChannels = []string{"mp-scene", "share", "utm"}
 
 // channel is the new member's attribution: what the client claimed, marked
-// as claimed, or plainly the mini-program.
+// as claimed, or plainly the mini-program. A scene carrying an invitation
+// code is recorded as channels.InviteScene, without the code.
 func channel(in Request) member.Channel {
 	if in.Channel != nil && in.Channel.Kind != "" {
 		c := *in.Channel
@@ -272,6 +296,9 @@ func channel(in Request) member.Channel {
 	c := member.Channel{Kind: "mini-program"}
 	if in.Scene != "" {
 		c.Kind, c.Value, c.Claimed = "mp-scene", in.Scene, true
+	}
+	if _, ok := sceneCode(in.Scene); ok {
+		c.Value = channels.InviteScene // The code stays out of the member's attribution.
 	}
 	return c
 }
@@ -303,14 +330,30 @@ func (in Request) validate(trusted bool) error {
 	case !token(in.PhoneCode, 128):
 		return errs.E(errs.Invalid, "phone_code is malformed")
 	}
-	if p := text.Problem(in.Scene, 64); p != "" {
+	if p := text.Problem(in.Scene, 128); p != "" {
 		return errs.E(errs.Invalid, "scene "+p)
+	}
+	if p := text.Problem(in.InviteCode, 128); p != "" {
+		return errs.E(errs.Invalid, "invite_code "+p)
+	}
+	if len(in.Token) > MaxToken || !utf8.ValidString(in.Token) {
+		return errs.E(errs.Invalid, "token must be UTF-8 of at most "+strconv.Itoa(MaxToken)+" bytes")
+	}
+	if p := text.Problem(in.DeviceID, 128); p != "" {
+		return errs.E(errs.Invalid, "device_id "+p)
+	}
+	if p := text.Problem(in.Platform, 32); p != "" {
+		return errs.E(errs.Invalid, "platform "+p)
 	}
 	if err := member.CheckProfileText(in.Nickname, in.Avatar); err != nil {
 		return err
 	}
 	return checkChannel(in.Channel)
 }
+
+// MaxToken is the longest pasted text token taken, in bytes: a chat
+// message around the code.
+const MaxToken = 1024
 
 // token reports whether s is empty or a short run of URL-safe characters, the
 // shape of every WeChat code.
@@ -329,8 +372,12 @@ func token(s string, max int) bool {
 
 // New makes the function's handler: logins through the mini-program mp,
 // members admitted by ob, sessions issued by sessions, logins per client
-// address bounded by limiter (optional).
-func New(mp MiniProgram, m *member.Service, ob *onboard.Service, sessions *session.Issuer, limiter *ratelimit.Limiter) web.Handler {
-	h := &Handler{MP: mp, Members: m, Onboard: ob, Sessions: sessions, Limiter: limiter}
+// address bounded by limiter (optional), invitations redeemed by invites
+// (optional) with pending attributions read from ch and the anti-fraud
+// signals hashed by hash.
+func New(mp MiniProgram, m *member.Service, ob *onboard.Service, sessions *session.Issuer, limiter *ratelimit.Limiter,
+	invites Redeemer, ch *channels.Service, hash func(domain, value string) string) web.Handler {
+	h := &Handler{MP: mp, Members: m, Onboard: ob, Sessions: sessions, Limiter: limiter, Invites: invites,
+		Channels: ch, Hash: hash}
 	return h.Mux().Serve
 }
