@@ -47,7 +47,10 @@ const InviteScene = "invite"
 // ok is false for any other scene.
 func InviteCode(scene string) (code string, ok bool) {
 	code, ok = strings.CutPrefix(scene, InvitePrefix)
-	return code, ok && code != ""
+	if !ok || code == "" {
+		return "", false
+	}
+	return code, true
 }
 
 // Pending is an attribution waiting for a registration or redemption to turn

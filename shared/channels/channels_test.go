@@ -152,3 +152,30 @@ func TestSaveBoundsFreeText(t *testing.T) {
 		}
 	}
 }
+
+// TestInviteScenes: an unregistered "inv_<code>" scene gives the code and
+// the invite channel, without the code in it; a registered scene wins.
+func TestInviteScenes(t *testing.T) {
+	for scene, want := range map[string]string{"inv_K7M2Q9": "K7M2Q9", "inv_": "", "spring": "", "xinv_K7": ""} {
+		if got, ok := channels.InviteCode(scene); got != want || ok != (want != "") {
+			t.Errorf("InviteCode(%q) = %q, %v; want %q", scene, got, ok, want)
+		}
+	}
+	st, err := bolt.Open(t.TempDir() + "/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := channels.New(st, time.Now)
+	ctx := context.Background()
+	a, ok, err := svc.Resolve(ctx, "oa-qr", "inv_K7M2Q9")
+	if err != nil || !ok || a.Code != "K7M2Q9" || a.Channel.Kind != "oa-qr" || a.Channel.Value != channels.InviteScene {
+		t.Errorf("Resolve(inv_K7M2Q9) = %+v, %v, %v; want the code through oa-qr/invite", a, ok, err)
+	}
+	if _, err := svc.Save(ctx, channels.Scene{ID: "inv_K7M2Q9", Channel: member.Channel{Kind: "poster"}, Code: "OTHER234"}, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := svc.Resolve(ctx, "oa-qr", "inv_K7M2Q9"); a.Code != "OTHER234" || a.Channel.Kind != "poster" {
+		t.Errorf("registered inv_ scene resolved to %+v; want the registration", a)
+	}
+}

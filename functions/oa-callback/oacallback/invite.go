@@ -28,11 +28,12 @@ func names(a channels.Attribution) bool { return a.Code != "" || a.CodeID != "" 
 
 // redeem redeems the code an attribution names for the member, and returns
 // the sentence that tells the follower the outcome. A refusal is an
-// outcome, not an error; a failure that a retry may get past is returned,
-// so that WeChat's retry of the push redeems again; any other failure is
-// logged and told as nothing (the pending attribution the follow left
-// stays for the member's first login).
-func (h *Handler) redeem(ctx context.Context, memberID string, a channels.Attribution, via string, registration bool) (string, error) {
+// outcome (nothing of it is stored). A failure is logged and told as
+// nothing: the push is answered all the same, not retried, since the
+// follow's write is done and a retry would no longer be the member's
+// registration; the pending attribution the follow left stays for the
+// member's first login to the mini-program, which redeems it then.
+func (h *Handler) redeem(ctx context.Context, memberID string, a channels.Attribution, via string, registration bool) string {
 	cmd := invite.RedeemCmd{Code: a.Code, CodeID: a.CodeID, Invitee: memberID, Via: via,
 		Registration: registration, Channel: a.Channel.Kind}
 	if cmd.CodeID != "" {
@@ -40,17 +41,14 @@ func (h *Handler) redeem(ctx context.Context, memberID string, a channels.Attrib
 	}
 	r, err := h.Invites.Redeem(ctx, cmd)
 	if err == nil {
-		return boundText(r), nil
+		return boundText(r)
 	}
 	if reason, ok := invite.ReasonOf(err); ok {
-		return refusedText(reason), nil
-	}
-	if errs.Is(errs.Transient, err) || errs.Is(errs.RateLimited, err) {
-		return "", errs.E("oacallback.redeem", err)
+		return refusedText(reason)
 	}
 	reqlog.From(ctx).ErrorContext(ctx, "invitation not redeemed", slog.String("via", via),
 		slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
-	return "", nil
+	return ""
 }
 
 // boundText tells a follower that the invitation bound them.

@@ -163,10 +163,7 @@ func (h *Handler) arrive(ctx context.Context, msg *wxoa.Message, rec *idem.Recor
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	note, err := h.redeem(ctx, f.ID, f.Attribution, ViaScene, f.Created)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
+	note := h.redeem(ctx, f.ID, f.Attribution, ViaScene, f.Created)
 	return h.reply(ctx, msg, joinText(welcome, note)), nil
 }
 
@@ -239,10 +236,7 @@ func (h *Handler) token(ctx context.Context, msg *wxoa.Message, code string) (*w
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	note, err := h.redeem(ctx, m.ID, channels.Attribution{Code: code, Channel: member.Channel{Kind: ViaToken}}, ViaToken, created)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
+	note := h.redeem(ctx, m.ID, channels.Attribution{Code: code, Channel: member.Channel{Kind: ViaToken}}, ViaToken, created)
 	return h.reply(ctx, msg, note), nil
 }
 

@@ -27,11 +27,12 @@ func names(a channels.Attribution) bool { return a.Code != "" || a.CodeID != "" 
 
 // redeem redeems the code the add's state names for the customer's member;
 // the add registered the member when it created it. A refusal ends there
-// (nothing of it is stored); a failure that a retry may get past is
-// returned, so that WeCom's retry of the event redeems again; any other
-// failure is logged, and the pending attribution the add left stays for the
-// member's first login.
-func (h *Handler) redeem(ctx context.Context, f onboard.Followed) error {
+// (nothing of it is stored). A failure is logged and the event answered
+// all the same, not retried: the add's write is done and a retry would no
+// longer be the member's registration; the pending attribution the add
+// left stays for the member's first login to the mini-program, which
+// redeems it then.
+func (h *Handler) redeem(ctx context.Context, f onboard.Followed) {
 	a := f.Attribution
 	cmd := invite.RedeemCmd{Code: a.Code, CodeID: a.CodeID, Invitee: f.ID, Via: ViaState,
 		Registration: f.Created, Channel: a.Channel.Kind}
@@ -40,17 +41,13 @@ func (h *Handler) redeem(ctx context.Context, f onboard.Followed) error {
 	}
 	_, err := h.Invites.Redeem(ctx, cmd)
 	if err == nil {
-		return nil
+		return
 	}
 	log := reqlog.From(ctx)
 	if reason, ok := invite.ReasonOf(err); ok {
 		log.InfoContext(ctx, "invitation refused", slog.String("via", ViaState), slog.String("reason", string(reason)))
-		return nil
-	}
-	if errs.Is(errs.Transient, err) || errs.Is(errs.RateLimited, err) {
-		return errs.E("wecomcallback.redeem", err)
+		return
 	}
 	log.ErrorContext(ctx, "invitation not redeemed", slog.String("via", ViaState),
 		slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
-	return nil
 }

@@ -140,8 +140,8 @@ func (h *Handler) handle(ctx context.Context, ev *wxwork.Event, rec *idem.Record
 // or a code to redeem the record carries the answer; otherwise it holds the
 // event while the message goes out and the code is redeemed, so that a
 // duplicate waits for their outcome rather than being told "success"
-// before it is known (a failed send or redemption is retried by WeCom's
-// retry of the event; both are idempotent).
+// before it is known (a failed send is retried by WeCom's retry of the
+// event; a failed redemption waits as the pending attribution).
 func (h *Handler) add(ctx context.Context, ev *wxwork.Event, rec *idem.Record) error {
 	const op = "wecomcallback.add"
 	c := h.contact(ctx, ev.ExternalUserID)
@@ -172,9 +172,7 @@ func (h *Handler) add(ctx context.Context, ev *wxwork.Event, rec *idem.Record) e
 		}
 	}
 	if redeem {
-		if err := h.redeem(ctx, f); err != nil {
-			return errs.E(op, err)
-		}
+		h.redeem(ctx, f)
 	}
 	return nil
 }
