@@ -16,7 +16,7 @@ const tokenText = "复制这段话打开微信小程序，领取好友邀请礼 
 // character so that ParseToken finds the code and only the code.
 func Token(code, brand string) string {
 	brand = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if mark(ascii(r)) || r == '【' || r == '】' || unicode.IsControl(r) || !utf8.ValidRune(r) || r == utf8.RuneError {
+		if mark(ascii(r)) || r == '【' || r == '】' || unicode.IsControl(r) || r == utf8.RuneError {
 			return -1
 		}
 		return r
