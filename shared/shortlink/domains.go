@@ -34,7 +34,7 @@ func (d Domains) Active() string {
 // is a lower-case DNS name (labels of a-z, 0-9 and inner '-'), with a port
 // for local runs ("localhost:8080").
 func (d Domains) Validate() error {
-	const op = "shortlink.Domains"
+	const op = "shortlink.Domains.Validate"
 	var msg string
 	switch {
 	case !validHost(d.Primary):
@@ -57,7 +57,7 @@ func validHost(h string) bool {
 	name, port, hasPort := strings.Cut(h, ":")
 	if hasPort {
 		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
+		if err != nil || n < 1 || n > 65535 || port[0] < '1' || port[0] > '9' {
 			return false
 		}
 	}

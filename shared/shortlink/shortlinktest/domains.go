@@ -77,6 +77,8 @@ func testDomainsRefused(t *testing.T, open Opener) {
 		"bad port":            {Primary: "localhost:0"},
 		"port too big":        {Primary: "localhost:65536"},
 		"port letters":        {Primary: "localhost:http"},
+		"port sign":           {Primary: "localhost:+80"},
+		"no port":             {Primary: "localhost:"},
 		"non-ASCII":           {Primary: "短.example.com"},
 		"bad backup":          {Primary: "s.example.com", Backup: "s.example.net/x"},
 		"backup is primary":   {Primary: "s.example.com", Backup: "s.example.com"},
