@@ -61,12 +61,14 @@ const (
 // Attempt is one redemption as anti-fraud sees it. It carries no address
 // or device id in the clear: the caller hashes them with a keyed hash.
 type Attempt struct {
-	Inviter  string    // The member who owns the code; "" for an operator's or enterprise code.
-	Invitee  string    // The member redeeming; required.
-	Client   string    // Keyed hash of the client address; "" when unknown (a server push).
-	Device   string    // Keyed hash of the device id; "" when unknown.
-	Platform string    // The client's platform (wx.getSystemInfo's platform), "" when unknown.
-	At       time.Time // When; zero means the service's clock.
+	Inviter  string // The member who owns the code; "" for an operator's or enterprise code.
+	Invitee  string // The member redeeming; required.
+	Client   string // Keyed hash of the client address; "" when unknown (a server push).
+	Device   string // Keyed hash of the device id; "" when unknown.
+	Platform string // The client's platform (wx.getSystemInfo's platform), "" when unknown.
+	// At is when: the present by the caller's clock, or zero for the
+	// service's. The counters live for their window from At.
+	At time.Time
 }
 
 // Verdict is what anti-fraud says of an Attempt.
@@ -86,8 +88,26 @@ type Verdict struct {
 	// Mutations are the counter adds and markers the redemption writes in
 	// its own atomic write (none for a refusal). A write that fails on one
 	// of their conditions lost a race: assess again (or, when IsRateKey
-	// names the failed key, call FreezeAfter).
+	// names the failed key, call FreezeAfter). They are at most
+	// MaxMutations, on keys of their own (Owns).
 	Mutations []store.Mutation
+}
+
+// MaxMutations is the most mutations a Verdict carries: the address's,
+// the inviter's and the hour's counts, the device's count and invitee
+// marker, and the hour's alert.
+const MaxMutations = 6
+
+// Review reports whether the rewards wait for an operator: a flag other
+// than the inviter's daily limit (which the inviter's phone verification
+// lifts) holds them.
+func (v Verdict) Review() bool {
+	for _, f := range v.Flags {
+		if f != FlagInviterDaily {
+			return true
+		}
+	}
+	return false
 }
 
 // Key prefixes.

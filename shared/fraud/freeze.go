@@ -177,7 +177,7 @@ func (s *Service) ReleaseFreezes(ctx context.Context, now time.Time, limit int) 
 	}
 	page, err := s.st.Query(ctx, store.Query{PK: freezeDuePK, Before: dueSK(now) + "$", Limit: limit})
 	if err != nil {
-		return 0, false, releaseErr(ctx, op, err)
+		return 0, true, releaseErr(ctx, op, err)
 	}
 	for _, it := range page.Items {
 		_, client, ok := strings.Cut(it.SK, "#")

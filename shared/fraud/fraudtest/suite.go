@@ -200,6 +200,18 @@ func want(t testing.TB, what string, v fraud.Verdict, reason string, stepUp bool
 	if hold := stepUp || len(flags) > 0; v.Hold != hold {
 		t.Errorf("%s: hold %v, want %v", what, v.Hold, hold)
 	}
+	review := slices.ContainsFunc(flags, func(f string) bool { return f != fraud.FlagInviterDaily })
+	if v.Review() != review {
+		t.Errorf("%s: review %v, want %v", what, v.Review(), review)
+	}
+	if len(v.Mutations) > fraud.MaxMutations {
+		t.Errorf("%s: %d mutations, over MaxMutations", what, len(v.Mutations))
+	}
+	for _, m := range v.Mutations {
+		if !fraud.Owns(m.Key) {
+			t.Errorf("%s: mutation of %v, a key anti-fraud does not own", what, m.Key)
+		}
+	}
 }
 
 // wantKind checks that err has kind k.
