@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"hash/fnv"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/cached"
@@ -19,6 +20,9 @@ type Service struct {
 	now    func() time.Time
 	shards int
 	rules  cached.Value[Rules]
+
+	mu      sync.Mutex
+	alerted string // The last hour this instance found an alert for.
 }
 
 // Option configures a Service.
@@ -120,12 +124,20 @@ func (s *Service) Assess(ctx context.Context, a Attempt) (Verdict, error) {
 	if a.Device != "" {
 		rd.devCount, rd.devMark = rd.add(deviceCountKey(a.Device)), rd.add(deviceInviteeKey(a.Device, a.Invitee))
 	}
-	rd.alert = rd.add(alertKey(hour))
-	rd.spike = len(rd.keys)
-	rd.keys = append(rd.keys, s.spikeKeys(hour)...)
-	items, err := s.st.GetMany(ctx, rd.keys, store.Strong)
-	if err != nil {
-		return Verdict{}, errs.E(op, err)
+	// Once an instance knows the hour's alert is written, it reads the
+	// hour's count no more: a spike's redemptions read a fifth as much.
+	alerted := s.knownAlert(hour)
+	rd.alert, rd.spike = -1, -1
+	if !alerted {
+		rd.alert = rd.add(alertKey(hour))
+		rd.spike = len(rd.keys)
+		rd.keys = append(rd.keys, s.spikeKeys(hour)...)
+	}
+	var items []store.Item
+	if len(rd.keys) > 0 {
+		if items, err = s.st.GetMany(ctx, rd.keys, store.Strong); err != nil {
+			return Verdict{}, errs.E(op, err)
+		}
 	}
 
 	var v Verdict
@@ -177,20 +189,49 @@ func (s *Service) Assess(ctx context.Context, a Attempt) (Verdict, error) {
 		v.Flags = append(v.Flags, FlagEmulator)
 	}
 
-	var count int64
-	for _, it := range items[rd.spike:] {
-		count += it.N
-	}
-	count++ // This redemption.
-	if count > int64(r.SpikeHourly) && !items[rd.alert].Found() {
-		al := Alert{Hour: hour, Start: hourEnd.Add(-time.Hour).UTC(), Count: count,
-			Threshold: r.SpikeHourly, At: a.At.UTC()}
-		v.Mutations = append(v.Mutations, store.PutJSON(alertKey(hour), al).IfAbsent())
+	switch {
+	case alerted:
+	case items[rd.alert].Found():
+		s.remember(hour)
+	default:
+		v.Mutations = append(v.Mutations, s.alertIfOver(items[rd.spike:], r, a.At, hour, hourEnd)...)
 	}
 	v.Mutations = append(v.Mutations, store.Add(s.spikeKey(hour, a.Invitee), 1).ExpiresAt(hourEnd.Add(grace)))
 
 	v.Hold = v.StepUp || len(v.Flags) > 0
 	return v, nil
+}
+
+// alertIfOver is the hour's alert, to write IfAbsent with the redemption,
+// when the hour's count read from shards, with the redemption, is over the
+// threshold.
+func (s *Service) alertIfOver(shards []store.Item, r Rules, at time.Time, hour string, hourEnd time.Time) []store.Mutation {
+	var count int64
+	for _, it := range shards {
+		count += it.N
+	}
+	count++ // This redemption.
+	if count <= int64(r.SpikeHourly) {
+		return nil
+	}
+	al := Alert{Hour: hour, Start: hourEnd.Add(-time.Hour).UTC(), Count: count, Threshold: r.SpikeHourly, At: at.UTC()}
+	return []store.Mutation{store.PutJSON(alertKey(hour), al).IfAbsent()}
+}
+
+// knownAlert reports whether this instance found the hour's alert written.
+func (s *Service) knownAlert(hour string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.alerted == hour
+}
+
+// remember keeps that the hour's alert is written.
+func (s *Service) remember(hour string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hour > s.alerted {
+		s.alerted = hour
+	}
 }
 
 // liveFreeze decodes a freeze item read at at: ok when the address is

@@ -1,8 +1,10 @@
 package fraudtest
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,4 +192,42 @@ func testAlertsNewestFirst(t *testing.T, open Opener) {
 	}
 	_, _, err = e.svc.Alerts(e.ctx, "not a cursor!", 2)
 	wantKind(t, "Alerts with a bad cursor", err, errs.Invalid)
+}
+
+// countingStore counts the keys GetMany is asked for.
+type countingStore struct {
+	store.Store
+	keys atomic.Int64
+}
+
+func (c *countingStore) GetMany(ctx context.Context, ks []store.Key, cons store.Consistency) ([]store.Item, error) {
+	c.keys.Add(int64(len(ks)))
+	return c.Store.GetMany(ctx, ks, cons)
+}
+
+func testSpikeReadsStopAfterAlert(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.setRules(func(r *fraud.Rules) { r.SpikeHourly = 2 })
+	cs := &countingStore{Store: e.st}
+	e.svc = fraud.New(cs, e.clk.Now)
+	read := func(i int) int64 {
+		before := cs.keys.Load()
+		e.mustRedeem(fraud.Attempt{Invitee: invitee(i)})
+		return cs.keys.Load() - before
+	}
+	for i := range 3 { // The third writes the alert.
+		if n := read(i); n != 1+store.Shards {
+			t.Errorf("redemption %d read %d keys, want the alert and %d shards", i, n, store.Shards)
+		}
+	}
+	if n := read(3); n != 1+store.Shards {
+		t.Errorf("the first redemption after the alert read %d keys, want %d: it finds the alert", n, 1+store.Shards)
+	}
+	if n := read(4); n != 0 {
+		t.Errorf("a redemption after the alert was found read %d keys, want none", n)
+	}
+	e.clk.Add(time.Hour)
+	if n := read(5); n != 1+store.Shards {
+		t.Errorf("the next hour's first redemption read %d keys, want %d", n, 1+store.Shards)
+	}
 }

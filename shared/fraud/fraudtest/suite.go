@@ -53,6 +53,7 @@ func RunSuite(t *testing.T, open Opener, opts ...Option) {
 		{"EmulatorFlag", testEmulatorFlag},
 		{"WhitelistLiftsCaps", testWhitelist},
 		{"SpikeAlertOnce", func(t *testing.T, open Opener) { testSpikeAlertOnce(t, open, cfg.racers) }},
+		{"SpikeReadsStopAfterAlert", testSpikeReadsStopAfterAlert},
 		{"AlertsNewestFirst", testAlertsNewestFirst},
 		{"OperatorFreeze", testOperatorFreeze},
 		{"FreezesList", testFreezesList},
