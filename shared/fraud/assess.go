@@ -125,7 +125,7 @@ func (s *Service) Assess(ctx context.Context, a Attempt) (Verdict, error) {
 		rd.devCount, rd.devMark = rd.add(deviceCountKey(a.Device)), rd.add(deviceInviteeKey(a.Device, a.Invitee))
 	}
 	// Once an instance knows the hour's alert is written, it reads the
-	// hour's count no more: a spike's redemptions read a fifth as much.
+	// hour's count no more: during a spike, a redemption reads 6 keys instead of 23.
 	alerted := s.knownAlert(hour)
 	rd.alert, rd.spike = -1, -1
 	if !alerted {

@@ -38,6 +38,7 @@ func BenchAssessParallel(b *testing.B, open Opener, shards int) {
 		}
 	})
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "redemptions/s")
+	b.ReportMetric(float64(e.retries.Load())/float64(n.Load()), "retries/op")
 }
 
 // benchRedeem redeems the i-th benchmark attempt as env.redeem does.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +97,9 @@ type env struct {
 	st  store.Store
 	clk *clock
 	svc *fraud.Service
+	// retries counts the redemptions assessed again after a lost race or a
+	// busy store.
+	retries atomic.Int64
 }
 
 func newEnv(t testing.TB, open Opener, opts ...fraud.Option) *env {
@@ -147,6 +151,7 @@ func (e *env) complete(a fraud.Attempt, v fraud.Verdict) (fraud.Verdict, error) 
 		default:
 			return v, err
 		}
+		e.retries.Add(1)
 		if v, err = e.svc.Assess(e.ctx, a); err != nil {
 			return v, err
 		}
