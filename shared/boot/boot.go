@@ -15,6 +15,7 @@ import (
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/invite"
 	"github.com/wemember/wemember/shared/launch"
@@ -41,6 +42,7 @@ type Deps struct {
 	Coupons  *coupons.Service
 	Channels *channels.Service
 	Imports  *imports.Service
+	Funnel   *funnel.Service
 	Invites  *invite.Service
 }
 
@@ -135,6 +137,7 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 		loyalty.WithCoupons(d.Coupons))
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
+	d.Funnel = funnel.New(st, d.Now)
 	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID)
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
