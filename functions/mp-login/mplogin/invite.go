@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wemember/wemember/shared/channels"
+	"github.com/wemember/wemember/shared/codes"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/invite"
 	"github.com/wemember/wemember/shared/member"
@@ -26,7 +27,7 @@ type Redeemer interface {
 // registrar is the hook that moves an invitation bound earlier (status
 // invited) on to registered, when the Redeemer has it.
 type registrar interface {
-	Registered(ctx context.Context, memberID string) error
+	Registered(ctx context.Context, memberID string) (invite.Referral, error)
 }
 
 // The ways a code reaches a login (invite.RedeemCmd.Via).
@@ -137,7 +138,7 @@ func (h *Handler) carried(in Request) (cmd invite.RedeemCmd, refused invite.Reas
 	case strings.TrimSpace(in.InviteCode) != "":
 		return invite.RedeemCmd{Code: in.InviteCode, Via: ViaLogin, Channel: "mini-program"}, "", true
 	case in.Token != "":
-		code, found := parseToken(in.Token)
+		code, found := codes.ParseToken(in.Token)
 		if !found {
 			return invite.RedeemCmd{}, invite.ReasonUnknown, false
 		}
@@ -246,7 +247,7 @@ func (h *Handler) registered(ctx context.Context, memberID string) {
 	if !ok {
 		return
 	}
-	if err := reg.Registered(ctx, memberID); err != nil && !errs.Is(errs.NotExist, err) {
+	if _, err := reg.Registered(ctx, memberID); err != nil && !errs.Is(errs.NotExist, err) {
 		reqlog.From(ctx).WarnContext(ctx, "invitation status not moved to registered",
 			slog.String("kind", errs.KindOf(err).String()), slog.String("error", err.Error()))
 	}
@@ -273,6 +274,3 @@ func (h *Handler) device(id string) string {
 // ClientHashDomain is the keyed hash's domain of a client address: the
 // login limit's (functions/wiring), so both name a client alike.
 const ClientHashDomain = "client-ip"
-
-// parseToken is codes.ParseToken once the codes package has it. XXX-ARRIVALS
-func parseToken(string) (string, bool) { return "", false }

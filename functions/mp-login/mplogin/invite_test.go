@@ -59,11 +59,11 @@ func (r *redeemer) OwnCode(_ context.Context, memberID string, kind invite.Kind,
 	return invite.Code{ID: "own-" + memberID, Owner: memberID, Kind: kind}, "OWNCODE", nil
 }
 
-func (r *redeemer) Registered(_ context.Context, memberID string) error {
+func (r *redeemer) Registered(_ context.Context, memberID string) (invite.Referral, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.registered = append(r.registered, memberID)
-	return nil
+	return invite.Referral{}, errs.E(errs.NotExist, "the member has no inviter")
 }
 
 func (r *redeemer) taken() []invite.RedeemCmd {
@@ -182,6 +182,7 @@ func TestLoginRedeemsTheCodeItCarries(t *testing.T) {
 		{"scene prefixed", map[string]any{"scene": "inv%5FK7M2Q9"}, "mp-scene", "K7M2Q9", ""},
 		{"scene bare", map[string]any{"scene": "K7M2Q9XY"}, "mp-scene", "K7M2Q9XY", ""},
 		{"typed over scene", map[string]any{"invite_code": "TYPED234", "scene": "inv_SCENE234"}, "login", "TYPED234", ""},
+		{"token", map[string]any{"token": "【小店】复制这段话打开微信小程序，领取好友邀请礼\n¥K7M2Q9¥", "scene": "inv_SCENE234"}, "token", "K7M2Q9", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

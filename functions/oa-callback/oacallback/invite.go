@@ -36,8 +36,8 @@ func names(a channels.Attribution) bool { return a.Code != "" || a.CodeID != "" 
 func (h *Handler) redeem(ctx context.Context, memberID string, a channels.Attribution, via string, registration bool) string {
 	cmd := invite.RedeemCmd{Code: a.Code, CodeID: a.CodeID, Invitee: memberID, Via: via,
 		Registration: registration, Channel: a.Channel.Kind}
-	if cmd.CodeID != "" {
-		cmd.Code = ""
+	if cmd.Code != "" {
+		cmd.CodeID = "" // The text, when known, finds the code however it is stored.
 	}
 	r, err := h.Invites.Redeem(ctx, cmd)
 	if err == nil {
@@ -96,6 +96,3 @@ func joinText(parts ...string) string {
 	}
 	return out
 }
-
-// parseToken is codes.ParseToken once the codes package has it. XXX-ARRIVALS
-func parseToken(string) (string, bool) { return "", false }

@@ -126,7 +126,7 @@ func (fx inviteFixture) member(t *testing.T, openid string) member.Member {
 }
 
 // TestSceneCodeIsRedeemed: a subscribe through an "inv_<code>" scene
-// redeems the code by its id for the new member, as its registration, and
+// redeems the code for the new member, as its registration, and
 // the welcome reply says the invitation bound; WeChat's retry gets that
 // first answer and redeems nothing more. A later SCAN of a registered scene
 // naming a code redeems it for the member as no registration; a scene
@@ -141,15 +141,14 @@ func TestSceneCodeIsRedeemed(t *testing.T) {
 	}
 	m := fx.member(t, "o-new")
 	calls := fx.inv.taken()
-	want := invite.RedeemCmd{CodeID: fx.box.Hash("invite-code", "K7M2Q9"), Invitee: m.ID, Via: "oa-scene",
-		Registration: true, Channel: "oa-qr"}
+	want := invite.RedeemCmd{Code: "K7M2Q9", Invitee: m.ID, Via: "oa-scene", Registration: true, Channel: "oa-qr"}
 	if len(calls) != 1 || calls[0] != want {
 		t.Fatalf("redeemed %+v; want [%+v]", calls, want)
 	}
 	if m.Channel.Value != channels.InviteScene {
 		t.Errorf("member channel %+v; want the value %q, without the code", m.Channel, channels.InviteScene)
 	}
-	if pend, err := fx.ch.PendingOf(ctx, m.ID); err != nil || pend.CodeID != want.CodeID || strings.Contains(pend.Scene+pend.Code, "K7M2Q9") {
+	if pend, err := fx.ch.PendingOf(ctx, m.ID); err != nil || pend.CodeID != fx.box.Hash("invite-code", "K7M2Q9") || strings.Contains(pend.Scene+pend.Code, "K7M2Q9") {
 		t.Errorf("pending = %+v, %v; want the code's id only", pend, err)
 	}
 	if s2, t2 := fx.send(t, p); s2 != status || t2 != text || len(fx.inv.taken()) != 0 {
@@ -165,8 +164,8 @@ func TestSceneCodeIsRedeemed(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(text, "已接受好友邀请") || strings.Contains(text, "https://example.com/r") {
 		t.Errorf("SCAN answered %d %s; want the binding alone", status, text)
 	}
-	if len(calls) != 1 || calls[0].CodeID != fx.box.Hash("invite-code", "REG23456") || calls[0].Code != "" || calls[0].Registration {
-		t.Errorf("SCAN redeemed %+v; want the registered code by id, no registration", calls)
+	if len(calls) != 1 || calls[0].Code != "REG23456" || calls[0].CodeID != "" || calls[0].Registration {
+		t.Errorf("SCAN redeemed %+v; want the registered code, no registration", calls)
 	}
 
 	if _, err := fx.ch.Save(ctx, channels.Scene{ID: "winter", Channel: member.Channel{Kind: "oa-qr"}, Inviter: "m-inviter"}, "ops"); err != nil {
@@ -207,5 +206,32 @@ func TestSceneRedemptionFailures(t *testing.T) {
 				t.Errorf("retry answered %d %s; want the first answer, no redemption", s2, t2)
 			}
 		})
+	}
+}
+
+// TestTextTokenIsRedeemed: a text message holding a text token (口令)
+// redeems its code for the sender's member — a follower who is no member
+// yet is registered by it, and that is the registration — and the reply
+// says the outcome; a message without a token gets the keyword reply and
+// redeems nothing; WeChat's retry of the message gets the first answer.
+func TestTextTokenIsRedeemed(t *testing.T) {
+	fx := newInviteFixture(t)
+	p := fx.build(t, push.OAText("o-token", "【小店】复制这段话打开微信小程序，领取好友邀请礼 ￥K7M2Q9￥", 11))
+	status, text := fx.send(t, p)
+	m := fx.member(t, "o-token")
+	calls := fx.inv.taken()
+	want := invite.RedeemCmd{Code: "K7M2Q9", Invitee: m.ID, Via: "token", Registration: true, Channel: "token"}
+	if status != http.StatusOK || !strings.Contains(text, "已接受好友邀请") || len(calls) != 1 || calls[0] != want {
+		t.Fatalf("token answered %d %s after %+v; want the binding after [%+v]", status, text, calls, want)
+	}
+	if s2, t2 := fx.send(t, p); s2 != status || t2 != text || len(fx.inv.taken()) != 0 {
+		t.Errorf("retry answered %d %s; want the first answer, no redemption", s2, t2)
+	}
+	status, text = fx.send(t, fx.build(t, push.OAText("o-token", "¥K7M2Q9¥ 再来一次", 12)))
+	if calls := fx.inv.taken(); status != http.StatusOK || len(calls) != 1 || calls[0].Registration || calls[0].Invitee != m.ID {
+		t.Errorf("a member's second token answered %d %s after %+v; want one redemption, no registration", status, text, calls)
+	}
+	if status, text := fx.send(t, fx.build(t, push.OAText("o-token", "会员", 13))); status != http.StatusOK || !strings.Contains(text, "会员卡") || len(fx.inv.taken()) != 0 {
+		t.Errorf("keyword answered %d %s; want the member reply and no redemption", status, text)
 	}
 }

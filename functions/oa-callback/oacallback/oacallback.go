@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/channels"
+	"github.com/wemember/wemember/shared/codes"
 	"github.com/wemember/wemember/shared/errs"
 	"github.com/wemember/wemember/shared/idem"
 	"github.com/wemember/wemember/shared/member"
@@ -117,7 +118,7 @@ func (h *Handler) handle(ctx context.Context, msg *wxoa.Message, rec *idem.Recor
 	case msg.IsEvent() && msg.Event == wxoa.EventUnsubscribe:
 		return h.unsubscribe(ctx, msg)
 	case msg.MsgType == wxoa.TypeText:
-		if code, ok := parseToken(msg.Content); ok && h.Invites != nil {
+		if code, ok := codes.ParseToken(msg.Content); ok && h.Invites != nil {
 			return h.token(ctx, msg, code)
 		}
 		return h.keyword(ctx, msg)

@@ -36,8 +36,8 @@ func (h *Handler) redeem(ctx context.Context, f onboard.Followed) {
 	a := f.Attribution
 	cmd := invite.RedeemCmd{Code: a.Code, CodeID: a.CodeID, Invitee: f.ID, Via: ViaState,
 		Registration: f.Created, Channel: a.Channel.Kind}
-	if cmd.CodeID != "" {
-		cmd.Code = ""
+	if cmd.Code != "" {
+		cmd.CodeID = "" // The text, when known, finds the code however it is stored.
 	}
 	_, err := h.Invites.Redeem(ctx, cmd)
 	if err == nil {

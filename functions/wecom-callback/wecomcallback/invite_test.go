@@ -47,8 +47,8 @@ func (r *redeemer) taken() []invite.RedeemCmd {
 }
 
 // TestStateCodeIsRedeemed: an add through a contact way whose state is
-// "inv_<code>", or a registered state naming a code, redeems the code by
-// its id for the customer's member — its registration when the add created
+// "inv_<code>", or a registered state naming a code, redeems the code for
+// the customer's member — its registration when the add created
 // it — after the welcome message; a redelivered event redeems nothing
 // more; a state naming only an inviter, or none, redeems nothing; a failed
 // redemption still answers success and leaves the code's id pending.
@@ -120,8 +120,7 @@ func TestStateCodeIsRedeemed(t *testing.T) {
 			}
 			continue
 		}
-		want := invite.RedeemCmd{CodeID: box.Hash("invite-code", tt.code), Invitee: m.ID, Via: "wecom-state",
-			Registration: true, Channel: "wecom"}
+		want := invite.RedeemCmd{Code: tt.code, Invitee: m.ID, Via: "wecom-state", Registration: true, Channel: "wecom"}
 		if len(calls) != 1 || calls[0] != want {
 			t.Errorf("%q redeemed %+v; want [%+v]", tt.state, calls, want)
 		}
