@@ -15,7 +15,7 @@ func boundKey(m string) store.Key { return store.K(member.Partition(m), "invboun
 
 // inviteeKey is the index item of a referral in its inviter's list.
 func inviteeKey(r Referral) store.Key {
-	return store.K(inviteesPK(r.Inviter), stamp(r.BoundAt)+"#"+r.Member)
+	return store.K(inviteesPK(r.Inviter), boundStamp(r.BoundAt)+"#"+r.Member)
 }
 
 // bindState is what a binding decision reads, each item with its version.

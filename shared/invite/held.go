@@ -10,10 +10,10 @@ import (
 )
 
 // heldKey is the item of a held referral in the operators' list.
-func heldKey(r Referral) store.Key { return store.K("invheld", stamp(r.BoundAt)+"#"+r.Member) }
+func heldKey(r Referral) store.Key { return store.K("invheld", boundStamp(r.BoundAt)+"#"+r.Member) }
 
-// stamp renders an instant as a fixed-width, sortable UTC string.
-func stamp(t time.Time) string { return t.UTC().Format("20060102T150405.000000000Z") }
+// boundStamp renders an instant as a fixed-width, sortable UTC string.
+func boundStamp(t time.Time) string { return t.UTC().Format("20060102T150405.000000000Z") }
 
 // Held lists the referrals whose rewards anti-fraud holds for an
 // operator, oldest first, a page at a time (cursor "" first).

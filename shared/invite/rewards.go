@@ -17,9 +17,9 @@ import (
 // Rewards.PrivilegeAfter.
 func successKey(m string) store.Key { return store.K(member.Partition(m), "invsuccess") }
 
-// campaignKey counts the invitees of a campaign who got its coupon (N),
+// campaignFirstKey counts the invitees of a campaign who got its coupon (N),
 // capped at Rewards.CampaignFirst.
-func campaignKey(campaign string) store.Key { return store.K("invcamp#"+campaign, "first") }
+func campaignFirstKey(campaign string) store.Key { return store.K("invcamp#"+campaign, "first") }
 
 // redPacketKey sums the red packets owed for a code's invitations (N, in
 // fen), capped at Rewards.RedPacketCapFen.
@@ -103,7 +103,7 @@ func (s *Service) planRegistration(ctx context.Context, op string, r *Referral, 
 	if err := points(r.Member, rw.InviteePoints, "invitee"); err != nil {
 		return nil, nil, errs.E(op, err)
 	}
-	ks := []store.Key{campaignKey(firstOf(r.Campaign, "-")), redPacketKey(r.Code)}
+	ks := []store.Key{campaignFirstKey(firstOf(r.Campaign, "-")), redPacketKey(r.Code)}
 	if r.Inviter != "" {
 		ks = append(ks, successKey(r.Inviter))
 	}
@@ -149,7 +149,7 @@ func (s *Service) planRegistration(ctx context.Context, op string, r *Referral, 
 			return nil, nil, errs.E(op, err)
 		}
 		if ok {
-			ck := campaignKey(r.Campaign)
+			ck := campaignFirstKey(r.Campaign)
 			ms = append(ms, store.Add(ck, 1).AtMost(rw.CampaignFirst))
 			gs = append(gs, grantKeys{name: "campaign", spent: func(k store.Key) bool { return k == ck }})
 			out = append(out, Reward{Kind: RewardCoupon, Member: r.Member, Coupon: id})
