@@ -141,9 +141,16 @@ func (s *Service) planRegistration(ctx context.Context, op string, r *Referral, 
 			out = append(out, Reward{Kind: RewardPrivilege, Member: r.Inviter, Coupon: id})
 		}
 	}
-	if r.Campaign != "" && rw.CampaignCoupon != "" && rw.CampaignFirst > 0 && !sp.has("campaign") &&
-		its[0].N < rw.CampaignFirst {
-		id, ok, err := coupon("campaign-coupon", rw.CampaignCoupon, r.Member,
+	tpl := rw.CampaignCoupon
+	if r.Campaign != "" && rw.CampaignFirst > 0 && !sp.has("campaign") && its[0].N < rw.CampaignFirst {
+		cp, _, err := s.campaign(ctx, op, r.Campaign)
+		if err != nil && !errs.Is(errs.NotExist, err) {
+			return nil, nil, err
+		}
+		tpl = firstOf(cp.Coupon, tpl)
+	}
+	if r.Campaign != "" && tpl != "" && rw.CampaignFirst > 0 && !sp.has("campaign") && its[0].N < rw.CampaignFirst {
+		id, ok, err := coupon("campaign-coupon", tpl, r.Member,
 			"invite:campaign:"+r.Campaign+":"+r.Member, "invite_campaign")
 		if err != nil {
 			return nil, nil, errs.E(op, err)

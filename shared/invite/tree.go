@@ -141,3 +141,12 @@ func (s *Service) Tree(ctx context.Context, m string) (Tree, error) {
 	}
 	return t, nil
 }
+
+// Uses is how often a code has been redeemed.
+func (s *Service) Uses(ctx context.Context, codeID string) (int64, error) {
+	its, err := s.st.GetMany(ctx, []store.Key{usesKey(codeID)}, store.Strong)
+	if err != nil {
+		return 0, errs.E("invite.Uses", err)
+	}
+	return its[0].N, nil
+}
