@@ -106,7 +106,7 @@ func (s *Service) Purchase(ctx context.Context, c PurchaseCmd) error {
 		if err == nil {
 			return nil
 		}
-		if !errs.Is(errs.Conflict, err) {
+		if !errs.Is(errs.Conflict, err) && !errs.Is(errs.Transient, err) {
 			return errs.E(op, err)
 		}
 	}

@@ -166,10 +166,12 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 			return p.out, nil
 		}
 		k, ok := store.FailedKey(err)
-		if !ok {
-			return Redemption{}, errs.E(op, err)
-		}
 		switch {
+		case !ok && !errs.Is(errs.Transient, err):
+			return Redemption{}, errs.E(op, err)
+		case !ok:
+			// The store was too busy to judge the write (DynamoDB cancels
+			// concurrent transactions on one item): plan and try again.
 		case k == ik:
 			if got, ok, err := s.replayRedeem(ctx, op, ik, scope); ok || err != nil {
 				return got, err
@@ -178,10 +180,13 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 			return Redemption{}, refuse(op, ReasonUsedUp, "the code has been used up")
 		case s.screen != nil && s.screen.Refuses(k):
 			return Redemption{}, refuse(op, ReasonFlagged, "refused by anti-fraud")
+		default:
+			sp.lost(k, p.grants)
 		}
-		sp.lost(k, p.grants)
 		if turn == nil {
-			if turn, err = s.turns.Take(ctx, op, k); err != nil {
+			// The redemptions of one code contend for its inviter's items:
+			// after a loss, this process's wait in one line per code.
+			if turn, err = s.turns.Take(ctx, op, usesKey(id)); err != nil {
 				return Redemption{}, errs.E(op, err)
 			}
 			queued = true

@@ -86,11 +86,16 @@ func (s *Service) planRegistration(ctx context.Context, op string, r *Referral, 
 		}
 		p, err := s.loyalty.PlanEarn(ctx, loyalty.EarnCmd{MemberID: to, Points: pts, Reason: "invitation",
 			Source: loyalty.Source{EventID: "invite:" + r.Member}, Key: regKey(r.Member, side)})
+		if errs.Is(errs.Exist, err) || err == nil && p.Done {
+			// Granted already: before this binding (a rebinding), or by a
+			// concurrent command whose write this one sees in part (DynamoDB
+			// reads are not isolated from a transaction in flight). Either
+			// way not twice; in the second case this write fails on the
+			// referral and is planned again.
+			return nil
+		}
 		if err != nil {
 			return err
-		}
-		if p.Done {
-			return nil // Granted before this binding (a rebinding): not twice.
 		}
 		ms = append(ms, p.Mutations...)
 		gs = append(gs, grantKeys{name: name, spent: p.Spent})
@@ -240,11 +245,11 @@ func (s *Service) change(ctx context.Context, op, invitee string, rules Rules,
 		if err == nil {
 			return r, nil
 		}
-		k, ok := store.FailedKey(err)
-		if !ok {
+		if k, ok := store.FailedKey(err); ok {
+			sp.lost(k, gs)
+		} else if !errs.Is(errs.Transient, err) {
 			return Referral{}, errs.E(op, err)
 		}
-		sp.lost(k, gs)
 	}
 	return Referral{}, errs.E(op, errs.Transient, "too much contention; retry")
 }

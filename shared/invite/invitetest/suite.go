@@ -85,7 +85,7 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 // env is one test's invitation service with real loyalty, coupon and
 // member services over one store, which counts its writes.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	st     *storetest.Faults
 	box    *pii.Box
@@ -100,7 +100,7 @@ type env struct {
 
 var start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, st store.Store) *env {
+func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
 	box, err := pii.New([]byte(strings.Repeat("k", 32)))
 	if err != nil {
@@ -184,7 +184,7 @@ func (e *env) redeem(text, invitee string) invite.Redemption {
 }
 
 // refused asserts that err is a refusal for reason want.
-func refused(t *testing.T, what string, err error, want invite.Reason) {
+func refused(t testing.TB, what string, err error, want invite.Reason) {
 	t.Helper()
 	got, ok := invite.ReasonOf(err)
 	if !ok || got != want {
