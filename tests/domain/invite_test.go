@@ -19,3 +19,26 @@ func TestInviteRedeemSuite(t *testing.T) {
 			invitetest.Options{Race: 300, Cap: 100, Workers: 16})
 	}, "dynamo")
 }
+
+// BenchmarkInviteRedeem measures a redemption with its rewards on every
+// backend.
+func BenchmarkInviteRedeem(b *testing.B) {
+	for _, be := range backends.All() {
+		b.Run(be.Name, func(b *testing.B) { invitetest.BenchRedeem(b, be.Open(b)) })
+	}
+}
+
+// BenchmarkInviteHotCode measures the hot code race on every backend:
+// 1,000 invitees for 100 bindings over 64 goroutines on bbolt, 300 over 16
+// on DynamoDB Local (run with -benchtime=1x).
+func BenchmarkInviteHotCode(b *testing.B) {
+	for _, be := range backends.All() {
+		o := invitetest.Options{}
+		if be.Name == "dynamo" {
+			o = invitetest.Options{Race: 300, Cap: 100, Workers: 16}
+		}
+		b.Run(be.Name, func(b *testing.B) {
+			invitetest.BenchHotCode(b, func(b *testing.B) store.Store { return be.Open(b) }, o)
+		})
+	}
+}

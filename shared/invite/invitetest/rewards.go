@@ -201,3 +201,29 @@ func testTree(t *testing.T, e *env) {
 		t.Errorf("Tree(Dan) = %+v, %v; want ancestors Bob, Alice", tr, err)
 	}
 }
+
+// testVia: a code that arrives by an Official Account scene, a WeCom
+// contact-way state or a mini-program launch scene (its id) or as a text
+// token (its text) is one and the same redemption.
+func testVia(t *testing.T, e *env) {
+	text := e.code("a")
+	id := e.id(text)
+	for i, via := range []string{"oa-scene", "wecom-state", "mp-scene", "token"} {
+		c := invite.RedeemCmd{CodeID: id, Invitee: fmt.Sprintf("v%d", i), Via: via, Registration: true}
+		if via == "token" {
+			c = invite.RedeemCmd{Code: " " + text + " ", Invitee: c.Invitee, Via: via, Registration: true}
+		}
+		got, err := e.svc.Redeem(e.ctx, c)
+		if err != nil || got.Referral.Inviter != "a" || got.Referral.Via != via || got.Referral.Code != id {
+			t.Errorf("Redeem via %s = %+v, %v", via, got.Referral, err)
+		}
+		// The same invitee and code by another way is the same redemption.
+		again, err := e.svc.Redeem(e.ctx, invite.RedeemCmd{Code: text, Invitee: c.Invitee, Via: "api", Registration: true})
+		if err != nil || !again.Repeat || again.Referral.Via != via {
+			t.Errorf("again via api after %s = %+v, %v; want the first answer", via, again, err)
+		}
+	}
+	if got := e.points("a"); got != 4*20 {
+		t.Errorf("inviter has %d points, want 80", got)
+	}
+}

@@ -59,6 +59,7 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 		{"Refusals", testRefusals},
 		{"FlaggedByTheRateCounter", testFlaggedByCounter},
 		{"BindFirst", testBindFirst},
+		{"SameRedemptionEveryWay", testVia},
 		{"BindRegistration", testBindRegistration},
 		{"BindOverride", testBindOverride},
 		{"DuplicateAnswersFirst", testDuplicate},
