@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/invite"
+	"github.com/wemember/wemember/shared/member"
+	"github.com/wemember/wemember/shared/store"
 )
 
 // outcomes counts what concurrent redemptions answered.
@@ -220,5 +222,67 @@ func testCampaignRace(t *testing.T, e *env, o Options) {
 	}
 	if got != int(first) {
 		t.Errorf("campaign coupons issued %d times, want %d", got, first)
+	}
+}
+
+// testHotCodeBare is the hot code race with nothing else to serialize the
+// writes (no points or red packet for the inviter, whose summary would):
+// the code's capped counter alone keeps the cap, and the count of
+// successful invites alone grants the privilege exactly once.
+func testHotCodeBare(t *testing.T, e *env, o Options) {
+	race, capped := o.Race/4, o.Cap/4
+	e.rules(func(r *invite.Rules) {
+		k := r.Kinds[invite.KindMPShare]
+		k.Cap = int64(capped)
+		r.Kinds[invite.KindMPShare] = k
+		r.Rewards.InviterPoints, r.Rewards.RedPacketFen = 0, 0
+	})
+	code := e.code("bare")
+	cmds := make([]invite.RedeemCmd, race)
+	for i := range cmds {
+		cmds[i] = invite.RedeemCmd{Code: code, Invitee: fmt.Sprintf("x%04d", i), Registration: true}
+	}
+	out, _ := e.race(cmds, o.Workers)
+	if len(out.errs) > 0 || len(out.ok) != capped || out.reasons[invite.ReasonUsedUp] != race-capped {
+		t.Errorf("bound %d, refused %v, errors %v; want %d bound", len(out.ok), out.reasons, out.errs, capped)
+	}
+	if n, _ := e.svc.Uses(e.ctx, e.id(code)); n != int64(capped) {
+		t.Errorf("uses = %d, want %d", n, capped)
+	}
+	if got := e.coupons("bare", "privilege"); got != 1 {
+		t.Errorf("privilege coupons = %d, want 1", got)
+	}
+}
+
+// testInterleaved slips a binding in between a redemption's reads and its
+// write, both ways round: the write must see it and decide again.
+func testInterleaved(t *testing.T, e *env) {
+	slip := func(sk, m string, run func()) {
+		var fired atomic.Bool
+		e.st.AfterGet = func(k store.Key, _ error) bool {
+			if k != store.K(member.Partition(m), sk) || !fired.CompareAndSwap(false, true) {
+				return false
+			}
+			run()
+			return true
+		}
+	}
+	// I redeems X's code; X is bound under W after I read X's chain: I's
+	// chain must be [X W], not the [X] it read.
+	w, x := e.code("W"), e.code("X")
+	slip("referral", "X", func() { e.redeem(w, "X") })
+	got := e.redeem(x, "I")
+	if fmt.Sprint(got.Referral.Ancestors) != "[X W]" || fmt.Sprint(e.referral("I").Ancestors) != "[X W]" {
+		t.Errorf("I's chain = %v, want [X W]", e.referral("I").Ancestors)
+	}
+	// Y redeems V's code; J is bound under Y after Y read that it had no
+	// invitees: Y may no longer be bound (J's chain [Y] is fixed).
+	v, y := e.code("V"), e.code("Y")
+	slip("invbound", "Y", func() { e.redeem(y, "J") })
+	_, err := e.svc.Redeem(e.ctx, invite.RedeemCmd{Code: v, Invitee: "Y", Registration: true})
+	refused(t, "Y under V after J joined Y", err, invite.ReasonDepth)
+	e.unbound("Y")
+	if r := e.referral("J"); fmt.Sprint(r.Ancestors) != "[Y]" {
+		t.Errorf("J's chain = %v, want [Y]", r.Ancestors)
 	}
 }

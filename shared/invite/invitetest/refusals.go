@@ -191,6 +191,20 @@ func testDuplicate(t *testing.T, e *env) {
 	if got := e.funnelCount(""); got != 1 {
 		t.Errorf("funnel registrations = %d, want 1", got)
 	}
+	// Sent many times at once, it still binds once and every delivery gets
+	// the answer.
+	b := e.code("b")
+	cmds := make([]invite.RedeemCmd, 20)
+	for i := range cmds {
+		cmds[i] = invite.RedeemCmd{Code: b, Invitee: "n", Registration: true}
+	}
+	out, _ := e.race(cmds, 20)
+	if len(out.ok) != 20 || len(out.errs) > 0 || len(out.reasons) > 0 {
+		t.Errorf("20 concurrent deliveries: %d answered, refused %v, errors %v; want 20 answers", len(out.ok), out.reasons, out.errs)
+	}
+	if n, _ := e.svc.Uses(e.ctx, e.id(b)); n != 1 || e.points("b") != 20 || e.points("n") != 20 {
+		t.Errorf("uses %d, points b=%d n=%d; want 1, 20, 20", n, e.points("b"), e.points("n"))
+	}
 }
 
 func testOneWrite(t *testing.T, e *env) {

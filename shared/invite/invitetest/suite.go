@@ -71,6 +71,8 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 		{"PurchaseHook", testPurchase},
 		{"TreeAndInvitees", testTree},
 		{"HotCodeRace", func(t *testing.T, e *env) { testHotCode(t, e, o) }},
+		{"HotCodeBareRace", func(t *testing.T, e *env) { testHotCodeBare(t, e, o) }},
+		{"InterleavedBindings", testInterleaved},
 		{"CycleRace", testCycleRace},
 		{"DepthRace", testDepthRace},
 		{"CampaignFirstRace", func(t *testing.T, e *env) { testCampaignRace(t, e, o) }},
