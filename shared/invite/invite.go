@@ -33,6 +33,7 @@ type Service struct {
 	newID   func() string
 	random  io.Reader // Crypto randomness for codes.
 	rules   cached.Value[Rules]
+	redeemer
 }
 
 // Option adjusts a Service.
@@ -47,6 +48,7 @@ func WithRandom(r io.Reader) Option { return func(s *Service) { s.random = r } }
 func New(st store.Store, box *pii.Box, members *member.Service, l *loyalty.Service, c *coupons.Service,
 	now func() time.Time, newID func() string, opts ...Option) *Service {
 	s := &Service{st: st, box: box, members: members, loyalty: l, coupons: c, now: now, newID: newID}
+	s.turns = store.NewTurns(0, 0)
 	for _, o := range opts {
 		o(s)
 	}

@@ -53,4 +53,29 @@ type Referral struct {
 	Flags []string `json:"flags,omitempty"`
 	// Previous records the inviters replaced under BindOverride.
 	Previous []string `json:"previous,omitempty"`
+	// Rewarded says the registration rewards were granted (once per
+	// invitee: a rebinding under BindOverride keeps it).
+	Rewarded bool `json:"rewarded,omitempty"`
+	// Rejected says an operator rejected the held rewards: they are never
+	// granted.
+	Rejected bool `json:"rejected,omitempty"`
+	// Reviewer is the operator who approved or rejected held rewards.
+	Reviewer string `json:"reviewer,omitempty"`
+	// Rewards are the registration rewards, as granted (or, while Held,
+	// the points that wait).
+	Rewards []Reward `json:"rewards,omitempty"`
+	// Trigger and Channel are the funnel dimensions of the redemption.
+	Trigger string `json:"trigger,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// rank is how far status s has come, for comparing statuses.
+func (s InviteStatus) rank() int {
+	switch s {
+	case StatusRegistered:
+		return 1
+	case StatusFirstPurchase:
+		return 2
+	}
+	return 0
 }
