@@ -6,6 +6,7 @@ package boot
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"os"
@@ -138,7 +139,7 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	d.Funnel = funnel.New(st, d.Now)
-	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID)
+	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID, invite.WithRandom(rand.Reader))
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
 	d.Members.AddAbsorber(d.Channels)
