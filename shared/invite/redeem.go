@@ -186,10 +186,13 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 		if turn == nil {
 			// The redemptions of one code contend for its inviter's items:
 			// after a loss, this process's wait in one line per code.
-			if turn, err = s.turns.Take(ctx, op, usesKey(id)); err != nil {
-				return Redemption{}, errs.E(op, err)
+			// A line that stalls (its head stuck on a slow store) is left:
+			// the command races on, bounded by maxTries.
+			if turn, err = s.turns.Take(ctx, op, usesKey(id)); err == nil {
+				queued = true
+			} else if ctx.Err() != nil {
+				return Redemption{}, errs.E(op, errs.Transient, "cancelled while waiting", err)
 			}
-			queued = true
 		}
 	}
 	return Redemption{}, errs.E(op, errs.Transient, "too much contention; retry")
