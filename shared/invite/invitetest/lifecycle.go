@@ -33,6 +33,16 @@ func RunLifecycle(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OwnCodeOnce", lcOwnCodeOnce},
 		{"OwnCodeConcurrent", lcOwnCodeConcurrent},
 		{"OwnCodeReplacedWhenExpired", lcOwnCodeReplacedWhenExpired},
+		{"CampaignSave", lcCampaignSave},
+		{"CampaignJoinOnce", lcCampaignJoinOnce},
+		{"PoolClaimConcurrent", lcPoolClaimConcurrent},
+		{"PoolRefills", lcPoolRefills},
+		{"ShareExtends", lcShareExtends},
+		{"ResetArchives", lcResetArchives},
+		{"ExpireResumable", lcExpireResumable},
+		{"ExpireBatchPage", lcExpireBatchPage},
+		{"CampaignEnds", lcCampaignEnds},
+		{"RotateWeCom", lcRotateWeCom},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
