@@ -3,9 +3,12 @@ package invite
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/parallel"
 	"github.com/wemember/wemember/shared/store"
 )
 
@@ -25,12 +28,12 @@ func rotateCursorKey() store.Key { return store.K("invsweep", "rotate") }
 type settleFunc func(ctx context.Context, items []store.Item, now time.Time) (int, error)
 
 // sweepDays walks a day index (partitions prefix+"#"+yyyymmdd, sharded)
-// from the stored cursor to now's day, a shard at a time, handing the items
-// due by now to settle a page at a time, until limit items were handed.
-// The cursor moves past a day once all its shards are read to the end, so
-// a run that stops early (limit, deadline) is continued by the next;
-// settled items are removed from the index, so a run repeated changes
-// nothing.
+// from the stored cursor to now's day, a day's shards in parallel, handing
+// the items due by now to settle a page at a time, until limit items were
+// handed. The cursor moves past a day once all its shards are read to the
+// end, so a run that stops early (limit, deadline) is continued by the
+// next; settled items are removed from the index, so a run repeated
+// changes nothing.
 func (s *Service) sweepDays(ctx context.Context, op, prefix string, cursor store.Key, now time.Time, limit int, settle settleFunc) (int, bool, error) {
 	if limit <= 0 {
 		return 0, false, errs.E(op, errs.Invalid, "limit must be positive")
@@ -45,37 +48,19 @@ func (s *Service) sweepDays(ctx context.Context, op, prefix string, cursor store
 		return 0, false, errs.E(op, err)
 	}
 	today := utcDay(now)
-	bound := stamp(now.Add(time.Second)) // Items due by now sort before it.
-	done, taken, more := 0, 0, false
-	day := cur.Day
-walk:
+	w := &sweepWalk{s: s, limit: limit, bound: stamp(now.Add(time.Second)), now: now, settle: settle}
+	day, more := cur.Day, false
 	for ; day <= today; day = nextUTCDay(day) {
-		for _, pk := range store.ShardPKs(prefix + "#" + day) {
-			after := ""
-			for {
-				if taken >= limit || ctx.Err() != nil {
-					more = true
-					break walk
-				}
-				page, qerr := s.st.Query(ctx, store.Query{PK: pk, Before: bound, After: after, Limit: min(sweepPage, limit-taken)})
-				if qerr != nil {
-					err = qerr
-					break walk
-				}
-				if len(page.Items) > 0 {
-					n, serr := settle(ctx, page.Items, now)
-					done += n
-					taken += len(page.Items)
-					if serr != nil {
-						err = serr
-						break walk
-					}
-				}
-				if page.Next == "" {
-					break
-				}
-				after = page.Next
-			}
+		pks := store.ShardPKs(prefix + "#" + day)
+		drained := make([]bool, len(pks))
+		err = parallel.Each(ctx, sweepWorkers, len(pks), func(ctx context.Context, i int) error {
+			var err error
+			drained[i], err = w.walk(ctx, pks[i])
+			return err
+		})
+		if err != nil || slices.Contains(drained, false) {
+			more = true
+			break
 		}
 		if day == today {
 			break
@@ -87,11 +72,70 @@ walk:
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return done, true, nil
+			return w.done, true, nil
 		}
-		return done, more, errs.E(op, err)
+		return w.done, more, errs.E(op, err)
 	}
-	return done, more, nil
+	return w.done, more, nil
+}
+
+// sweepWorkers is how many partitions of a day a sweep reads at once.
+const sweepWorkers = 8
+
+// sweepWalk is one sweep run's shared count.
+type sweepWalk struct {
+	s      *Service
+	limit  int
+	bound  string
+	now    time.Time
+	settle settleFunc
+
+	mu    sync.Mutex
+	taken int
+	done  int
+}
+
+// reserve takes room for up to n items within the run's limit.
+func (w *sweepWalk) reserve(n int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := max(0, min(n, w.limit-w.taken))
+	w.taken += k
+	return k
+}
+
+// walk settles one partition's due items and reports whether it read the
+// partition to its end.
+func (w *sweepWalk) walk(ctx context.Context, pk string) (bool, error) {
+	after := ""
+	for {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		page, err := w.s.st.Query(ctx, store.Query{PK: pk, Before: w.bound, After: after, Limit: min(sweepPage, w.limit)})
+		if err != nil {
+			return false, err
+		}
+		// Only the items found take room within the limit; those over it
+		// wait for the next run.
+		k := w.reserve(len(page.Items))
+		if k > 0 {
+			n, err := w.settle(ctx, page.Items[:k], w.now)
+			w.mu.Lock()
+			w.done += n
+			w.mu.Unlock()
+			if err != nil {
+				return false, err
+			}
+		}
+		if k < len(page.Items) {
+			return false, nil // The limit is reached.
+		}
+		if page.Next == "" {
+			return true, nil
+		}
+		after = page.Next
+	}
 }
 
 // nextUTCDay is the day after day (yyyymmdd).

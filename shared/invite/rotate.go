@@ -3,6 +3,7 @@ package invite
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -34,7 +35,10 @@ func (s *Service) RotateWeCom(ctx context.Context, now time.Time, limit int) ([]
 	if err != nil {
 		return nil, false, errs.E(op, err)
 	}
-	var out []Rotation
+	var (
+		mu  sync.Mutex
+		out []Rotation
+	)
 	settle := func(ctx context.Context, items []store.Item, now time.Time) (int, error) {
 		n := 0
 		for _, it := range items {
@@ -43,7 +47,9 @@ func (s *Service) RotateWeCom(ctx context.Context, now time.Time, limit int) ([]
 				return n, err
 			}
 			if ok {
+				mu.Lock()
 				out = append(out, r)
+				mu.Unlock()
 				n++
 			}
 		}
