@@ -80,6 +80,9 @@ func (s *Service) SaveCampaign(ctx context.Context, c Campaign, operator string)
 			return Campaign{}, errs.E(op, errs.Invalid, "the campaign has ended")
 		}
 	} else {
+		if !c.EndsAt.After(s.now()) {
+			return Campaign{}, errs.E(op, errs.Invalid, "the campaign would have ended already")
+		}
 		ms = append(ms, store.PutJSON(campaignEndKey(c), codeRef{c.ID}))
 	}
 	prev := c.Version

@@ -243,3 +243,35 @@ func lcOwnCodeReplacedWhenExpired(t *testing.T, e *lcEnv) {
 	}
 	_ = store.MaxWrite
 }
+
+func lcBatchMaxPaged(t *testing.T, e *lcEnv) {
+	b, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindMPShare, Count: invite.MaxBatch, Operator: "op"})
+	if err != nil || len(b.Codes) != invite.MaxBatch {
+		t.Fatalf("a full batch: %d, %v", len(b.Codes), err)
+	}
+	ids := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		page, err := e.svc.BatchCodes(e.ctx, b.ID, cursor, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, c := range page.Codes {
+			if ids[c.ID] || c.Batch != b.ID || c.Kind != invite.KindMPShare || c.Seal != "" {
+				t.Fatalf("listed %+v", c)
+			}
+			ids[c.ID] = true
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(ids) != invite.MaxBatch || pages != 4 {
+		t.Fatalf("listed %d codes in %d pages", len(ids), pages)
+	}
+	if _, err := e.svc.BatchCodes(e.ctx, "nope", "", 10); !errs.Is(errs.NotExist, err) {
+		t.Fatalf("unknown batch: %v", err)
+	}
+}

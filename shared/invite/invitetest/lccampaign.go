@@ -1,6 +1,7 @@
 package invitetest
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,7 @@ func lcCampaignSave(t *testing.T, e *lcEnv) {
 		{ID: "a#b", Name: "x", StartsAt: lcStart, EndsAt: lcStart.Add(time.Hour)},
 		{ID: "x", Name: "", StartsAt: lcStart, EndsAt: lcStart.Add(time.Hour)},
 		{ID: "x", Name: "x", StartsAt: lcStart, EndsAt: lcStart},
+		{ID: "x", Name: "x", StartsAt: lcStart.Add(-2 * time.Hour), EndsAt: lcStart.Add(-time.Hour)},
 		{ID: "x", Name: "x", StartsAt: lcStart, EndsAt: lcStart.Add(time.Hour), PoolSize: invite.MaxPool + 1},
 		{ID: "x", Name: "x", StartsAt: lcStart, EndsAt: lcStart.Add(time.Hour), Format: &codes.Format{Length: 2}},
 	} {
@@ -117,7 +119,7 @@ func lcPoolClaimConcurrent(t *testing.T, e *lcEnv) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, _, err := e.svc.OwnCode(e.ctx, "m"+string(rune('A'+i/26))+string(rune('a'+i%26)), invite.KindCampaign, "spring")
+			c, _, err := e.svc.OwnCode(e.ctx, lcMember(i), invite.KindCampaign, "spring")
 			if err != nil {
 				t.Error(err)
 				return
@@ -145,14 +147,16 @@ func lcPoolClaimConcurrent(t *testing.T, e *lcEnv) {
 	if got := e.poolCount(t, "spring"); got != pool-members {
 		t.Fatalf("pool holds %d after %d claims, want %d", got, members, pool-members)
 	}
-	for _, id := range ids {
-		list, err := e.svc.MemberCodes(e.ctx, "mAa")
-		if err != nil || len(list) != 1 {
-			t.Fatalf("MemberCodes: %v %v", list, err)
+	for i, id := range ids {
+		list, err := e.svc.MemberCodes(e.ctx, lcMember(i))
+		if err != nil || len(list) != 1 || list[0].ID != id || list[0].Owner != lcMember(i) || list[0].Text == "" {
+			t.Fatalf("member %d's codes: %+v %v", i, list, err)
 		}
-		_ = id
 	}
 }
+
+// lcMember names the i-th member of a race.
+func lcMember(i int) string { return fmt.Sprintf("m%03d", i) }
 
 func lcPoolRefills(t *testing.T, e *lcEnv) {
 	const pool = 40 // Low-water mark 10.

@@ -30,6 +30,7 @@ func RunLifecycle(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchRefusals", lcBatchRefusals},
 		{"BatchCapacity", lcBatchCapacity},
 		{"BatchCollisionRedrawn", lcBatchCollisionRedrawn},
+		{"BatchMaxPaged", lcBatchMaxPaged},
 		{"OwnCodeOnce", lcOwnCodeOnce},
 		{"OwnCodeConcurrent", lcOwnCodeConcurrent},
 		{"OwnCodeReplacedWhenExpired", lcOwnCodeReplacedWhenExpired},
