@@ -41,8 +41,8 @@ func (c Campaign) lowWater() int { return max(1, c.PoolSize/4) }
 // pool is empty, a fresh one. A lost race is errs.Conflict: the caller
 // reads the member's index again. A claim that leaves the pool below its
 // low-water mark refills it (a failed refill is left to the next claim or
-// the sweep).
-func (s *Service) claim(ctx context.Context, op, memberID, campaign string, rules Rules, now time.Time) (Code, string, error) {
+// the sweep). With fresh set it makes a fresh code whatever the pool holds.
+func (s *Service) claim(ctx context.Context, op, memberID, campaign string, rules Rules, now time.Time, fresh bool) (Code, string, error) {
 	cp, _, err := s.campaign(ctx, op, campaign)
 	if err != nil {
 		return Code{}, "", err
@@ -52,7 +52,7 @@ func (s *Service) claim(ctx context.Context, op, memberID, campaign string, rule
 	}
 	idx := store.PutJSON(ownCodeKey(memberID, KindCampaign, campaign), codeRef{}).IfAbsent()
 	var page store.Page
-	if cp.PoolSize > 0 {
+	if cp.PoolSize > 0 && !fresh {
 		page, err = s.st.Query(ctx, store.Query{PK: poolPK(campaign), Prefix: "p#", Limit: max(claimSpread, cp.lowWater()+1)})
 		if err != nil {
 			return Code{}, "", errs.E(op, err)
@@ -99,7 +99,7 @@ func (s *Service) claim(ctx context.Context, op, memberID, campaign string, rule
 			return Code{}, "", errs.E(op, err)
 		}
 	}
-	if cp.PoolSize > 0 && len(page.Items) <= cp.lowWater() {
+	if cp.PoolSize > 0 && !fresh && len(page.Items) <= cp.lowWater() {
 		_, _ = s.RefillPool(ctx, campaign)
 	}
 	return c, text, nil
