@@ -198,14 +198,18 @@ func (s *Service) settlePage(ctx context.Context, items []store.Item, now time.T
 	}
 	var ms []store.Mutation
 	n := 0
+	seen := map[store.Key]bool{} // A code changes once a write, whatever else names it.
 	for i, it := range items {
 		var c Code
-		if got[i].Found() {
+		var ver int64 // 0: nothing to change, only the item to drop.
+		if got[i].Found() && !seen[ks[i]] {
 			if err := json.Unmarshal(got[i].Data, &c); err != nil {
 				return 0, errs.E(errs.Internal, err)
 			}
+			ver = got[i].Version
 		}
-		if cm := change(it, c, got[i].Version, now); len(cm) > 0 {
+		if cm := change(it, c, ver, now); len(cm) > 0 {
+			seen[ks[i]] = true
 			ms = append(ms, cm...)
 			n++
 		}

@@ -74,7 +74,8 @@ func (s *Service) OwnCode(ctx context.Context, memberID string, kind Kind, campa
 		if err == nil {
 			return c, text, nil
 		}
-		if !errs.Is(errs.Conflict, err) {
+		// A lost race or a busy store: read again.
+		if !errs.Is(errs.Conflict, err) && !errs.Is(errs.Transient, err) {
 			return Code{}, "", err
 		}
 	}

@@ -101,10 +101,10 @@ func lcCampaignJoinOnce(t *testing.T, e *lcEnv) {
 	}
 }
 
-func lcPoolClaimConcurrent(t *testing.T, e *lcEnv) {
+func lcPoolClaimConcurrent(t *testing.T, e *lcEnv, members, workers int) {
 	// Twice as many members as ready codes race: the pool runs low, refills
 	// and, for members who lose too many races, fresh codes are made.
-	const pool, members = 100, 200
+	pool := members / 2
 	e.campaign(t, "spring", pool)
 	if n, err := e.svc.RefillPool(e.ctx, "spring"); err != nil || n != pool {
 		t.Fatalf("first fill: %d, %v", n, err)
@@ -113,19 +113,26 @@ func lcPoolClaimConcurrent(t *testing.T, e *lcEnv) {
 		t.Fatalf("pool holds %d, want %d", got, pool)
 	}
 	ids := make([]string, members)
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i := range members {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, _, err := e.svc.OwnCode(e.ctx, lcMember(i), invite.KindCampaign, "spring")
-			if err != nil {
-				t.Error(err)
-				return
+			for i := range next {
+				c, _, err := e.svc.OwnCode(e.ctx, lcMember(i), invite.KindCampaign, "spring")
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				ids[i] = c.ID
 			}
-			ids[i] = c.ID
 		}()
 	}
+	for i := range members {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	if t.Failed() {
 		return

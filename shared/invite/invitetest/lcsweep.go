@@ -6,6 +6,7 @@ import (
 
 	"github.com/wemember/wemember/shared/codes"
 	"github.com/wemember/wemember/shared/invite"
+	"github.com/wemember/wemember/shared/store"
 )
 
 func lcExpireResumable(t *testing.T, e *lcEnv) {
@@ -195,5 +196,33 @@ func lcRotateWeCom(t *testing.T, e *lcEnv) {
 	}
 	if o := e.lookup(t, oldText); o.Status != invite.Archived {
 		t.Fatalf("old code after its grace: %s", o.Status)
+	}
+}
+
+func lcExpireStaleItems(t *testing.T, e *lcEnv) {
+	c, _, err := e.svc.OwnCode(e.ctx, "m1", invite.KindRegistration, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stale due item of the same code in the same partition, and one of
+	// a code that does not exist: the sweep drops both and expires the code
+	// once.
+	day := c.ExpiresAt.UTC().Format("20060102")
+	stale := store.K(store.Sharded("invdue#"+day, c.ID), c.ExpiresAt.Add(-time.Hour).UTC().Format("20060102T150405Z")+"#"+c.ID)
+	ghost := store.K(store.Sharded("invdue#"+day, "ghost"), c.ExpiresAt.UTC().Format("20060102T150405Z")+"#ghost")
+	if err := e.st.Write(e.ctx, store.Put(stale, []byte(`{"id":"`+c.ID+`"}`)), store.Put(ghost, []byte(`{"id":"ghost"}`))); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(25 * time.Hour)
+	if n, more, err := e.svc.ExpireCodes(e.ctx, e.clock(), 100); n != 1 || more || err != nil {
+		t.Fatalf("sweep: %d %v %v", n, more, err)
+	}
+	if got := e.lookupID(t, c.ID); got.Status != invite.Expired {
+		t.Fatalf("code %s", got.Status)
+	}
+	for _, k := range []store.Key{stale, ghost} {
+		if _, err := e.st.Get(e.ctx, k); err == nil {
+			t.Fatalf("item %s left", k)
+		}
 	}
 }
