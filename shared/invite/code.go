@@ -2,6 +2,7 @@ package invite
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/wemember/wemember/shared/codes"
@@ -81,8 +82,8 @@ func referralKey(memberID string) store.Key { return store.K(member.Partition(me
 // inviteesPK lists an inviter's invitees in binding order.
 func inviteesPK(inviter string) string { return "invitees#" + inviter }
 
-// CodeID is the keyed hash that finds a code by its text; ok is false for
-// text that no code can be.
+// CodeID is the keyed hash that finds a code by its canonical text (as
+// issued); ok is false for text that no code can be.
 func (s *Service) CodeID(text string) (string, bool) {
 	canon, ok := codes.Normalize(text)
 	if !ok {
@@ -91,15 +92,36 @@ func (s *Service) CodeID(text string) (string, bool) {
 	return s.box.Hash("invite-code", canon), true
 }
 
-// Lookup finds a code by its text, as stored with its version. It fails
-// with errs.NotExist for text no code has (malformed text included).
+// Lookup finds a code by its text as a person typed or pasted it, as stored
+// with its version: the text as typed finds a case-sensitive code, its
+// upper case a code that ignores case (codes.Candidates), both in one read.
+// It fails with errs.NotExist for text no code has (malformed included).
 func (s *Service) Lookup(ctx context.Context, text string) (Code, int64, error) {
 	const op = "invite.Lookup"
-	id, ok := s.CodeID(text)
+	canon, ok := codes.Normalize(text)
 	if !ok {
 		return Code{}, 0, errs.E(op, errs.NotExist, "unknown code")
 	}
-	return s.code(ctx, op, id)
+	cands := codes.Candidates(canon)
+	ks := make([]store.Key, len(cands))
+	for i, c := range cands {
+		ks[i] = codeKey(s.box.Hash("invite-code", c))
+	}
+	its, err := s.st.GetMany(ctx, ks, store.Strong)
+	if err != nil {
+		return Code{}, 0, errs.E(op, err)
+	}
+	for _, it := range its {
+		if !it.Found() {
+			continue
+		}
+		var c Code
+		if err := json.Unmarshal(it.Data, &c); err != nil {
+			return Code{}, 0, errs.E(op, errs.Internal, "code record is unreadable", err)
+		}
+		return c, it.Version, nil
+	}
+	return Code{}, 0, errs.E(op, errs.NotExist, "unknown code")
 }
 
 // code reads a code record by id.
