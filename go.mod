@@ -12,7 +12,6 @@ require (
 	github.com/go-json-experiment/json v1.27.2
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/silenceper/wechat/v2 v2.1.6
-	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	github.com/tencentyun/scf-go-lib v0.0.0-20230904103145-13c9a7eeca80
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/image v0.48.0

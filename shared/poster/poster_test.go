@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	qrencode "github.com/skip2/go-qrcode"
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/wemember/wemember/shared/errs"
@@ -38,7 +37,7 @@ func cjkFont(tb testing.TB) *poster.Font {
 
 func qrPNG(tb testing.TB, text string) []byte {
 	tb.Helper()
-	b, err := qrencode.Encode(text, qrencode.Medium, 430)
+	b, err := wxsim.EncodeQR(text, 430)
 	if err != nil {
 		tb.Fatal(err)
 	}

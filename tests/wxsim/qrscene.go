@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	qrencode "github.com/skip2/go-qrcode"
 )
 
 // The rules of the Official Account's parameterized QR codes
@@ -170,7 +168,7 @@ func (s *Sim) serveShowQRCode(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	png, err := qrencode.Encode(t.URL, qrencode.Medium, 430)
+	png, err := EncodeQR(t.URL, 430)
 	if err != nil {
 		http.Error(w, "system error", http.StatusInternalServerError)
 		return

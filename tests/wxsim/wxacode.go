@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	qrencode "github.com/skip2/go-qrcode"
 )
 
 // The width rules of wxacode.getUnlimited: 430 px when absent, and a width
@@ -148,7 +146,7 @@ func (s *Sim) serveWXACodeUnlimit(w http.ResponseWriter, r *http.Request) {
 	case width > WXACodeMaxWidth:
 		width = WXACodeMaxWidth
 	}
-	png, err := qrencode.Encode(WXACode{AppID: appid, Page: req.Page, Scene: req.Scene, EnvVersion: req.EnvVersion}.Content(), qrencode.Medium, width)
+	png, err := EncodeQR(WXACode{AppID: appid, Page: req.Page, Scene: req.Scene, EnvVersion: req.EnvVersion}.Content(), width)
 	if err != nil {
 		WriteErr(w, ErrSystemBusy, "system error")
 		return
