@@ -63,7 +63,7 @@ func ExpirySweep(opts ...sweep.Option) boot.Build {
 
 // MemberAPI builds the member-api function.
 func MemberAPI(d *boot.Deps) (web.Handler, error) {
-	return memberapi.New(d.Members, d.Loyalty, d.Coupons, d.Sessions, d.Config.MPAppID, d.Now), nil
+	return memberapi.New(d.Members, d.Loyalty, d.Coupons, d.Sessions, d.Config.MPAppID, d.Now, d.Funnel), nil
 }
 
 // onboarding admits arrivals: the member, its registration rewards and
@@ -74,7 +74,7 @@ func onboarding(d *boot.Deps) *onboard.Service {
 
 // AdminAPI builds the admin-api function.
 func AdminAPI(d *boot.Deps) (web.Handler, error) {
-	return adminapi.New(d.Members, d.Imports, d.Loyalty, d.Coupons, d.Channels, d.Sessions, d.Config.AdminToken, d.Now), nil
+	return adminapi.New(d.Members, d.Imports, d.Loyalty, d.Coupons, d.Channels, d.Sessions, d.Config.AdminToken, d.Now, d.Funnel), nil
 }
 
 // MPLogin builds the mp-login function; it needs a mini-program

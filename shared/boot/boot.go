@@ -15,6 +15,7 @@ import (
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/launch"
 	"github.com/wemember/wemember/shared/loyalty"
@@ -40,6 +41,7 @@ type Deps struct {
 	Coupons  *coupons.Service
 	Channels *channels.Service
 	Imports  *imports.Service
+	Funnel   *funnel.Service
 }
 
 // EnsureDefaults installs the default rules and coupon templates where none
@@ -133,6 +135,7 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 		loyalty.WithCoupons(d.Coupons))
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
+	d.Funnel = funnel.New(st, d.Now)
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
 	d.Members.AddAbsorber(d.Channels)

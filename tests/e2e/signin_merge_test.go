@@ -129,7 +129,7 @@ func TestEndToEndSignInDuringMerge(t *testing.T) {
 		t.Run("sign-in on the merged-away member after the merge", func(t *testing.T) {
 			rec, x, arrival := setup(t, "signin-late", "13855560102")
 			late := memberapi.New(e.deps.Members, loyalty.New(hs, e.clock.Now, member.NewID, loyalty.WithCoupons(e.deps.Coupons)),
-				e.deps.Coupons, e.deps.Sessions, mpAppID, e.clock.Now)
+				e.deps.Coupons, e.deps.Sessions, mpAppID, e.clock.Now, e.deps.Funnel)
 			hs.AfterGet = func(k store.Key, err error) bool {
 				if k.PK != member.Partition(x.MemberID) || !strings.Contains(k.SK, "signin") {
 					return false

@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/channels"
 	"github.com/wemember/wemember/shared/coupons"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
@@ -28,6 +29,7 @@ type Handler struct {
 	Coupons  *coupons.Service
 	Channels *channels.Service
 	Sessions *session.Issuer // Verifies coupon QR tokens.
+	Funnel   *funnel.Service // Reports the invitation funnel.
 	Now      func() time.Time
 	// ImportSlice is how long one request may spend advancing an import job
 	// (DefaultImportSlice when zero); the request's deadline shortens it.
@@ -43,8 +45,8 @@ const DefaultImportSlice = 5 * time.Second
 // token operatorToken. sessions verifies coupon QR tokens. Its routes take
 // the function's body limit, except the import (see BodyLimits).
 func New(m *member.Service, im *imports.Service, l *loyalty.Service, c *coupons.Service, ch *channels.Service,
-	sessions *session.Issuer, operatorToken string, now func() time.Time) web.Handler {
-	h := &Handler{Members: m, Imports: im, Loyalty: l, Coupons: c, Channels: ch, Sessions: sessions, Now: now}
+	sessions *session.Issuer, operatorToken string, now func() time.Time, f *funnel.Service) web.Handler {
+	h := &Handler{Members: m, Imports: im, Loyalty: l, Coupons: c, Channels: ch, Sessions: sessions, Now: now, Funnel: f}
 	return auth.Operator(operatorToken)(h.Mux().Serve)
 }
 
@@ -69,6 +71,7 @@ func (h *Handler) Mux() *web.Mux {
 	h.importRoutes(mux)
 	h.ruleRoutes(mux)
 	h.clerkRoutes(mux)
+	h.reportRoutes(mux)
 	return mux
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/wemember/wemember/shared/auth"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/session"
@@ -29,13 +30,19 @@ type Handler struct {
 	// AppID is the mini-program's appid; a member's openid under it keys
 	// the daily sign-in.
 	AppID string
+	// Funnel counts the member's shares.
+	Funnel *funnel.Service
+	// CodeID turns a shared code's text into the id the funnel counts it
+	// by, and says whether the code is known; nil counts shares without
+	// their code.
+	CodeID func(ctx context.Context, text string) (string, bool)
 }
 
 // New makes the function's handler: the member API behind the member
 // check (a session token of the mini-program appID, for a live member).
 func New(m *member.Service, l *loyalty.Service, c *coupons.Service, sessions *session.Issuer,
-	appID string, now func() time.Time) web.Handler {
-	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now, AppID: appID}
+	appID string, now func() time.Time, f *funnel.Service) web.Handler {
+	h := &Handler{Members: m, Loyalty: l, Coupons: c, Sessions: sessions, Now: now, AppID: appID, Funnel: f}
 	return auth.Member(sessions, m, appID)(h.Mux().Serve)
 }
 
@@ -48,6 +55,7 @@ func (h *Handler) Mux() *web.Mux {
 	mux.Handle(http.MethodGet, "/points", h.Points)
 	mux.Handle(http.MethodGet, "/coupons", h.CouponList)
 	mux.Handle(http.MethodGet, "/coupons/qr", h.CouponQR)
+	mux.Handle(http.MethodPost, "/share", h.Share)
 	return mux
 }
 
