@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
 	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
@@ -178,8 +179,12 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 			}
 		case k == usesKey(id):
 			return Redemption{}, refuse(op, ReasonUsedUp, "the code has been used up")
-		case s.screen != nil && s.screen.Refuses(k):
-			return Redemption{}, refuse(op, ReasonFlagged, "refused by anti-fraud")
+		case s.screen != nil && fraud.IsRateKey(k):
+			// Over the address's hourly rate: the address is frozen now.
+			if _, err := s.screen.FreezeAfter(ctx, attempt(c, p.out.Referral.Inviter, p.now)); err != nil {
+				return Redemption{}, errs.E(op, err)
+			}
+			return Redemption{}, refuse(op, ReasonFlagged, "refused by anti-fraud: "+fraud.ReasonIPRate)
 		default:
 			sp.lost(k, p.grants)
 		}
