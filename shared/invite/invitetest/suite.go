@@ -61,6 +61,7 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 		{"Refusals", testRefusals},
 		{"FlaggedByTheRateCounter", testFlaggedByCounter},
 		{"BindFirst", testBindFirst},
+		{"ScreenedByFraudAndFunnel", testScreened},
 		{"SameRedemptionEveryWay", testVia},
 		{"BindRegistration", testBindRegistration},
 		{"BindOverride", testBindOverride},
@@ -104,6 +105,9 @@ type env struct {
 }
 
 var start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+// chinaTime is the zone of the funnel's days.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
