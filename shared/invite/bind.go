@@ -154,11 +154,11 @@ func (s *Service) planRedeem(ctx context.Context, op string, c RedeemCmd, id str
 		ms = append(ms, store.Delete(inviteeKey(old)), store.Add(boundKey(old.Inviter), -1))
 	}
 	if old.Held && b.mine.Found() {
-		ms = append(ms, store.Delete(heldKey(old)))
+		ms = append(ms, unhold(old)...)
 	}
 	p := plan{now: now}
 	if r.Held {
-		ms = append(ms, store.PutJSON(heldKey(r), indexEntry{Member: r.Member}))
+		ms = append(ms, hold(r)...)
 	}
 	if r.Status.rank() >= StatusRegistered.rank() {
 		gms, grants, err := s.planRegistration(ctx, op, &r, rules, sp, now)

@@ -55,11 +55,22 @@ func testScreened(t *testing.T, e *env) {
 	if pa := e.points("a"); pa != 2*20 {
 		t.Errorf("inviter has %d points, want 40 (two invites not held)", pa)
 	}
+	// The inviter verifies a phone: the step-up hold goes, the emulator's
+	// stays for an operator.
+	if n, err := e.svc.StepUpVerified(e.ctx, "a"); n != 1 || err != nil {
+		t.Errorf("StepUpVerified = %d, %v; want 1 released", n, err)
+	}
+	if pa, p5, p4 := e.points("a"), e.points("m5"), e.points("m4"); pa != 3*20 || p5 != 20 || p4 != 0 {
+		t.Errorf("after step-up a=%d m5=%d m4=%d, want 60, 20, 0", pa, p5, p4)
+	}
 	if _, err := e.svc.Approve(e.ctx, "m4", "op"); err != nil {
 		t.Fatal(err)
 	}
-	if pa, p4 := e.points("a"), e.points("m4"); pa != 3*20 || p4 != 20 {
-		t.Errorf("after approval a=%d m4=%d, want 60, 20", pa, p4)
+	if pa, p4 := e.points("a"), e.points("m4"); pa != 4*20 || p4 != 20 {
+		t.Errorf("after approval a=%d m4=%d, want 80, 20", pa, p4)
+	}
+	if list, _, _ := e.svc.Held(e.ctx, "", 10); len(list) != 0 {
+		t.Errorf("Held = %+v, want none", list)
 	}
 	if err := e.svc.Purchase(e.ctx, invite.PurchaseCmd{Invitee: "m1", OrderKey: "o1", First: true}); err != nil {
 		t.Fatal(err)
