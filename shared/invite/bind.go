@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/store"
 )
@@ -129,16 +131,15 @@ func (s *Service) planRedeem(ctx context.Context, op string, c RedeemCmd, id str
 	}
 	ms = append(ms, uses)
 	if s.screen != nil {
-		v, err := s.screen.Assess(ctx, Attempt{Inviter: inviter, Invitee: c.Invitee, Client: c.Client,
-			Device: c.Device, Platform: c.Platform, At: now})
+		v, err := s.screen.Assess(ctx, attempt(c, inviter, now))
 		if err != nil {
 			return plan{}, errs.E(op, err)
 		}
 		if v.Refuse {
-			return plan{}, refuse(op, ReasonFlagged, "refused by anti-fraud")
+			return plan{}, refuse(op, ReasonFlagged, "refused by anti-fraud: "+v.Reason)
 		}
 		r.Flags = v.Flags
-		if v.Hold && !r.Rewarded {
+		if (v.Hold || v.StepUp) && !r.Rewarded {
 			r.Held = true
 		}
 		ms = append(ms, v.Mutations...)
@@ -153,11 +154,11 @@ func (s *Service) planRedeem(ctx context.Context, op string, c RedeemCmd, id str
 		ms = append(ms, store.Delete(inviteeKey(old)), store.Add(boundKey(old.Inviter), -1))
 	}
 	if old.Held && b.mine.Found() {
-		ms = append(ms, store.Delete(heldKey(old)))
+		ms = append(ms, unhold(old)...)
 	}
 	p := plan{now: now}
 	if r.Held {
-		ms = append(ms, store.PutJSON(heldKey(r), indexEntry{Member: r.Member}))
+		ms = append(ms, hold(r)...)
 	}
 	if r.Status.rank() >= StatusRegistered.rank() {
 		gms, grants, err := s.planRegistration(ctx, op, &r, rules, sp, now)
@@ -179,6 +180,12 @@ func (s *Service) planRedeem(ctx context.Context, op string, c RedeemCmd, id str
 	p.ms = ms
 	p.out = Redemption{Referral: r, Rewards: r.Rewards}
 	return p, nil
+}
+
+// attempt is a redemption as anti-fraud sees it.
+func attempt(c RedeemCmd, inviter string, now time.Time) fraud.Attempt {
+	return fraud.Attempt{Inviter: inviter, Invitee: c.Invitee, Client: c.Client, Device: c.Device,
+		Platform: c.Platform, At: now}
 }
 
 // indexEntry is the data of an index item pointing at a member's referral.

@@ -43,9 +43,12 @@ func campaignCodeKey(campaign, codeID string) store.Key {
 	return store.K(campaignCodesPK(campaign), "c#"+codeID)
 }
 
+// campaignEndPK indexes campaigns by their end, for the sweeps.
+const campaignEndPK = "invcampend"
+
 // campaignEndKey indexes campaigns by their end, for the sweep.
 func campaignEndKey(c Campaign) store.Key {
-	return store.K("invcampend", stamp(c.EndsAt)+"#"+c.ID)
+	return store.K(campaignEndPK, stamp(c.EndsAt)+"#"+c.ID)
 }
 
 // SaveCampaign creates a campaign (c.Version 0) or changes one (c.Version
@@ -77,6 +80,9 @@ func (s *Service) SaveCampaign(ctx context.Context, c Campaign, operator string)
 			return Campaign{}, errs.E(op, errs.Invalid, "the campaign has ended")
 		}
 	} else {
+		if !c.EndsAt.After(s.now()) {
+			return Campaign{}, errs.E(op, errs.Invalid, "the campaign would have ended already")
+		}
 		ms = append(ms, store.PutJSON(campaignEndKey(c), codeRef{c.ID}))
 	}
 	prev := c.Version
@@ -146,32 +152,4 @@ func campaignFormat(c Campaign, rules Rules) codes.Format {
 		return *c.Format
 	}
 	return rules.Kinds[KindCampaign].Format
-}
-
-// claim gives a member a campaign code: one from the pool (see pool.go)
-// or, without one, a fresh code.
-func (s *Service) claim(ctx context.Context, op, memberID, campaign string, rules Rules, now time.Time) (Code, string, error) {
-	cp, _, err := s.campaign(ctx, op, campaign)
-	if err != nil {
-		return Code{}, "", err
-	}
-	if cp.Ended || !now.Before(cp.EndsAt) {
-		return Code{}, "", errs.E(op, errs.Invalid, "the campaign has ended")
-	}
-	kr := rules.Kinds[KindCampaign]
-	c := Code{Kind: KindCampaign, Owner: memberID, Status: Active, CreatedAt: now}
-	if err := s.applyKind(ctx, op, &c, &kr, campaign, now); err != nil {
-		return Code{}, "", err
-	}
-	texts, err := s.generate(op, kr.Format, 1)
-	if err != nil {
-		return Code{}, "", err
-	}
-	c.ID, _ = s.CodeID(texts[0])
-	c.Seal = s.box.Seal(texts[0])
-	ms := append(codeMutations(c), store.PutJSON(ownCodeKey(memberID, KindCampaign, campaign), codeRef{c.ID}).IfAbsent())
-	if err := s.st.Write(ctx, ms...); err != nil {
-		return Code{}, "", errs.E(op, err)
-	}
-	return c, texts[0], nil
 }

@@ -3,14 +3,30 @@ package invite
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
 	"github.com/wemember/wemember/shared/store"
 )
 
-// heldKey is the item of a held referral in the operators' list.
+// heldKey is the item of a held referral in the operators' list;
+// inviterHeldKey its item in its inviter's list (for the inviter's
+// step-up).
 func heldKey(r Referral) store.Key { return store.K("invheld", boundStamp(r.BoundAt)+"#"+r.Member) }
+func inviterHeldKey(r Referral) store.Key {
+	return store.K("invheld#"+r.Inviter, boundStamp(r.BoundAt)+"#"+r.Member)
+}
+
+// hold is the mutations that list a held referral; unhold removes it.
+func hold(r Referral) []store.Mutation {
+	return []store.Mutation{store.PutJSON(heldKey(r), indexEntry{Member: r.Member}),
+		store.PutJSON(inviterHeldKey(r), indexEntry{Member: r.Member})}
+}
+func unhold(r Referral) []store.Mutation {
+	return []store.Mutation{store.Delete(heldKey(r)), store.Delete(inviterHeldKey(r))}
+}
 
 // boundStamp renders an instant as a fixed-width, sortable UTC string.
 func boundStamp(t time.Time) string { return t.UTC().Format("20060102T150405.000000000Z") }
@@ -88,14 +104,47 @@ func (s *Service) review(ctx context.Context, op, invitee, operator string, reje
 		if !r.Held {
 			return false, nil, errs.E(errs.Conflict, "the member's rewards are not held")
 		}
-		ms := []store.Mutation{store.Delete(heldKey(*r))}
+		ms := unhold(*r)
 		r.Held, r.Rejected, r.Reviewer = false, reject, operator
 		if reject {
-			for i := range r.Rewards {
-				r.Rewards[i].Held = false
-			}
 			r.Rewards = nil
 		}
 		return true, ms, nil
 	})
+}
+
+// StepUpVerified releases the rewards that wait for an inviter's phone
+// verification (anti-fraud's step-up after too many invites in a day),
+// once the inviter has verified one: every held invitation of the inviter
+// whose only flag is the daily limit is approved by "step-up". Holds for an
+// operator's review stay. It returns how many it released.
+func (s *Service) StepUpVerified(ctx context.Context, inviter string) (int, error) {
+	const op = "invite.StepUpVerified"
+	if inviter == "" {
+		return 0, errs.E(op, errs.Invalid, "inviter is required")
+	}
+	released, cursor := 0, ""
+	for {
+		pg, err := s.st.Query(ctx, store.Query{PK: "invheld#" + inviter, After: cursor, Limit: 100})
+		if err != nil {
+			return released, errs.E(op, err)
+		}
+		rs, err := s.referrals(ctx, pg.Items, store.Strong)
+		if err != nil {
+			return released, errs.E(op, err)
+		}
+		for _, r := range rs {
+			if !r.Held || r.Inviter != inviter || slices.ContainsFunc(r.Flags, func(f string) bool { return f != fraud.FlagInviterDaily }) {
+				continue
+			}
+			if _, err := s.review(ctx, op, r.Member, "step-up", false); err != nil && !errs.Is(errs.Conflict, err) {
+				return released, err
+			}
+			released++
+		}
+		if pg.Next == "" {
+			return released, nil
+		}
+		cursor = pg.Next
+	}
 }

@@ -2,7 +2,7 @@ package invite
 
 import (
 	"context"
-	"math"
+	"crypto/rand"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -219,33 +219,23 @@ func indexMutations(c Code) []store.Mutation {
 	return ms
 }
 
-// generate draws n distinct texts of a format, refusing a format that
-// cannot make codes or cannot supply n of them.
+// generate draws n distinct texts of a format, in the canonical form
+// they are stored and shown under (codes.Format.Canonical), refusing with
+// errs.Invalid a format that cannot make codes or cannot supply n of them
+// (codes.Generate takes at most half of what a format can make).
 func (s *Service) generate(op string, f codes.Format, n int) ([]string, error) {
-	if err := f.Validate(); err != nil {
-		return nil, errs.E(op, errs.Invalid, "format: "+errs.SafeMessage(err))
+	r := s.random
+	if r == nil {
+		r = rand.Reader
 	}
-	if float64(n) > capacity(f) {
-		return nil, errs.E(op, errs.Invalid, "the format cannot supply that many codes; lengthen it or widen its charset")
-	}
-	texts, err := codes.Generate(s.random, f, n)
+	texts, err := codes.Generate(r, f, n)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
+	for i, t := range texts {
+		texts[i] = f.Canonical(t)
+	}
 	return texts, nil
-}
-
-// capacity is how many distinct codes a format can make.
-func capacity(f codes.Format) float64 {
-	cs := f.Charset
-	if cs == "" {
-		cs = codes.DefaultCharset
-	}
-	n := f.Length
-	if f.Pattern != "" {
-		n = strings.Count(f.Pattern, "#")
-	}
-	return math.Pow(float64(utf8.RuneCountInString(cs)), float64(n))
 }
 
 // checkChannel refuses a channel that cannot be carried as attribution.

@@ -9,8 +9,12 @@ import (
 	"github.com/wemember/wemember/shared/store"
 )
 
-// ownTries bounds how often OwnCode reads again after losing a race.
-const ownTries = 12
+// ownTries bounds how often OwnCode reads again after losing a race;
+// after ownPoolTries races lost for pool codes it makes a fresh one.
+const (
+	ownTries     = 12
+	ownPoolTries = 4
+)
 
 // OwnCode returns a member's own code of a kind — of a campaign when
 // campaign is set (kind KindCampaign) — with its text, making it on first
@@ -38,7 +42,7 @@ func (s *Service) OwnCode(ctx context.Context, memberID string, kind Kind, campa
 	}
 	idx := ownCodeKey(memberID, kind, campaign)
 	var pol retry.Policy
-	for range pol.Tries(ctx, ownTries) {
+	for try := range pol.Tries(ctx, ownTries) {
 		now := s.now().UTC().Truncate(time.Second)
 		var ref codeRef
 		it, err := store.GetJSON(ctx, s.st, idx, &ref)
@@ -61,14 +65,17 @@ func (s *Service) OwnCode(ctx context.Context, memberID string, kind Kind, campa
 		var c Code
 		var text string
 		if campaign != "" {
-			c, text, err = s.claim(ctx, op, memberID, campaign, rules, now)
+			// After a few lost races for pool codes a fresh code is made:
+			// the pool saves work, it never makes a member wait.
+			c, text, err = s.claim(ctx, op, memberID, campaign, rules, now, try >= ownPoolTries)
 		} else {
 			c, text, err = s.ownFresh(ctx, op, memberID, kind, kr, it.Version, now)
 		}
 		if err == nil {
 			return c, text, nil
 		}
-		if !errs.Is(errs.Conflict, err) {
+		// A lost race or a busy store: read again.
+		if !errs.Is(errs.Conflict, err) && !errs.Is(errs.Transient, err) {
 			return Code{}, "", err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/retry"
@@ -69,6 +70,12 @@ func (s *Service) PlanPurchase(ctx context.Context, c PurchaseCmd) ([]store.Muta
 		r.Status = StatusFirstPurchase
 		owed[r.Inviter] += rw.FirstPurchasePoints
 		ms = append(ms, store.PutJSON(referralKey(c.Invitee), r).IfVersion(it.Version))
+		fms, err := s.count(funnel.Event{Step: funnel.StepFirstOrder, At: now, Trigger: r.Trigger, Channel: r.Channel,
+			Code: r.Code, Inviter: r.Inviter, Subject: r.Member})
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		ms = append(ms, fms...)
 	} else {
 		ms = append(ms, store.Check(referralKey(c.Invitee)).IfVersion(it.Version))
 	}

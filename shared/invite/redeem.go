@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
 	"github.com/wemember/wemember/shared/once"
 	"github.com/wemember/wemember/shared/retry"
 	"github.com/wemember/wemember/shared/store"
@@ -178,18 +179,25 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 			}
 		case k == usesKey(id):
 			return Redemption{}, refuse(op, ReasonUsedUp, "the code has been used up")
-		case s.screen != nil && s.screen.Refuses(k):
-			return Redemption{}, refuse(op, ReasonFlagged, "refused by anti-fraud")
+		case s.screen != nil && fraud.IsRateKey(k):
+			// Over the address's hourly rate: the address is frozen now.
+			if _, err := s.screen.FreezeAfter(ctx, attempt(c, p.out.Referral.Inviter, p.now)); err != nil {
+				return Redemption{}, errs.E(op, err)
+			}
+			return Redemption{}, refuse(op, ReasonFlagged, "refused by anti-fraud: "+fraud.ReasonIPRate)
 		default:
 			sp.lost(k, p.grants)
 		}
 		if turn == nil {
 			// The redemptions of one code contend for its inviter's items:
 			// after a loss, this process's wait in one line per code.
-			if turn, err = s.turns.Take(ctx, op, usesKey(id)); err != nil {
-				return Redemption{}, errs.E(op, err)
+			// A line that stalls (its head stuck on a slow store) is left:
+			// the command races on, bounded by maxTries.
+			if turn, err = s.turns.Take(ctx, op, usesKey(id)); err == nil {
+				queued = true
+			} else if ctx.Err() != nil {
+				return Redemption{}, errs.E(op, errs.Transient, "cancelled while waiting", err)
 			}
-			queued = true
 		}
 	}
 	return Redemption{}, errs.E(op, errs.Transient, "too much contention; retry")

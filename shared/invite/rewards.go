@@ -6,6 +6,7 @@ import (
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
 	"github.com/wemember/wemember/shared/retry"
@@ -256,9 +257,6 @@ func (s *Service) change(ctx context.Context, op, invitee string, rules Rules,
 
 // funnelRegister is the funnel's count of a registration through r.
 func (s *Service) funnelRegister(r Referral, now time.Time) ([]store.Mutation, error) {
-	if s.funnel == nil {
-		return nil, nil
-	}
-	return s.funnel.Mutations(FunnelEvent{Step: "register", At: now, Trigger: r.Trigger, Channel: r.Channel,
-		Code: r.Code, Inviter: r.Inviter, Elapsed: now.Sub(r.BoundAt)})
+	return s.count(funnel.Event{Step: funnel.StepRegister, At: now, Trigger: r.Trigger, Channel: r.Channel,
+		Code: r.Code, Inviter: r.Inviter, Subject: r.Member, Elapsed: now.Sub(r.BoundAt)})
 }

@@ -2,64 +2,39 @@ package invite
 
 import (
 	"context"
-	"time"
 
+	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
+	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/store"
 )
 
-// Attempt is a redemption as anti-fraud sees it.
-type Attempt struct {
-	Inviter, Invitee         string
-	Client, Device, Platform string // Client and Device are keyed hashes.
-	At                       time.Time
-}
-
-// Verdict is anti-fraud's answer to an Attempt.
-type Verdict struct {
-	Refuse bool   // Refused outright (a frozen address): ReasonFlagged.
-	Reason string // Why, for operators.
-	// Hold keeps the rewards until an operator approves them (Approve);
-	// StepUp keeps them until the inviter verifies a phone.
-	Hold, StepUp bool
-	Flags        []string
-	// Mutations are anti-fraud's counters, written in the redemption's
-	// own atomic write.
-	Mutations []store.Mutation
-}
-
-// Screen is anti-fraud as a redemption uses it.
+// Screen is anti-fraud as a redemption uses it; *fraud.Service is one.
 type Screen interface {
-	// Assess judges an attempt and returns the counters to write with it.
-	Assess(ctx context.Context, a Attempt) (Verdict, error)
-	// Refuses reports whether a write that failed the condition of key k
-	// failed on one of the verdict's capped counters (an address over its
-	// rate): the redemption is then refused with ReasonFlagged.
-	Refuses(k store.Key) bool
+	// Assess judges an attempt: a refusal, held rewards, and the counters
+	// the redemption writes in its own atomic write.
+	Assess(ctx context.Context, a fraud.Attempt) (fraud.Verdict, error)
+	// FreezeAfter freezes the attempt's address after its write failed on
+	// the address's hourly counter (fraud.IsRateKey), and says so.
+	FreezeAfter(ctx context.Context, a fraud.Attempt) (fraud.Verdict, error)
 }
 
-// FunnelEvent is one step of the invitation funnel.
-type FunnelEvent struct {
-	Step             string // "register" here.
-	At               time.Time
-	Trigger, Channel string
-	Code, Inviter    string
-	Elapsed          time.Duration // Since the binding.
-}
-
-// Counter counts funnel steps into aggregate items.
+// Counter counts funnel steps into daily aggregates; *funnel.Service is
+// one.
 type Counter interface {
-	// Mutations are the counts of one event, written in the command's own
-	// atomic write.
-	Mutations(e FunnelEvent) ([]store.Mutation, error)
+	// Mutations are the counts of one event, for the command's own write.
+	Mutations(e funnel.Event) ([]store.Mutation, error)
 }
 
 // WithFraud screens every redemption with f: its counters ride in the
-// redemption's write, a refusal is ReasonFlagged, a hold keeps the
-// rewards for an operator.
+// redemption's write; a refusal, or a write over an address's rate, is
+// ReasonFlagged; a hold (an operator's review, or the inviter's step-up)
+// keeps the rewards until Approve.
 func WithFraud(f Screen) Option { return func(s *Service) { s.screen = f } }
 
-// WithFunnel counts every registration through a code with f, in the
-// write that registers it.
+// WithFunnel counts every registration through a code (step register) and
+// every first purchase (step first_order) with f, in the write that makes
+// it.
 func WithFunnel(f Counter) Option { return func(s *Service) { s.funnel = f } }
 
 // redeemer is the state of redemptions: the optional anti-fraud and funnel,
@@ -68,4 +43,19 @@ type redeemer struct {
 	screen Screen
 	funnel Counter
 	turns  *store.Turns
+}
+
+// count is the funnel's mutations for e. A trigger or channel the funnel
+// does not know is left out of the counts rather than failing the
+// command: the step happened whatever the client called it.
+func (s *Service) count(e funnel.Event) ([]store.Mutation, error) {
+	if s.funnel == nil {
+		return nil, nil
+	}
+	ms, err := s.funnel.Mutations(e)
+	if errs.Is(errs.Invalid, err) {
+		e.Trigger, e.Channel = "", ""
+		ms, err = s.funnel.Mutations(e)
+	}
+	return ms, err
 }

@@ -27,6 +27,11 @@ const (
 	codeMinuteQuota     = 45011
 	codeConcurrency     = 45033 // WeCom: too many concurrent calls
 	codeArgumentInvalid = 47003
+	codeInvalidArgs     = 40097 // invalid args (wxacode)
+	codeInvalidScene    = 40129 // wxacode: invalid scene
+	codeInvalidPage     = 41030 // wxacode: page malformed or not released
+	codeBadActionName   = 40052 // qrcode/create: invalid action name
+	codeBadActionInfo   = 40053 // qrcode/create: invalid action info (scene)
 	codeNotContact      = 84061 // WeCom: not an external contact (any more)
 )
 
@@ -117,6 +122,29 @@ func welcomeError(op string, e *apiError) error {
 		return errs.E(op, errs.Invalid, "empty welcome message", e)
 	case codeContentTooLong:
 		return errs.E(op, errs.TooLarge, "welcome message too long", e)
+	}
+	return common(op, e)
+}
+
+func wxacodeError(op string, e *apiError) error {
+	switch e.ErrCode {
+	case codeInvalidScene:
+		return errs.E(op, errs.Invalid, "invalid mini-program code scene", e)
+	case codeInvalidPage:
+		return errs.E(op, errs.Invalid, "mini-program page not released", e)
+	case codeInvalidArgs:
+		return errs.E(op, errs.Invalid, "invalid mini-program code request", e)
+	case codeDailyQuota:
+		// wxacode reports its per-minute quota (5,000) as 45009.
+		return errs.E(op, errs.RateLimited, "too many mini-program codes, retry in a minute", e)
+	}
+	return common(op, e)
+}
+
+func qrCreateError(op string, e *apiError) error {
+	switch e.ErrCode {
+	case codeBadActionInfo, codeBadActionName:
+		return errs.E(op, errs.Invalid, "invalid QR code scene", e)
 	}
 	return common(op, e)
 }

@@ -33,7 +33,11 @@ const APIBase = "https://api.weixin.qq.com"
 // WeComAPIBase is where WeCom's server API lives.
 const WeComAPIBase = "https://qyapi.weixin.qq.com"
 
-// UseAPIBase points every silenceper call to APIBase or WeComAPIBase at base
+// MPBase is where the Official Account's QR images are served
+// (/cgi-bin/showqrcode).
+const MPBase = "https://mp.weixin.qq.com"
+
+// UseAPIBase points every silenceper call to APIBase, WeComAPIBase or MPBase at base
 // (e.g. a simulator at "http://127.0.0.1:8090"); an empty base restores
 // WeChat. Both hosts go to the same base: the simulator tells their paths
 // apart (they do not collide for the APIs used here) and, where a path
@@ -50,7 +54,7 @@ func UseAPIBase(base string) {
 	}
 	base = strings.TrimRight(base, "/")
 	util.SetURIModifier(func(uri string) string {
-		for _, host := range [...]string{APIBase, WeComAPIBase} {
+		for _, host := range [...]string{APIBase, WeComAPIBase, MPBase} {
 			if rest, ok := strings.CutPrefix(uri, host); ok {
 				return base + rest
 			}

@@ -5,7 +5,8 @@
 // real code paths.
 //
 // It serves the mini-program (jscode2session, getuserphonenumber,
-// subscribe messages), the Official Account (user info of followers), WeCom
+// subscribe messages, unlimited mini-program codes), the Official Account
+// (user info of followers, parameterized QR codes and their images), WeCom
 // customer contact (gettoken, external contacts, welcome messages) and the
 // token APIs of both hosts.
 //
@@ -52,12 +53,14 @@ type Sim struct {
 	minute   map[string]int // Rate-limit buckets: key + minute → calls.
 	forceDay map[string]int // stable_token force refreshes: appid + day → count.
 
-	followers map[string]*Follower    // Official Account followers by appid/openid.
-	contacts  map[string]*Contact     // WeCom external contacts by corpid/external_userid.
-	welcomes  map[string]*welcomeCode // WeCom welcome codes by value.
-	sentWel   []WelcomeMessage        // Every welcome message sent, in order.
-	accepts   map[string]int          // Subscribe-message acceptances left: appid/openid/template.
-	sentSub   []SubscribeMessage      // Every subscribe message sent, in order.
+	followers map[string]*Follower       // Official Account followers by appid/openid.
+	contacts  map[string]*Contact        // WeCom external contacts by corpid/external_userid.
+	welcomes  map[string]*welcomeCode    // WeCom welcome codes by value.
+	sentWel   []WelcomeMessage           // Every welcome message sent, in order.
+	accepts   map[string]int             // Subscribe-message acceptances left: appid/openid/template.
+	sentSub   []SubscribeMessage         // Every subscribe message sent, in order.
+	pages     map[string]map[string]bool // Released mini-program pages by appid.
+	tickets   map[string]*QRTicket       // Official Account QR codes by ticket.
 }
 
 // Limits are the simulated quotas. Zero means unlimited.
@@ -125,6 +128,8 @@ func New(opts ...Option) *Sim {
 		contacts:  map[string]*Contact{},
 		welcomes:  map[string]*welcomeCode{},
 		accepts:   map[string]int{},
+		pages:     map[string]map[string]bool{},
+		tickets:   map[string]*QRTicket{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -134,6 +139,7 @@ func New(opts ...Option) *Sim {
 	s.routeSubscribe()
 	s.routeOfficialAccount()
 	s.routeWeCom()
+	s.routeCodes()
 	s.routeControls()
 	return s
 }
@@ -225,9 +231,11 @@ const (
 	EventStableForced      = "stable_token.forced" // …of which by force_refresh.
 	EventSessionIssued     = "jscode2session.ok"   // A js_code was exchanged.
 	EventPhoneNumberIssued = "getuserphonenumber.ok"
-	EventWeComTokenIssued  = "gettoken.issued"     // WeCom's gettoken issued a new token.
-	EventWelcomeSent       = "send_welcome_msg.ok" // A welcome message was sent.
-	EventSubscribeSent     = "subscribe/send.ok"   // A subscribe message was sent.
+	EventWeComTokenIssued  = "gettoken.issued"      // WeCom's gettoken issued a new token.
+	EventWelcomeSent       = "send_welcome_msg.ok"  // A welcome message was sent.
+	EventSubscribeSent     = "subscribe/send.ok"    // A subscribe message was sent.
+	EventWXACodeIssued     = "getwxacodeunlimit.ok" // A mini-program code was drawn.
+	EventQRTicketIssued    = "qrcode/create.ok"     // An Official Account QR code was created.
 )
 
 // randHex returns n random bytes as hex. Called with s.mu held.

@@ -15,7 +15,9 @@ import (
 )
 
 func lcBatchStoresNoText(t *testing.T, e *lcEnv) {
-	f := codes.Format{Prefix: "VIP", Length: 8, Charset: codes.DefaultCharset}
+	// A lower-case prefix on a one-case charset: the codes ignore case and
+	// are issued in their canonical, upper-case form.
+	f := codes.Format{Prefix: "vip", Length: 8, Charset: codes.DefaultCharset}
 	b, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 150, Format: &f,
 		Channel: "store-12", Operator: "op1"})
 	if err != nil {
@@ -34,6 +36,9 @@ func lcBatchStoresNoText(t *testing.T, e *lcEnv) {
 			t.Fatalf("the text of %q reached the store", text)
 		}
 		c := e.lookup(t, text)
+		if typed := e.lookup(t, " "+strings.ToLower(text)); typed.ID != c.ID {
+			t.Fatalf("%q typed in lower case found %s, want %s", text, typed.ID, c.ID)
+		}
 		id, _ := e.svc.CodeID(text)
 		if c.ID != id || c.Kind != invite.KindEnterprise || c.Status != invite.Active || c.Channel != "store-12" ||
 			c.CreatedBy != "op1" || c.Batch != b.ID || c.Seal == "" || c.Owner != "" {
@@ -99,20 +104,30 @@ func lcBatchRefusals(t *testing.T, e *lcEnv) {
 }
 
 func lcBatchCapacity(t *testing.T, e *lcEnv) {
-	f := codes.Format{Length: 4, Charset: "AB"} // 16 codes at most.
-	_, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 17, Format: &f, Operator: "op"})
-	if !errs.Is(errs.Invalid, err) || !strings.Contains(errs.SafeMessage(err), "cannot supply") {
-		t.Fatalf("17 codes of a 16-code format: %v", err)
+	f := codes.Format{Length: 4, Charset: "AB"} // 16 codes; a batch takes at most half.
+	_, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 9, Format: &f, Operator: "op"})
+	if !errs.Is(errs.Invalid, err) || !strings.Contains(errs.SafeMessage(err), "16") {
+		t.Fatalf("9 codes of a 16-code format: %v", err)
 	}
-	b, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 16, Format: &f, Operator: "op"})
-	if err != nil || len(b.Codes) != 16 {
-		t.Fatalf("16 codes of a 16-code format: %d, %v", len(b.Codes), err)
+	if len(e.st.writes) != 0 {
+		t.Fatal("a refused batch wrote")
 	}
-	// The format is used up: more codes collide every time and the batch
-	// gives up, bounded, instead of looping.
-	_, err = e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 1, Format: &f, Operator: "op"})
+	b, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 8, Format: &f, Operator: "op"})
+	if err != nil || len(b.Codes) != 8 {
+		t.Fatalf("8 codes of a 16-code format: %d, %v", len(b.Codes), err)
+	}
+	// Eight more of the eight left: draws collide with the first batch and
+	// are redrawn a bounded number of times — the batch ends either way,
+	// and never gives a code twice.
+	c, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindEnterprise, Count: 8, Format: &f, Operator: "op"})
 	if err == nil {
-		t.Fatal("a code of a used-up format was made")
+		seen := map[string]bool{}
+		for _, text := range append(b.Codes, c.Codes...) {
+			if seen[text] {
+				t.Fatalf("code %q given twice", text)
+			}
+			seen[text] = true
+		}
 	}
 }
 
@@ -227,4 +242,36 @@ func lcOwnCodeReplacedWhenExpired(t *testing.T, e *lcEnv) {
 		t.Fatalf("MemberCodes = %+v, %v", list, err)
 	}
 	_ = store.MaxWrite
+}
+
+func lcBatchMaxPaged(t *testing.T, e *lcEnv) {
+	b, err := e.svc.CreateBatch(e.ctx, invite.BatchCmd{Kind: invite.KindMPShare, Count: invite.MaxBatch, Operator: "op"})
+	if err != nil || len(b.Codes) != invite.MaxBatch {
+		t.Fatalf("a full batch: %d, %v", len(b.Codes), err)
+	}
+	ids := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		page, err := e.svc.BatchCodes(e.ctx, b.ID, cursor, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, c := range page.Codes {
+			if ids[c.ID] || c.Batch != b.ID || c.Kind != invite.KindMPShare || c.Seal != "" {
+				t.Fatalf("listed %+v", c)
+			}
+			ids[c.ID] = true
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(ids) != invite.MaxBatch || pages != 4 {
+		t.Fatalf("listed %d codes in %d pages", len(ids), pages)
+	}
+	if _, err := e.svc.BatchCodes(e.ctx, "nope", "", 10); !errs.Is(errs.NotExist, err) {
+		t.Fatalf("unknown batch: %v", err)
+	}
 }

@@ -18,10 +18,29 @@ import (
 	"github.com/wemember/wemember/shared/store"
 )
 
+// LifecycleOption tunes a lifecycle suite run.
+type LifecycleOption func(*lcConfig)
+
+type lcConfig struct {
+	members, workers int
+}
+
+// WithPoolRace sets how many members race for a campaign's pool of half as
+// many codes, over how many goroutines (default 200 over 200). A remote
+// store (DynamoDB Local, which times out transactions waiting for a lock)
+// keeps the race short with fewer.
+func WithPoolRace(members, workers int) LifecycleOption {
+	return func(c *lcConfig) { c.members, c.workers = members, workers }
+}
+
 // RunLifecycle runs the code lifecycle tests — batches, own codes,
 // campaigns and their pools, sharing, resets and the sweeps — against the
 // stores open returns.
-func RunLifecycle(t *testing.T, open func(t *testing.T) store.Store) {
+func RunLifecycle(t *testing.T, open func(t *testing.T) store.Store, opts ...LifecycleOption) {
+	cfg := lcConfig{members: 200, workers: 200}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		run  func(*testing.T, *lcEnv)
@@ -30,9 +49,21 @@ func RunLifecycle(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchRefusals", lcBatchRefusals},
 		{"BatchCapacity", lcBatchCapacity},
 		{"BatchCollisionRedrawn", lcBatchCollisionRedrawn},
+		{"BatchMaxPaged", lcBatchMaxPaged},
 		{"OwnCodeOnce", lcOwnCodeOnce},
 		{"OwnCodeConcurrent", lcOwnCodeConcurrent},
 		{"OwnCodeReplacedWhenExpired", lcOwnCodeReplacedWhenExpired},
+		{"CampaignSave", lcCampaignSave},
+		{"CampaignJoinOnce", lcCampaignJoinOnce},
+		{"PoolClaimConcurrent", func(t *testing.T, e *lcEnv) { lcPoolClaimConcurrent(t, e, cfg.members, cfg.workers) }},
+		{"PoolRefills", lcPoolRefills},
+		{"ShareExtends", lcShareExtends},
+		{"ResetArchives", lcResetArchives},
+		{"ExpireResumable", lcExpireResumable},
+		{"ExpireBatchPage", lcExpireBatchPage},
+		{"ExpireStaleItems", lcExpireStaleItems},
+		{"CampaignEnds", lcCampaignEnds},
+		{"RotateWeCom", lcRotateWeCom},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

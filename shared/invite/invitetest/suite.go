@@ -5,14 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
+	fun "github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/invite"
 	"github.com/wemember/wemember/shared/loyalty"
 	"github.com/wemember/wemember/shared/member"
@@ -59,6 +61,7 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 		{"Refusals", testRefusals},
 		{"FlaggedByTheRateCounter", testFlaggedByCounter},
 		{"BindFirst", testBindFirst},
+		{"ScreenedByFraudAndFunnel", testScreened},
 		{"SameRedemptionEveryWay", testVia},
 		{"BindRegistration", testBindRegistration},
 		{"BindOverride", testBindOverride},
@@ -102,6 +105,9 @@ type env struct {
 }
 
 var start = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+
+// chinaTime is the zone of the funnel's days.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
@@ -256,31 +262,45 @@ func (e *env) editCode(text string, edit func(c *invite.Code)) {
 }
 
 // screen is anti-fraud for the suite: it refuses Device "banned", holds
-// Device "emulator", and counts each Client in a counter capped at 3
-// (an address over its rate is refused by the write).
-type screen struct{}
+// Device "emulator", and counts each Client in an hourly counter capped at
+// 3 (an address over its rate is refused by the write, then frozen).
+type screen struct {
+	mu     sync.Mutex
+	frozen map[string]bool
+}
 
-func (screen) Assess(_ context.Context, a invite.Attempt) (invite.Verdict, error) {
-	v := invite.Verdict{Refuse: a.Device == "banned", Hold: a.Device == "emulator"}
+func (sc *screen) Assess(_ context.Context, a fraud.Attempt) (fraud.Verdict, error) {
+	sc.mu.Lock()
+	frozen := sc.frozen[a.Client]
+	sc.mu.Unlock()
+	if frozen {
+		return fraud.Verdict{Refuse: true, Reason: fraud.ReasonIPFrozen}, nil
+	}
+	v := fraud.Verdict{Refuse: a.Device == "banned", Hold: a.Device == "emulator"}
 	if v.Hold {
-		v.Flags = []string{"emulator"}
+		v.Flags = []string{fraud.FlagEmulator}
 	}
 	if a.Client != "" {
-		v.Mutations = append(v.Mutations, store.Add(store.K("testfraud#ip#"+a.Client, "n"), 1).AtMost(3))
+		v.Mutations = append(v.Mutations, store.Add(store.K("fraud#client#"+a.Client, "hour#1"), 1).AtMost(3))
 	}
 	return v, nil
 }
 
-func (screen) Refuses(k store.Key) bool { return strings.HasPrefix(k.PK, "testfraud#ip#") }
+func (sc *screen) FreezeAfter(_ context.Context, a fraud.Attempt) (fraud.Verdict, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.frozen == nil {
+		sc.frozen = map[string]bool{}
+	}
+	sc.frozen[a.Client] = true
+	return fraud.Verdict{Refuse: true, Reason: fraud.ReasonIPRate}, nil
+}
 
 // funnel counts registrations per trigger.
 type funnel struct{}
 
-func (funnel) Mutations(ev invite.FunnelEvent) ([]store.Mutation, error) {
-	if ev.Step != "register" {
-		return nil, fmt.Errorf("unexpected step %q", ev.Step)
-	}
-	return []store.Mutation{store.Add(store.K("testfunnel#"+ev.Step, firstOr(ev.Trigger, "-")), 1)}, nil
+func (funnel) Mutations(ev fun.Event) ([]store.Mutation, error) {
+	return []store.Mutation{store.Add(store.K("testfunnel#"+string(ev.Step), firstOr(ev.Trigger, "-")), 1)}, nil
 }
 
 // funnelCount is the suite funnel's count of registrations by trigger.
