@@ -1,7 +1,11 @@
 // Package mplogin is the mp-login function: a mini-program's wx.login code
 // (and optionally a phone-number code and a channel) becomes a member and a
-// signed session token. The session_key WeChat returns never leaves this
-// package: it is neither stored, returned nor logged.
+// signed session token. An invitation the login carries (a typed code, a
+// text token, a mini-program code's launch scene), or at a member's first
+// login the pending attribution a follow left, is redeemed once the member
+// is admitted; what became of it is part of the answer, and it never fails
+// the login. The session_key WeChat returns never leaves this package: it
+// is neither stored, returned nor logged.
 package mplogin
 
 import (

@@ -4,8 +4,11 @@
 // registers or finds the member by openid and unionid, attributes it to the
 // QR scene, records the follow and a pending attribution when the scene
 // names an inviter or a code, grants the registration rewards, and answers
-// the welcome text. Unsubscribes end the follow (and, under the unlink rule,
-// drop the openid); text messages get keyword replies.
+// the welcome text. A scene that names an invitation code (registered, or
+// "inv_<code>") has the code redeemed for the member after the follow's
+// write, and the reply tells the outcome; so does a text message holding a
+// text token (口令). Unsubscribes end the follow (and, under the unlink
+// rule, drop the openid); other text messages get keyword replies.
 //
 // WeChat waits 5 s for an answer and then retries, up to 3 tries, sometimes
 // concurrently: every push runs under an idempotency guard keyed by

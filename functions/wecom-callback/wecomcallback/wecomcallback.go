@@ -4,8 +4,9 @@
 // external-contact changes into members: a customer who adds a sales rep is
 // registered or found by external_userid and unionid, attributed to the
 // contact way's state, recorded as following that rep, given the
-// registration rewards and sent the welcome message exactly once; an edit
-// refreshes the unionid link; a removal ends the follow.
+// registration rewards and sent the welcome message exactly once, and has
+// the invitation code the state names (registered, or "inv_<code>")
+// redeemed; an edit refreshes the unionid link; a removal ends the follow.
 //
 // WeCom retries an unanswered callback and may deliver it concurrently:
 // every event runs under an idempotency guard keyed by its dedup key, the
