@@ -135,6 +135,19 @@ func (fx loginFixture) login(t *testing.T, body map[string]any, ip string) login
 	return a
 }
 
+// refusal is a refusal as the invitation service makes it: of a code no
+// code can be, refused before anything is read or written.
+func refusal(t *testing.T) error {
+	t.Helper()
+	box, _ := pii.New([]byte("test-data-key-0123456789abcdef-0123456789"))
+	svc := invite.New(nil, box, nil, nil, nil, time.Now, member.NewID)
+	_, err := svc.Redeem(context.Background(), invite.RedeemCmd{Code: "!", Invitee: "m-someone"})
+	if r, ok := invite.ReasonOf(err); !ok || r != invite.ReasonUnknown {
+		t.Fatalf("Redeem(\"!\") = %v; want refused %s", err, invite.ReasonUnknown)
+	}
+	return err
+}
+
 // inviter registers a member with a nickname, the inviter of the tests.
 func (fx loginFixture) inviter(t *testing.T, name string) member.Member {
 	t.Helper()
@@ -254,8 +267,8 @@ func TestLoginRegistrationIsTheFirstLogin(t *testing.T) {
 	}
 }
 
-// TestLoginNeverFailsOnTheInvitation: a redemption that fails, and a text
-// token with no code in it, leave the login whole — 200, a session, the
+// TestLoginNeverFailsOnTheInvitation: a redemption that fails or is
+// refused, and a text token with no code in it, leave the login whole — 200, a session, the
 // member registered — and say so in the answer; the token is not redeemed.
 func TestLoginNeverFailsOnTheInvitation(t *testing.T) {
 	fx := newLoginFixture(t)
@@ -268,6 +281,13 @@ func TestLoginNeverFailsOnTheInvitation(t *testing.T) {
 	}
 	if _, err := fx.members.Get(context.Background(), a.MemberID); err != nil {
 		t.Errorf("member of the failed redemption: %v", err)
+	}
+	fx.inv.taken()
+	refused := refusal(t)
+	fx.inv.answer = func(invite.RedeemCmd) (invite.Redemption, error) { return invite.Redemption{}, refused }
+	a = fx.login(t, map[string]any{"code": "f3", "invite_code": "NOPE2345"}, "203.0.113.7")
+	if a.Invite == nil || a.Invite.Refused != string(invite.ReasonUnknown) || a.Invite.Bound || a.Invite.Failed || !a.Created {
+		t.Errorf("refused redemption answered %+v (created %v); want refused %s, logged in", a.Invite, a.Created, invite.ReasonUnknown)
 	}
 	fx.inv.taken()
 	a = fx.login(t, map[string]any{"code": "f2", "token": "复制这段话打开微信小程序，没有口令"}, "203.0.113.7")

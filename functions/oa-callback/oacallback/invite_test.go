@@ -179,6 +179,24 @@ func TestSceneCodeIsRedeemed(t *testing.T) {
 	}
 }
 
+// TestSceneCodeRefused: a refused code is told briefly in the welcome
+// reply, and the follower is a member all the same.
+func TestSceneCodeRefused(t *testing.T) {
+	fx := newInviteFixture(t)
+	box, _ := pii.New([]byte("test-data-key-0123456789abcdef-0123456789"))
+	_, refused := invite.New(nil, box, nil, nil, nil, time.Now, member.NewID).
+		Redeem(context.Background(), invite.RedeemCmd{Code: "!", Invitee: "m-someone"})
+	if _, ok := invite.ReasonOf(refused); !ok {
+		t.Fatalf("no refusal to play: %v", refused)
+	}
+	fx.inv.answer = func(invite.RedeemCmd) (invite.Redemption, error) { return invite.Redemption{}, refused }
+	status, text := fx.send(t, fx.build(t, push.OASubscribe("o-refused", "inv_NOPE2345")))
+	if status != http.StatusOK || !strings.Contains(text, "https://example.com/r") || !strings.Contains(text, "邀请码无效") {
+		t.Errorf("refused code answered %d %s; want the welcome and the refusal", status, text)
+	}
+	fx.member(t, "o-refused")
+}
+
 // TestSceneRedemptionFailures: a redemption that fails does not fail the
 // follow: the follower is welcomed without a word about the invitation,
 // the pending attribution keeps the code's id for the member's first login,
