@@ -108,8 +108,9 @@ func (e *env) invitees(inviter string) int {
 
 // TestInviteArrivalsBindOnce: alice's one code reaches bob as an Official
 // Account scene (the Lambda adapter), carol as a WeCom contact-way state
-// (the SCF adapter), dave as a mini-program launch scene (URL-encoded) and
-// ivan as a pasted text token; each is bound to alice exactly once, as its
+// (the SCF adapter), dave and lena as a mini-program launch scene
+// ("inv_<code>" URL-encoded, and the bare code) and ivan as a pasted text
+// token; each is bound to alice exactly once, as its
 // registration, and both sides earn the registration points once. Every
 // duplicate — WeChat's retried push, WeCom's redelivered event, a second
 // login with the same scene — gets the first answer and binds nothing more.
@@ -181,6 +182,13 @@ func TestInviteArrivalsBindOnce(t *testing.T) {
 			t.Errorf("dave's second login: %+v; want the first answer, bound", again)
 		}
 
+		// A mini-program code whose scene is the bare code (member-api's).
+		lena := e.loginWith("lena-inv-"+b.Name, map[string]any{"scene": text})
+		if lena.Invite == nil || !lena.Invite.Bound {
+			t.Fatalf("lena's login: %+v; want bound", lena)
+		}
+		e.boundTo(lena.MemberID, alice.MemberID, "mp-scene")
+
 		// A pasted text token at first login.
 		ivan := e.loginWith("ivan-inv-"+b.Name, map[string]any{"token": "看这里👉 " + codes.Token(text, "小店") + " 快来"})
 		if ivan.Invite == nil || !ivan.Invite.Bound {
@@ -188,13 +196,13 @@ func TestInviteArrivalsBindOnce(t *testing.T) {
 		}
 		e.boundTo(ivan.MemberID, alice.MemberID, "token")
 
-		if n := e.invitees(alice.MemberID); n != 4 {
-			t.Errorf("alice has %d invitees, want 4: bob, carol, dave, ivan once each", n)
+		if n := e.invitees(alice.MemberID); n != 5 {
+			t.Errorf("alice has %d invitees, want 5: bob, carol, dave, lena, ivan once each", n)
 		}
-		if got, want := e.earned(alice.MemberID)-before, 4*rewards.InviterPoints; got != want {
+		if got, want := e.earned(alice.MemberID)-before, 5*rewards.InviterPoints; got != want {
 			t.Errorf("alice earned %d points, want %d: the registration points once per invitee", got, want)
 		}
-		for who, id := range map[string]string{"bob": bob.ID, "carol": carol.ID, "dave": dave.MemberID, "ivan": ivan.MemberID} {
+		for who, id := range map[string]string{"bob": bob.ID, "carol": carol.ID, "dave": dave.MemberID, "lena": lena.MemberID, "ivan": ivan.MemberID} {
 			if got := e.earned(id); got != rewards.InviteePoints {
 				t.Errorf("%s earned %d points, want %d once", who, got, rewards.InviteePoints)
 			}
