@@ -40,6 +40,24 @@ type Code struct {
 	// StartsAt and EndsAt are a campaign code's window.
 	StartsAt time.Time `json:"starts_at,omitzero"`
 	EndsAt   time.Time `json:"ends_at,omitzero"`
+	// Batch is the operator's batch the code was made in, if any.
+	Batch string `json:"batch,omitempty"`
+	// RotateAt is when a periodic (WeCom) code is replaced by its next one.
+	RotateAt time.Time `json:"rotate_at,omitzero"`
+	// ReplacedBy is the id of the code that replaced this one (a reset or
+	// a rotation).
+	ReplacedBy string `json:"replaced_by,omitempty"`
+	// FromCampaign is the campaign an ordinary code came from: a campaign
+	// code becomes its owner's ordinary code when the campaign ends.
+	FromCampaign string    `json:"from_campaign,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitzero"`
+}
+
+// Live reports whether the code can be redeemed at now as far as its own
+// record says: active, not past its expiry, within its window.
+func (c Code) Live(now time.Time) bool {
+	return c.Status == Active && (c.ExpiresAt.IsZero() || now.Before(c.ExpiresAt)) &&
+		(c.StartsAt.IsZero() || !now.Before(c.StartsAt)) && (c.EndsAt.IsZero() || now.Before(c.EndsAt))
 }
 
 // Partition keys. A code's items live in its own partition; a member's

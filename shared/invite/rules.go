@@ -35,7 +35,10 @@ type KindRule struct {
 	Validity      Seconds      `json:"validity,omitempty"`        // 0: no expiry.
 	ExtendOnShare Seconds      `json:"extend_on_share,omitempty"` // Added to ExpiresAt per share.
 	Rotation      Seconds      `json:"rotation,omitempty"`        // A new code every period (WeCom).
-	Cap           int64        `json:"cap,omitempty"`             // Redemptions per code; 0: no cap.
+	// Grace is how long a rotated-out code still redeems, so that a contact
+	// who scanned it just before the rotation is still bound.
+	Grace Seconds `json:"grace,omitempty"`
+	Cap   int64   `json:"cap,omitempty"` // Redemptions per code; 0: no cap.
 }
 
 // BindMode is when an invitee can be bound to an inviter.
@@ -86,7 +89,7 @@ func DefaultRules() Rules {
 		Kinds: map[Kind]KindRule{
 			KindOAFollow:     {Format: codes.Format{Length: 10, Charset: "0123456789"}, Validity: 72 * 3600},
 			KindMPShare:      {Format: codes.Format{Length: 20, Charset: alnum}},
-			KindWeCom:        {Format: codes.Format{Prefix: "WC", Length: 10, Charset: alnum}, Rotation: 7 * 24 * 3600},
+			KindWeCom:        {Format: codes.Format{Prefix: "WC", Length: 10, Charset: alnum}, Rotation: 7 * 24 * 3600, Grace: 24 * 3600},
 			KindRegistration: {Format: codes.Format{Length: 16, Charset: alnum}, Validity: 24 * 3600, ExtendOnShare: 6 * 3600},
 			KindEnterprise:   {Format: codes.Format{Prefix: "EN", Length: 12, Charset: alnum}, Validity: 7 * 24 * 3600},
 			KindCampaign:     {Format: codes.Format{Prefix: "CP", Length: 10, Charset: alnum}},
@@ -111,7 +114,7 @@ func (r Rules) Validate() error {
 		if err := kr.Format.Validate(); err != nil {
 			return errs.E(op, errs.Invalid, "kinds."+string(k)+": "+errs.SafeMessage(err))
 		}
-		if kr.Validity < 0 || kr.ExtendOnShare < 0 || kr.Rotation < 0 || kr.Cap < 0 {
+		if kr.Validity < 0 || kr.ExtendOnShare < 0 || kr.Rotation < 0 || kr.Grace < 0 || kr.Cap < 0 {
 			return errs.E(op, errs.Invalid, "kinds."+string(k)+": durations and cap must not be negative")
 		}
 	}
