@@ -94,6 +94,9 @@ func (s *Service) planRedeem(ctx context.Context, op string, c RedeemCmd, id str
 	}
 	inviter := code.Owner
 	old := b.mineRef
+	if b.mine.Found() && old.Code == id && old.Inviter == inviter {
+		return plan{}, errSame
+	}
 	if b.mine.Found() && (rules.Bind != BindOverride || old.Inviter == inviter) {
 		return plan{}, refuse(op, ReasonBound, "the member already has an inviter")
 	}
@@ -187,6 +190,10 @@ func attempt(c RedeemCmd, inviter string, now time.Time) fraud.Attempt {
 	return fraud.Attempt{Inviter: inviter, Invitee: c.Invitee, Client: c.Client, Device: c.Device,
 		Platform: c.Platform, At: now}
 }
+
+// errSame tells Redeem that the invitee is bound through this very code:
+// the redemption was made, and its record answers it.
+var errSame = refuse("invite.Redeem", ReasonBound, "the member already has an inviter")
 
 // indexEntry is the data of an index item pointing at a member's referral.
 type indexEntry struct {

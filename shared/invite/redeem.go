@@ -155,6 +155,17 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 		}
 		queued = false
 		p, err := s.planRedeem(ctx, op, c, id, rules, sp)
+		if errors.Is(err, errSame) {
+			// Bound through this code: by a concurrent delivery of this
+			// redemption, whose record answers (on DynamoDB it may show a
+			// moment after the binding), or long ago without one.
+			if got, ok, err := s.replayRedeem(ctx, op, ik, scope); ok || err != nil {
+				return got, err
+			}
+			if try < 4 {
+				continue
+			}
+		}
 		if err != nil {
 			return Redemption{}, err
 		}

@@ -20,7 +20,7 @@ const (
 	ReasonNotAtRegistration Reason = "not_at_registration" // Bind mode "registration", and this is no registration.
 	ReasonSelf              Reason = "self_invite"
 	ReasonCycle             Reason = "cycle"    // The inviter descends from the invitee.
-	ReasonDepth             Reason = "too_deep" // The chain would pass MaxDepth.
+	ReasonDepth             Reason = "too_deep" // The chain would pass MaxDepth, or the invitee has invitees of its own.
 	ReasonFlagged           Reason = "flagged"  // Refused by anti-fraud (a frozen address).
 )
 

@@ -199,8 +199,21 @@ func lcPoolRefills(t *testing.T, e *lcEnv) {
 	if got := e.poolCount(t, "spring"); got != pool {
 		t.Fatalf("a claim at the low-water mark left %d, want a refill to %d", got, pool)
 	}
-	// A held lease keeps a second refill out; the sweep tops up too.
+	// The sweep tops up every running campaign's pool: a new campaign's
+	// empty pool fills, a full one is left alone, an ended one too.
+	e.campaign(t, "autumn", 5)
+	if _, err := e.svc.SaveCampaign(e.ctx, invite.Campaign{ID: "short", Name: "Short", StartsAt: lcStart,
+		EndsAt: lcStart.Add(time.Hour), PoolSize: 7}, "op"); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(2 * time.Hour)
+	if n, err := e.svc.RefillPools(e.ctx, e.clock()); err != nil || n != 5 {
+		t.Fatalf("RefillPools: %d, %v; want the 5 of autumn", n, err)
+	}
+	if a, s := e.poolCount(t, "autumn"), e.poolCount(t, "short"); a != 5 || s != 0 {
+		t.Fatalf("pools: autumn %d, short %d", a, s)
+	}
 	if n, err := e.svc.RefillPools(e.ctx, e.clock()); err != nil || n != 0 {
-		t.Fatalf("RefillPools on a full pool: %d, %v", n, err)
+		t.Fatalf("RefillPools on full pools: %d, %v", n, err)
 	}
 }
