@@ -281,7 +281,9 @@ func TestInviteArrivalsBindModeRegistration(t *testing.T) {
 // TestInviteArrivalsPendingAtFirstLogin: a follow through a scene that
 // names an inviter (not a code) leaves a pending attribution; the
 // follower's first mini-program login redeems it through the inviter's own
-// code, as the follow's channel, and later logins redeem nothing.
+// code, as the follow's channel, and later logins redeem nothing. A member
+// bound by a scan before registering (invited) is registered, with its
+// rewards, at the first login.
 func TestInviteArrivalsPendingAtFirstLogin(t *testing.T) {
 	backends.Run(t, func(t *testing.T, b backends.Backend) {
 		e := pushEnv(t, b)
@@ -310,6 +312,45 @@ func TestInviteArrivalsPendingAtFirstLogin(t *testing.T) {
 		}
 		if n := e.invitees(inv.ID); n != 1 {
 			t.Errorf("the inviter has %d invitees, want 1", n)
+		}
+
+		// ivy is a member through WeCom before she scans alice's code: the
+		// scan binds her, invited, not registered; her first mini-program
+		// login registers the invitation and its points are earned then.
+		rewards := invite.DefaultRules().Rewards
+		alice := e.loginWith("alice-pend-"+b.Name, nil)
+		code := channels.InvitePrefix + e.ownCode(alice.MemberID)
+		c, _ := sim.AddContact(cfg.WeComCorpID, "ivy-pend-"+b.Name, "rep-pend", "")
+		pw, err := e.wecom().Build(e.url("wecom-callback"), push.WeComAdd("rep-pend", c.ExternalUserID, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.send(pw); a.Status != http.StatusOK {
+			t.Fatalf("ivy's add: %d %s", a.Status, a.Body)
+		}
+		ivy := e.resolve(member.Identity{Kind: member.External, Scope: cfg.WeComCorpID, Value: c.ExternalUserID}, true)
+		fi := sim.Follow(cfg.OAAppID, "ivy-pend-"+b.Name, code)
+		pi, err := oa.Build(e.url("oa-callback"), push.OAScan(fi.OpenID, code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.send(pi); a.Status != http.StatusOK {
+			t.Fatalf("ivy's scan: %d %s", a.Status, a.Body)
+		}
+		if r, err := e.deps.Invites.ReferralOf(context.Background(), ivy.ID); err != nil || r.Inviter != alice.MemberID || r.Status != invite.StatusInvited {
+			t.Fatalf("ivy after the scan: %+v, %v; want bound to alice, invited", r, err)
+		}
+		before := e.earned(alice.MemberID)
+		if l := e.loginWith("ivy-pend-"+b.Name, nil); l.MemberID != ivy.ID || l.Created || l.Invite == nil || !l.Invite.Bound {
+			t.Fatalf("ivy's first login: %+v; want ivy, bound", l)
+		}
+		e.boundTo(ivy.ID, alice.MemberID, "oa-scene")
+		if got := e.earned(alice.MemberID) - before; got != rewards.InviterPoints {
+			t.Errorf("alice earned %d at ivy's registration, want %d", got, rewards.InviterPoints)
+		}
+		e.loginWith("ivy-pend-"+b.Name, nil)
+		if got := e.earned(alice.MemberID) - before; got != rewards.InviterPoints {
+			t.Errorf("alice earned %d after ivy's second login, want %d once", got, rewards.InviterPoints)
 		}
 	})
 }
