@@ -16,6 +16,7 @@ import (
 	"github.com/wemember/wemember/shared/config"
 	"github.com/wemember/wemember/shared/coupons"
 	"github.com/wemember/wemember/shared/errs"
+	"github.com/wemember/wemember/shared/fraud"
 	"github.com/wemember/wemember/shared/funnel"
 	"github.com/wemember/wemember/shared/imports"
 	"github.com/wemember/wemember/shared/invite"
@@ -45,6 +46,7 @@ type Deps struct {
 	Imports  *imports.Service
 	Funnel   *funnel.Service
 	Invites  *invite.Service
+	Fraud    *fraud.Service
 }
 
 // EnsureDefaults installs the default rules and coupon templates where none
@@ -139,7 +141,9 @@ func Wire(st store.Store, cfg config.Config, log *slog.Logger, opts ...Option) (
 	d.Channels = channels.New(st, d.Now)
 	d.Imports = imports.New(st, box, d.Members, d.Now, member.NewID)
 	d.Funnel = funnel.New(st, d.Now)
-	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID, invite.WithRandom(rand.Reader))
+	d.Fraud = fraud.New(st, d.Now)
+	d.Invites = invite.New(st, box, d.Members, d.Loyalty, d.Coupons, d.Now, member.NewID,
+		invite.WithRandom(rand.Reader), invite.WithFraud(d.Fraud), invite.WithFunnel(d.Funnel))
 	d.Members.AddAbsorber(d.Loyalty)
 	d.Members.AddAbsorber(d.Coupons)
 	d.Members.AddAbsorber(d.Channels)

@@ -124,6 +124,27 @@ func (s *Service) Lookup(ctx context.Context, text string) (Code, int64, error) 
 	return Code{}, 0, errs.E(op, errs.NotExist, "unknown code")
 }
 
+// typedID is the id of the code a person typed: the id of its one
+// canonical form, or, when the text could be a code of either case rule,
+// the id of the code found (Lookup). ok is false for text no code has.
+func (s *Service) typedID(ctx context.Context, text string) (id string, ok bool, err error) {
+	canon, ok := codes.Normalize(text)
+	if !ok {
+		return "", false, nil
+	}
+	if len(codes.Candidates(canon)) == 1 {
+		return s.box.Hash("invite-code", canon), true, nil
+	}
+	c, _, err := s.Lookup(ctx, canon)
+	if errs.Is(errs.NotExist, err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return c.ID, true, nil
+}
+
 // code reads a code record by id.
 func (s *Service) code(ctx context.Context, op, id string) (Code, int64, error) {
 	var c Code

@@ -11,6 +11,7 @@
 package invite
 
 import (
+	"crypto/rand"
 	"io"
 	"time"
 
@@ -47,7 +48,8 @@ func WithRandom(r io.Reader) Option { return func(s *Service) { s.random = r } }
 // codes with box; rewards go through the loyalty and coupon services.
 func New(st store.Store, box *pii.Box, members *member.Service, l *loyalty.Service, c *coupons.Service,
 	now func() time.Time, newID func() string, opts ...Option) *Service {
-	s := &Service{st: st, box: box, members: members, loyalty: l, coupons: c, now: now, newID: newID}
+	s := &Service{st: st, box: box, members: members, loyalty: l, coupons: c, now: now, newID: newID,
+		random: rand.Reader}
 	s.turns = store.NewTurns(0, 0)
 	for _, o := range opts {
 		o(s)

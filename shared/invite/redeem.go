@@ -126,10 +126,14 @@ func (s *Service) Redeem(ctx context.Context, c RedeemCmd) (Redemption, error) {
 	}
 	id := c.CodeID
 	if id == "" {
-		var ok bool
-		if id, ok = s.CodeID(c.Code); !ok {
+		found, ok, err := s.typedID(ctx, c.Code)
+		if err != nil {
+			return Redemption{}, errs.E(op, err)
+		}
+		if !ok {
 			return Redemption{}, refuse(op, ReasonUnknown, "unknown code")
 		}
+		id = found
 	}
 	ik, scope := redeemKey(id, c.Invitee), redeemScope(id, c.Invitee)
 	if got, ok, err := s.replayRedeem(ctx, op, ik, scope); ok || err != nil {

@@ -59,6 +59,7 @@ func RunSuite(t *testing.T, open Opener, o Options) {
 		run  func(*testing.T, *env)
 	}{
 		{"Refusals", testRefusals},
+		{"TypedAsPeopleType", testTypedAsPeopleType},
 		{"FlaggedByTheRateCounter", testFlaggedByCounter},
 		{"BindFirst", testBindFirst},
 		{"ScreenedByFraudAndFunnel", testScreened},
