@@ -138,17 +138,26 @@ func TestEndToEndLoyalty(t *testing.T) {
 
 		// The sweep, by an operator and by each cloud's schedule, runs every
 		// job without failing.
+		// A run cut short by its deadline (a loaded machine) says more: the
+		// next run goes on, as the schedule's next tick would.
 		var rep struct {
 			Failed bool `json:"failed"`
+			More   bool `json:"more"`
 			Jobs   []struct {
 				Name  string `json:"name"`
 				Error string `json:"error"`
 			} `json:"jobs"`
 		}
-		r = e.do("POST", "/expiry-sweep", e.deps.Config.AdminToken, nil)
-		r.decode(t, &rep)
-		if r.Status != http.StatusOK || rep.Failed || len(rep.Jobs) < 8 {
-			t.Fatalf("sweep: %d %s", r.Status, r.Body)
+		for run := 0; run == 0 || rep.More; run++ {
+			if run == 10 {
+				t.Fatalf("sweep: still more after %d runs: %s", run, r.Body)
+			}
+			rep.More = false
+			r = e.do("POST", "/expiry-sweep", e.deps.Config.AdminToken, nil)
+			r.decode(t, &rep)
+			if r.Status != http.StatusOK || rep.Failed || len(rep.Jobs) < 8 {
+				t.Fatalf("sweep: %d %s", r.Status, r.Body)
+			}
 		}
 		if again := e.card(l.Token); again.Coupons.Available != 2 {
 			t.Fatalf("after the sweep: %d coupons, want 2 with the monthly coupon", again.Coupons.Available)
